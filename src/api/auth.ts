@@ -1,0 +1,71 @@
+// Bearer authentication and privilege checks. Routes declare `config: { access }`: 'public' needs
+// nothing, 'authenticated' any valid token, otherwise one of the ACCESS rules of domain/privileges.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { allows, type AccessRule } from '../domain/privileges.ts';
+import { resolveToken } from '../services/identity.ts';
+import type { OrgRow, TokenRow, UserRow } from '../store/types.ts';
+import { ApiError, forbidden, notFound } from './errors.ts';
+
+export type Access = 'public' | 'authenticated' | AccessRule;
+
+export interface Principal {
+  user: UserRow;
+  org: OrgRow;
+  token: TokenRow;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}
+
+function bearer(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? m[1] : null;
+}
+
+export function registerAuth(app: FastifyInstance, ctx: AppContext) {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (req) => {
+    const access = req.routeOptions.config?.access ?? 'authenticated';
+    if (access === 'public') return;
+    const token = bearer(req);
+    if (!token) throw new ApiError(401, 'UNAUTHORIZED', 'Authorization: a Bearer token is required');
+    const resolved = await resolveToken(ctx.store, token);
+    if (!resolved) throw new ApiError(401, 'UNAUTHORIZED', 'Authorization: the token is invalid, expired or revoked');
+    req.principal = { user: resolved.user, org: resolved.org, token: resolved.row };
+    if (access !== 'authenticated' && !allows(resolved.user.privileges, access)) {
+      throw forbidden(`this operation needs one of the privileges ${rulePrivileges(access)}`);
+    }
+  });
+}
+
+function rulePrivileges(rule: AccessRule): string {
+  return { manageWebhooks: 'ADMINISTRATION, DEVELOPER, CAN_MANAGE_WEBHOOKS', manageChannels: 'ADMINISTRATION, APPLICATION_ADMINISTRATION', administer: 'ADMINISTRATION' }[rule];
+}
+
+export function principal(req: FastifyRequest): Principal {
+  if (!req.principal) throw new ApiError(401, 'UNAUTHORIZED', 'Authorization: a Bearer token is required');
+  return req.principal;
+}
+
+/**
+ * The org a request acts on: the token's org, or another one named by `identifier`, which needs
+ * ADMINISTRATION. A non-administrator gets 403 whether or not the other org exists, so org
+ * existence does not leak.
+ */
+export async function targetOrg(ctx: AppContext, req: FastifyRequest, identifier: string | undefined, field = 'org_identifier'): Promise<OrgRow> {
+  const p = principal(req);
+  if (identifier === undefined || identifier === '' || identifier === String(p.org.id) || identifier === p.org.name) return p.org;
+  if (!allows(p.user.privileges, 'administer')) throw forbidden(`${field}: acting on another org needs the ADMINISTRATION privilege`);
+  const org = await ctx.store.findOrg(identifier);
+  if (!org) throw notFound('org', identifier, field);
+  return org;
+}

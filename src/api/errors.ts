@@ -1,0 +1,73 @@
+// One error shape for every 4xx/5xx: { error: { code, message, field? } }. The message always
+// names the field and the problem, so a client or a UI can point at what to fix.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { FieldError } from '../domain/webhook-input.ts';
+import { IdentityError } from '../services/identity.ts';
+import { ConflictError } from '../store/types.ts';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string, id: string, field?: string) => new ApiError(404, 'NOT_FOUND', `${what} "${id}" not found`, field);
+export const badRequest = (field: string, problem: string) => new ApiError(400, 'INVALID_FIELD', `${field}: ${problem}`, field);
+export const forbidden = (message: string) => new ApiError(403, 'FORBIDDEN', message);
+
+const CONFLICT_MESSAGES: Record<ConflictError['constraint'], [string, string]> = {
+  webhook_liveboard: ['events', 'this org already has a webhook for LIVEBOARD_SCHEDULE; only one is allowed per org'],
+  webhook_name: ['name', 'a webhook with this name already exists in the org'],
+  org_name: ['name', 'an org with this name already exists'],
+  user_name: ['name', 'a user with this name already exists'],
+  other: ['', 'the request conflicts with existing data'],
+};
+
+/** "/a/0/b" and missingProperty "c" -> "a[0].b.c" */
+function fieldPath(instancePath: string, missing?: string): string {
+  const parts = instancePath.split('/').filter(Boolean);
+  if (missing) parts.push(missing);
+  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '') || 'body';
+}
+
+export function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof FieldError) return new ApiError(400, 'INVALID_FIELD', err.message, err.field);
+  if (err instanceof IdentityError) return new ApiError(err.status, err.status === 401 ? 'UNAUTHORIZED' : 'INVALID_FIELD', err.message, err.field);
+  if (err instanceof ConflictError) {
+    const [field, problem] = CONFLICT_MESSAGES[err.constraint];
+    return new ApiError(400, 'CONFLICT', field ? `${field}: ${problem}` : problem, field || undefined);
+  }
+  const fe = err as FastifyError & { validation?: any[]; validationContext?: string };
+  if (fe?.validation?.length) {
+    const v = fe.validation[0];
+    const field = fieldPath(v.instancePath ?? '', v.params?.missingProperty);
+    const problem = v.params?.missingProperty ? 'is required' : v.params?.allowedValues ? `must be one of ${v.params.allowedValues.join(', ')}` : v.message;
+    return new ApiError(400, 'INVALID_FIELD', `${field}: ${problem}`, field);
+  }
+  switch (fe?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'body: request body is larger than the limit', 'body');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError(400, 'MALFORMED_JSON', `body: ${fe.message}`, 'body');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', fe.message);
+  }
+  if (fe?.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new ApiError(fe.statusCode, 'BAD_REQUEST', fe.message);
+  return null;
+}
+
+export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply) {
+  const api = toApiError(err);
+  if (api) {
+    return reply.status(api.status).send({ error: { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } });
+  }
+  req.log.error({ err }, 'unhandled error');
+  return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the service log', request_id: req.id } });
+}

@@ -1,0 +1,91 @@
+// /api/rest/2.0/users/*: create and search, shaped as the SDK's User. Privileges are held directly
+// by users (an extension field `privileges` on create), since HookRelay has no groups or roles.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { allows, PRIVILEGES } from '../../domain/privileges.ts';
+import { createUser } from '../../services/identity.ts';
+import { principal } from '../auth.ts';
+import { badRequest, notFound } from '../errors.ts';
+import { page } from '../pagination.ts';
+import { userResponse } from '../presenters.ts';
+
+const tags = ['Users'];
+
+export function userRoutes(app: FastifyInstance, ctx: AppContext) {
+  app.post(
+    '/api/rest/2.0/users/create',
+    {
+      config: { access: 'administer' },
+      schema: {
+        tags,
+        body: Type.Object({
+          name: Type.String(),
+          display_name: Type.String(),
+          password: Type.String(),
+          email: Type.Optional(Type.String()),
+          org_identifiers: Type.Optional(Type.Array(Type.String())),
+          privileges: Type.Optional(Type.Array(Type.String({ enum: [...PRIVILEGES] }))),
+        }),
+      },
+    },
+    async (req) => {
+      const p = principal(req);
+      const body = req.body as { name: string; display_name: string; password: string; email?: string; org_identifiers?: string[]; privileges?: string[] };
+      if (!body.name.trim()) throw badRequest('name', 'must be a non-empty string');
+      if (body.password.length < 8) throw badRequest('password', 'must be at least 8 characters');
+      const orgIds: number[] = [];
+      for (const [i, id] of (body.org_identifiers ?? [String(p.org.id)]).entries()) {
+        const org = await ctx.store.findOrg(id);
+        if (!org) throw notFound('org', id, `org_identifiers[${i}]`);
+        orgIds.push(org.id);
+      }
+      const user = await createUser(ctx.store, {
+        name: body.name.trim(), displayName: body.display_name, password: body.password, email: body.email ?? null, privileges: body.privileges ?? [], orgIds,
+      });
+      return userResponse(user, await ctx.store.listOrgs());
+    },
+  );
+
+  app.post(
+    '/api/rest/2.0/users/search',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags,
+        body: Type.Optional(
+          Type.Object({
+            user_identifier: Type.Optional(Type.String()),
+            name_pattern: Type.Optional(Type.String()),
+            email: Type.Optional(Type.String()),
+            privileges: Type.Optional(Type.Array(Type.String())),
+            org_identifiers: Type.Optional(Type.Array(Type.String())),
+            record_offset: Type.Optional(Type.Integer()),
+            record_size: Type.Optional(Type.Integer()),
+          }),
+        ),
+      },
+    },
+    async (req) => {
+      const p = principal(req);
+      const body = (req.body ?? {}) as { user_identifier?: string; name_pattern?: string; email?: string; privileges?: string[]; org_identifiers?: string[]; record_offset?: number; record_size?: number };
+      const orgs = await ctx.store.listOrgs();
+      let users = await ctx.store.listUsers();
+      // Non-administrators see only the members of their current org.
+      if (!allows(p.user.privileges, 'administer')) users = users.filter((u) => u.orgIds.includes(p.org.id));
+      if (body.user_identifier) users = users.filter((u) => u.id === body.user_identifier || u.name === body.user_identifier);
+      if (body.name_pattern) {
+        const needle = body.name_pattern.replace(/%/g, '').toLowerCase();
+        users = users.filter((u) => u.name.toLowerCase().includes(needle) || u.displayName.toLowerCase().includes(needle));
+      }
+      if (body.email) users = users.filter((u) => u.email === body.email);
+      if (body.privileges?.length) users = users.filter((u) => body.privileges!.some((x) => u.privileges.includes(x)));
+      if (body.org_identifiers?.length) {
+        const ids = orgs.filter((o) => body.org_identifiers!.some((i) => i === String(o.id) || i === o.name)).map((o) => o.id);
+        users = users.filter((u) => u.orgIds.some((o) => ids.includes(o)));
+      }
+      const { offset, limit } = page(body.record_offset, body.record_size);
+      return users.slice(offset, offset + limit).map((u) => userResponse(u, orgs));
+    },
+  );
+}

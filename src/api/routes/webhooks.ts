@@ -1,0 +1,158 @@
+// /api/rest/2.0/webhooks/*: create, search, update, delete (seed 001), shaped as the SDK's models.
+import crypto from 'node:crypto';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { EVENT_TYPES } from '../../domain/events.ts';
+import { validateWebhook, type WebhookInput } from '../../domain/webhook-input.ts';
+import { keepMaskedAuth, keepMaskedSig, openAuth, openSig, sealAuth, sealSig } from '../../domain/webhook-secrets.ts';
+import type { WebhookRow } from '../../store/types.ts';
+import { principal, targetOrg } from '../auth.ts';
+import { badRequest, notFound } from '../errors.ts';
+import { page } from '../pagination.ts';
+import { webhookResponse } from '../presenters.ts';
+
+const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+const WebhookFields = {
+  name: Type.String({ description: 'Unique within the org' }),
+  description: Nullable(Type.String()),
+  url: Type.String({ description: 'Absolute http or https URL' }),
+  url_params: Nullable(Type.Object({}, { additionalProperties: true })),
+  events: Type.Array(Type.String({ enum: [...EVENT_TYPES] as string[] })),
+  authentication: Nullable(Type.Object({}, { additionalProperties: true, description: 'Exactly one of API_KEY, BASIC_AUTH, BEARER_TOKEN, OAUTH2' })),
+  signature_verification: Nullable(Type.Object({}, { additionalProperties: true })),
+  storage_destination: Nullable(Type.Object({}, { additionalProperties: true })),
+  additional_headers: Nullable(Type.Array(KeyValue)),
+};
+
+const CreateBody = Type.Object(
+  { ...WebhookFields, description: Type.Optional(WebhookFields.description), url_params: Type.Optional(WebhookFields.url_params),
+    authentication: Type.Optional(WebhookFields.authentication), signature_verification: Type.Optional(WebhookFields.signature_verification),
+    storage_destination: Type.Optional(WebhookFields.storage_destination), additional_headers: Type.Optional(WebhookFields.additional_headers) },
+);
+const UpdateBody = Type.Partial(Type.Object(WebhookFields));
+const SearchBody = Type.Object({
+  org_identifier: Type.Optional(Type.String()),
+  webhook_identifier: Type.Optional(Type.String()),
+  event_type: Type.Optional(Type.String({ enum: [...EVENT_TYPES] as string[] })),
+  record_offset: Type.Optional(Type.Integer()),
+  record_size: Type.Optional(Type.Integer()),
+  sort_options: Type.Optional(
+    Type.Object({
+      field_name: Type.Optional(Nullable(Type.String({ enum: ['CREATED', 'MODIFIED', 'NAME'] }))),
+      order: Type.Optional(Nullable(Type.String({ enum: ['ASC', 'DESC'] }))),
+    }),
+  ),
+});
+const DeleteBody = Type.Object({ webhook_identifiers: Type.Array(Type.String(), { minItems: 1 }) });
+const IdParam = Type.Object({ webhook_identifier: Type.String() });
+
+const OPTIONAL_KEYS = ['description', 'url_params', 'authentication', 'signature_verification', 'storage_destination', 'additional_headers'] as const;
+
+/** The stored row as the input it was made from, secrets opened: the base an update applies to. */
+function rowToInput(ctx: AppContext, w: WebhookRow): WebhookInput {
+  return {
+    name: w.name,
+    description: w.description ?? undefined,
+    url: w.url,
+    url_params: w.urlParams,
+    events: w.events,
+    authentication: openAuth(w.authentication, ctx.box),
+    signature_verification: openSig(w.signatureVerification, ctx.box),
+    storage_destination: w.storageDestination,
+    additional_headers: w.additionalHeaders,
+  };
+}
+
+function sealInto(ctx: AppContext, input: WebhookInput, base: Omit<WebhookRow, 'name' | 'description' | 'url' | 'urlParams' | 'events' | 'authentication' | 'signatureVerification' | 'storageDestination' | 'additionalHeaders'>): WebhookRow {
+  return {
+    ...base,
+    name: input.name!.trim(),
+    description: input.description ?? null,
+    url: input.url!,
+    urlParams: (input.url_params as Record<string, unknown>) ?? null,
+    events: [...new Set(input.events!)],
+    authentication: sealAuth(input.authentication, ctx.box),
+    signatureVerification: sealSig(input.signature_verification, ctx.box),
+    storageDestination: input.storage_destination ?? null,
+    additionalHeaders: input.additional_headers?.length ? input.additional_headers : null,
+  };
+}
+
+export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
+  const access = 'manageWebhooks' as const;
+  const tags = ['Webhooks'];
+
+  app.post('/api/rest/2.0/webhooks/create', { config: { access }, schema: { tags, body: CreateBody } }, async (req) => {
+    const p = principal(req);
+    const input = req.body as WebhookInput;
+    validateWebhook(input);
+    const now = Date.now();
+    const by = { id: p.user.id, name: p.user.name };
+    const row = sealInto(ctx, input, { id: crypto.randomUUID(), orgId: p.org.id, createdAt: now, modifiedAt: now, createdBy: by, modifiedBy: null });
+    await ctx.store.insertWebhook(row);
+    return webhookResponse(row, p.org);
+  });
+
+  app.post('/api/rest/2.0/webhooks/search', { config: { access }, schema: { tags, body: Type.Optional(SearchBody) } }, async (req) => {
+    const body = (req.body ?? {}) as {
+      org_identifier?: string; webhook_identifier?: string; event_type?: string; record_offset?: number; record_size?: number;
+      sort_options?: { field_name?: 'CREATED' | 'MODIFIED' | 'NAME' | null; order?: 'ASC' | 'DESC' | null };
+    };
+    const org = await targetOrg(ctx, req, body.org_identifier);
+    const { offset, limit } = page(body.record_offset, body.record_size);
+    const { rows, total } = await ctx.store.searchWebhooks({
+      orgId: org.id,
+      identifier: body.webhook_identifier || undefined,
+      eventType: body.event_type,
+      sortField: body.sort_options?.field_name ?? 'CREATED',
+      sortOrder: body.sort_options?.order ?? 'ASC',
+      offset,
+      limit,
+    });
+    return {
+      webhooks: rows.map((w) => webhookResponse(w, org)),
+      pagination: { record_offset: offset, record_size: body.record_size ?? limit, total_count: total, has_more: offset + rows.length < total },
+    };
+  });
+
+  app.post('/api/rest/2.0/webhooks/:webhook_identifier/update', { config: { access }, schema: { tags, params: IdParam, body: UpdateBody } }, async (req, reply) => {
+    const p = principal(req);
+    const { webhook_identifier } = req.params as { webhook_identifier: string };
+    const body = (req.body ?? {}) as WebhookInput & Record<string, unknown>;
+    const current = await ctx.store.findWebhook(p.org.id, webhook_identifier);
+    if (!current) throw notFound('webhook', webhook_identifier, 'webhook_identifier');
+    const base = rowToInput(ctx, current);
+    // Only the fields present in the body change; an explicit null clears an optional field.
+    const merged: WebhookInput = { ...base };
+    for (const [k, v] of Object.entries(body)) {
+      if (v === undefined) continue;
+      if (v === null && !(OPTIONAL_KEYS as readonly string[]).includes(k)) throw badRequest(k, 'must not be null');
+      (merged as Record<string, unknown>)[k] = v;
+    }
+    merged.authentication = keepMaskedAuth(merged.authentication, base.authentication ?? null);
+    merged.signature_verification = keepMaskedSig(merged.signature_verification, base.signature_verification ?? null);
+    validateWebhook(merged);
+    const row = sealInto(ctx, merged, {
+      id: current.id, orgId: current.orgId, createdAt: current.createdAt, createdBy: current.createdBy,
+      modifiedAt: Date.now(), modifiedBy: { id: p.user.id, name: p.user.name },
+    });
+    if (!(await ctx.store.updateWebhook(row))) throw notFound('webhook', webhook_identifier, 'webhook_identifier');
+    return reply.status(204).send();
+  });
+
+  app.post('/api/rest/2.0/webhooks/delete', { config: { access }, schema: { tags, body: DeleteBody } }, async (req) => {
+    const p = principal(req);
+    const { webhook_identifiers } = req.body as { webhook_identifiers: string[] };
+    const deleted: ReturnType<typeof webhookResponse>[] = [];
+    const failed: { id: string; name: string; error: string }[] = [];
+    for (const identifier of webhook_identifiers) {
+      const w = await ctx.store.findWebhook(p.org.id, identifier);
+      if (w && (await ctx.store.deleteWebhook(p.org.id, w.id))) deleted.push(webhookResponse(w, p.org));
+      else failed.push({ id: w?.id ?? identifier, name: w?.name ?? identifier, error: `webhook "${identifier}" not found` });
+    }
+    return { deleted_count: deleted.length, failed_count: failed.length, deleted_webhooks: deleted, failed_webhooks: failed };
+  });
+}

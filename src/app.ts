@@ -1,0 +1,44 @@
+// Builds the Fastify application: error shape, authentication, OpenAPI document and the routes.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerAuth } from './api/auth.ts';
+import { errorHandler } from './api/errors.ts';
+import { authRoutes } from './api/routes/auth.ts';
+import { healthRoutes } from './api/routes/health.ts';
+import { orgRoutes } from './api/routes/orgs.ts';
+import { preferenceRoutes } from './api/routes/preferences.ts';
+import { userRoutes } from './api/routes/users.ts';
+import { webhookRoutes } from './api/routes/webhooks.ts';
+import type { AppContext } from './context.ts';
+import { VERSION } from './version.ts';
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger and Fastify's logger type differ only nominally.
+    loggerInstance: ctx.log as unknown as FastifyBaseLogger,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `route ${req.method} ${req.url.split('?')[0]} not found` } }));
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'HookRelay API', version: VERSION, description: 'Webhook delivery with a ThoughtSpot v2.0-compatible management API' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearerAuth: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: {}, staticCSP: true });
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  registerAuth(app, ctx);
+  healthRoutes(app, ctx);
+  authRoutes(app, ctx);
+  orgRoutes(app, ctx);
+  userRoutes(app, ctx);
+  webhookRoutes(app, ctx);
+  preferenceRoutes(app, ctx);
+  return app;
+}

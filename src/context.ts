@@ -1,0 +1,12 @@
+// What every part of a running HookRelay process shares, built once at start-up.
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { SecretBox } from './security/secret-box.ts';
+import type { Store } from './store/types.ts';
+
+export interface AppContext {
+  config: Config;
+  store: Store;
+  box: SecretBox;
+  log: Logger;
+}

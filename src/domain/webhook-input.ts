@@ -1,0 +1,188 @@
+// Semantic validation of webhook create/update input, beyond the JSON shape the route schema checks.
+// Each failure names the field path the client sent, so a UI can show it next to the right control.
+import { EVENT_TYPES } from './events.ts';
+
+export class FieldError extends Error {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+export interface WebhookInput {
+  name?: string;
+  description?: string;
+  url?: string;
+  url_params?: Record<string, unknown> | null;
+  events?: string[];
+  authentication?: Record<string, any> | null;
+  signature_verification?: Record<string, any> | null;
+  storage_destination?: Record<string, any> | null;
+  additional_headers?: { key: string; value: string }[] | null;
+}
+
+const AUTH_TYPES = ['API_KEY', 'BASIC_AUTH', 'BEARER_TOKEN', 'OAUTH2'] as const;
+// RFC 7230 token characters: a header name outside them is rejected by every HTTP stack anyway.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// S3 bucket naming rules: 3-63 chars, lowercase letters, digits, dots, hyphens, no IP form.
+const BUCKET = /^(?!\d+\.\d+\.\d+\.\d+$)(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const ALWAYS_RESERVED = ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection'];
+const STANDARD_WEBHOOK_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'];
+
+function requireText(value: unknown, field: string, max = 2048): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new FieldError(field, 'must be a non-empty string');
+  if (value.length > max) throw new FieldError(field, `must be at most ${max} characters`);
+  return value;
+}
+
+function noNewlines(value: string, field: string): void {
+  if (/[\r\n\0]/.test(value)) throw new FieldError(field, 'must not contain CR, LF or NUL characters');
+}
+
+export function validateUrl(value: unknown, field = 'url'): string {
+  const text = requireText(value, field, 2048);
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new FieldError(field, 'must be an absolute http or https URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new FieldError(field, 'must use http or https');
+  if (parsed.username || parsed.password) throw new FieldError(field, 'must not embed credentials; use authentication');
+  return text;
+}
+
+function validateEvents(events: unknown): string[] {
+  if (!Array.isArray(events) || events.length === 0) throw new FieldError('events', 'must list at least one event type');
+  events.forEach((e, i) => {
+    if (!EVENT_TYPES.includes(e)) throw new FieldError(`events[${i}]`, `unknown event type "${String(e)}"; expected one of ${EVENT_TYPES.join(', ')}`);
+  });
+  return [...new Set(events as string[])];
+}
+
+function validateUrlParams(params: unknown): void {
+  if (params === null || params === undefined) return;
+  if (typeof params !== 'object' || Array.isArray(params)) throw new FieldError('url_params', 'must be an object of names to values');
+  for (const [k, v] of Object.entries(params as object)) {
+    if (k === '') throw new FieldError('url_params', 'parameter names must not be empty');
+    if (!['string', 'number', 'boolean'].includes(typeof v)) throw new FieldError(`url_params.${k}`, 'must be a string, number or boolean');
+  }
+}
+
+function validateAuthentication(auth: Record<string, any>): void {
+  const kinds = AUTH_TYPES.filter((k) => auth[k] !== undefined && auth[k] !== null);
+  const unknown = Object.keys(auth).filter((k) => !(AUTH_TYPES as readonly string[]).includes(k));
+  if (unknown.length) throw new FieldError(`authentication.${unknown[0]}`, `unknown authentication type; expected one of ${AUTH_TYPES.join(', ')}`);
+  if (kinds.length !== 1) throw new FieldError('authentication', `must set exactly one of ${AUTH_TYPES.join(', ')}`);
+  const kind = kinds[0];
+  const v = auth[kind];
+  const f = `authentication.${kind}`;
+  switch (kind) {
+    case 'API_KEY':
+      requireText(v?.key, `${f}.key`, 256);
+      if (!HEADER_NAME.test(v.key)) throw new FieldError(`${f}.key`, 'must be a valid HTTP header name');
+      requireText(v?.value, `${f}.value`, 8192);
+      noNewlines(v.value, `${f}.value`);
+      if ([...ALWAYS_RESERVED, ...STANDARD_WEBHOOK_HEADERS].includes(v.key.toLowerCase())) {
+        throw new FieldError(`${f}.key`, `must not be the reserved header "${v.key}"`);
+      }
+      break;
+    case 'BASIC_AUTH':
+      requireText(v?.username, `${f}.username`, 256);
+      if (v.username.includes(':')) throw new FieldError(`${f}.username`, 'must not contain ":"');
+      noNewlines(v.username, `${f}.username`);
+      requireText(v?.password, `${f}.password`, 1024);
+      break;
+    case 'BEARER_TOKEN':
+      requireText(v, f, 8192);
+      noNewlines(v, f);
+      break;
+    case 'OAUTH2':
+      validateUrl(v?.authorization_url, `${f}.authorization_url`);
+      requireText(v?.client_id, `${f}.client_id`, 1024);
+      requireText(v?.client_secret, `${f}.client_secret`, 4096);
+      break;
+  }
+}
+
+function validateSignature(sig: Record<string, any>): void {
+  if (sig.type !== 'HMAC_SHA256') throw new FieldError('signature_verification.type', 'must be HMAC_SHA256');
+  if (sig.algorithm !== 'SHA256') throw new FieldError('signature_verification.algorithm', 'must be SHA256');
+  requireText(sig.header, 'signature_verification.header', 256);
+  if (!HEADER_NAME.test(sig.header)) throw new FieldError('signature_verification.header', 'must be a valid HTTP header name');
+  if ([...ALWAYS_RESERVED, 'authorization', ...STANDARD_WEBHOOK_HEADERS].includes(sig.header.toLowerCase())) {
+    throw new FieldError('signature_verification.header', `must not be the reserved header "${sig.header}"`);
+  }
+  requireText(sig.secret, 'signature_verification.secret', 4096);
+}
+
+export function validateStorageDestination(dest: Record<string, any>): void {
+  if (dest.storage_type !== 'AWS_S3') throw new FieldError('storage_destination.storage_type', 'must be AWS_S3');
+  const c = dest.storage_config?.aws_s3_config;
+  const f = 'storage_destination.storage_config.aws_s3_config';
+  if (!c || typeof c !== 'object') throw new FieldError(f, 'is required for AWS_S3');
+  requireText(c.bucket_name, `${f}.bucket_name`, 63);
+  if (!BUCKET.test(c.bucket_name) || c.bucket_name.includes('..')) throw new FieldError(`${f}.bucket_name`, 'is not a valid S3 bucket name');
+  requireText(c.region, `${f}.region`, 64);
+  if (!REGION.test(c.region)) throw new FieldError(`${f}.region`, 'is not a valid AWS region such as us-east-1');
+  requireText(c.role_arn, `${f}.role_arn`, 2048);
+  if (!ROLE_ARN.test(c.role_arn)) throw new FieldError(`${f}.role_arn`, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/Name');
+  if (c.external_id !== undefined && c.external_id !== null) {
+    requireText(c.external_id, `${f}.external_id`, 1224);
+    if (!/^[\w+=,.@:\/-]+$/.test(c.external_id)) throw new FieldError(`${f}.external_id`, 'contains characters STS does not accept');
+  }
+  if (c.path_prefix !== undefined && c.path_prefix !== null) {
+    if (typeof c.path_prefix !== 'string' || c.path_prefix.length > 512) throw new FieldError(`${f}.path_prefix`, 'must be a string of at most 512 characters');
+    if (c.path_prefix.startsWith('/') || c.path_prefix.includes('..')) throw new FieldError(`${f}.path_prefix`, 'must be a relative key prefix without ".."');
+  }
+}
+
+function validateHeaders(headers: unknown, auth: Record<string, any> | null | undefined, sig: Record<string, any> | null | undefined): void {
+  if (headers === null || headers === undefined) return;
+  if (!Array.isArray(headers)) throw new FieldError('additional_headers', 'must be an array of {key, value}');
+  const reserved = new Set([...ALWAYS_RESERVED, ...STANDARD_WEBHOOK_HEADERS]);
+  if (auth) reserved.add('authorization');
+  if (auth?.API_KEY?.key) reserved.add(String(auth.API_KEY.key).toLowerCase());
+  if (sig?.header) reserved.add(String(sig.header).toLowerCase());
+  const seen = new Set<string>();
+  headers.forEach((h, i) => {
+    const f = `additional_headers[${i}]`;
+    requireText(h?.key, `${f}.key`, 256);
+    noNewlines(h.key, `${f}.key`);
+    if (!HEADER_NAME.test(h.key)) throw new FieldError(`${f}.key`, 'must be a valid HTTP header name');
+    if (typeof h.value !== 'string') throw new FieldError(`${f}.value`, 'must be a string');
+    if (h.value.length > 8192) throw new FieldError(`${f}.value`, 'must be at most 8192 characters');
+    noNewlines(h.value, `${f}.value`);
+    const lower = h.key.toLowerCase();
+    if (reserved.has(lower)) throw new FieldError(`${f}.key`, `must not override the header "${h.key}"`);
+    if (seen.has(lower)) throw new FieldError(`${f}.key`, `repeats the header "${h.key}"`);
+    seen.add(lower);
+  });
+}
+
+/**
+ * Validates the effective webhook after applying `input` over `current` (for update), so that
+ * cross-field rules (a header may not override the signature header) see the final state.
+ */
+export function validateWebhook(merged: WebhookInput): void {
+  const name = requireText(merged.name, 'name', 255);
+  noNewlines(name, 'name');
+  if (merged.description !== undefined && merged.description !== null && typeof merged.description !== 'string') {
+    throw new FieldError('description', 'must be a string');
+  }
+  validateUrl(merged.url);
+  validateUrlParams(merged.url_params);
+  validateEvents(merged.events);
+  if (merged.authentication) validateAuthentication(merged.authentication);
+  if (merged.signature_verification) validateSignature(merged.signature_verification);
+  if (merged.storage_destination) validateStorageDestination(merged.storage_destination);
+  validateHeaders(merged.additional_headers, merged.authentication, merged.signature_verification);
+}
+
+export function normaliseEvents(events: string[]): string[] {
+  return [...new Set(events)];
+}

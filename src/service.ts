@@ -1,0 +1,49 @@
+// Starting and stopping a HookRelay process: open the store, migrate, bootstrap identity, serve.
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import { createLogger } from './log.ts';
+import { loadOrCreateKey, SecretBox } from './security/secret-box.ts';
+import { bootstrapAdmin, ensurePrimaryOrg } from './services/identity.ts';
+import { openStore } from './store/index.ts';
+
+export interface RunningService {
+  ctx: AppContext;
+  app: FastifyInstance;
+  /** The address actually bound (useful with PORT=0). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function openContext(config: Config): Promise<AppContext> {
+  const log = createLogger(config.logLevel);
+  const store = openStore(config.databaseUrl, { pgPoolSize: config.pgPoolSize });
+  const applied = await store.migrate();
+  if (applied.length) log.info({ applied, engine: store.engine }, 'migrations applied');
+  const box = new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir));
+  return { config, store, box, log };
+}
+
+export async function startService(config: Config): Promise<RunningService> {
+  const ctx = await openContext(config);
+  await ensurePrimaryOrg(ctx.store);
+  const admin = await bootstrapAdmin(ctx.store, config.adminUsername, config.adminPassword);
+  if (admin?.generatedPassword) {
+    // Printed once, on the first start only, to stdout rather than the log stream.
+    process.stdout.write(`\nHookRelay administrator created: username "${admin.username}", password "${admin.generatedPassword}"\nStore it now; it will not be shown again.\n\n`);
+  } else if (admin) {
+    ctx.log.info({ username: admin.username }, 'administrator created');
+  }
+  const app = await buildApp(ctx);
+  const url = await app.listen({ port: config.port, host: config.host });
+  return {
+    ctx,
+    app,
+    url: url.replace('0.0.0.0', '127.0.0.1'),
+    async close() {
+      await app.close();
+      await ctx.store.close();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+// Orgs, users and tokens: the rules shared by the REST API and the CLI.
+import crypto from 'node:crypto';
+import { hashPassword, verifyPassword, DUMMY_HASH } from '../security/passwords.ts';
+import { newToken, tokenHash } from '../security/tokens.ts';
+import type { OrgRow, Store, TokenRow, UserRow } from '../store/types.ts';
+
+export const PRIMARY_ORG_ID = 0;
+
+export class IdentityError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The Primary org exists from the first start; ensured on every start so it cannot go missing. */
+export async function ensurePrimaryOrg(store: Store): Promise<void> {
+  if (await store.findOrg(String(PRIMARY_ORG_ID))) return;
+  try {
+    await store.createOrg({ id: PRIMARY_ORG_ID, name: 'Primary', description: 'Primary org', status: 'ACTIVE', visibility: 'SHOW', createdAt: Date.now() });
+  } catch (err) {
+    // Another process created it between our read and write.
+    if (!(await store.findOrg(String(PRIMARY_ORG_ID)))) throw err;
+  }
+}
+
+/**
+ * First start: create the administrator when no user exists. Returns the generated password when
+ * one had to be made up, so the caller prints it exactly once.
+ */
+export async function bootstrapAdmin(store: Store, username: string | null, password: string | null): Promise<{ username: string; generatedPassword: string | null } | null> {
+  if ((await store.countUsers()) > 0) return null;
+  const name = username ?? 'admin';
+  const generated = password ? null : crypto.randomBytes(18).toString('base64url');
+  try {
+    await createUser(store, { name, password: password ?? generated!, privileges: ['ADMINISTRATION'], orgIds: [PRIMARY_ORG_ID] });
+  } catch (err) {
+    if ((await store.countUsers()) > 0) return null; // a concurrent first start won
+    throw err;
+  }
+  return { username: name, generatedPassword: generated };
+}
+
+export async function createUser(
+  store: Store,
+  input: { name: string; password: string; displayName?: string; email?: string | null; privileges: string[]; orgIds: number[] },
+): Promise<UserRow> {
+  const now = Date.now();
+  const user: UserRow = {
+    id: crypto.randomUUID(),
+    name: input.name,
+    displayName: input.displayName ?? input.name,
+    email: input.email ?? null,
+    passwordHash: await hashPassword(input.password),
+    privileges: [...new Set(input.privileges)],
+    orgIds: [...new Set(input.orgIds)],
+    createdAt: now,
+    modifiedAt: now,
+  };
+  await store.createUser(user);
+  return user;
+}
+
+/** Org ids are positive 31-bit integers like ThoughtSpot's, random so they cannot be enumerated. */
+export async function createOrg(store: Store, name: string, description: string | null): Promise<OrgRow> {
+  const org: OrgRow = {
+    id: crypto.randomInt(1_000_000_000, 2_147_483_647),
+    name,
+    description,
+    status: 'ACTIVE',
+    visibility: 'SHOW',
+    createdAt: Date.now(),
+  };
+  await store.createOrg(org);
+  return org;
+}
+
+export interface IssuedToken {
+  token: string;
+  row: TokenRow;
+  user: UserRow;
+}
+
+export async function issueToken(
+  store: Store,
+  input: { username: string; password: string; orgId?: number; validitySec: number },
+): Promise<IssuedToken> {
+  const user = await store.findUser(input.username);
+  // Verify against a dummy hash for unknown users so response time does not reveal who exists.
+  const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user || !ok) throw new IdentityError(401, 'invalid username or password');
+  let orgId: number;
+  if (input.orgId !== undefined) {
+    if (!user.orgIds.includes(input.orgId)) throw new IdentityError(401, `user is not a member of org ${input.orgId}`, 'org_id');
+    orgId = input.orgId;
+  } else {
+    if (user.orgIds.length === 0) throw new IdentityError(401, 'user belongs to no org');
+    orgId = user.orgIds.includes(PRIMARY_ORG_ID) ? PRIMARY_ORG_ID : user.orgIds[0];
+  }
+  const token = newToken();
+  const now = Date.now();
+  const row: TokenRow = { hash: tokenHash(token), userId: user.id, orgId, createdAt: now, expiresAt: now + input.validitySec * 1000, revokedAt: null };
+  await store.insertToken(row);
+  return { token, row, user };
+}
+
+/** The user and org behind a bearer token, or null when it is unknown, expired or revoked. */
+export async function resolveToken(store: Store, token: string): Promise<{ row: TokenRow; user: UserRow; org: OrgRow } | null> {
+  const row = await store.findToken(tokenHash(token));
+  if (!row || row.revokedAt !== null || row.expiresAt <= Date.now()) return null;
+  const user = await store.findUser(row.userId);
+  if (!user || !user.orgIds.includes(row.orgId)) return null;
+  const org = await store.findOrg(String(row.orgId));
+  if (!org) return null;
+  return { row, user, org };
+}

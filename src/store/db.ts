@@ -1,0 +1,16 @@
+// The thin SQL executor each engine provides. Queries are written once with `?` placeholders
+// (PostgreSQL's executor numbers them) because both engines accept the same SQL for every verb
+// here: INSERT ... ON CONFLICT, RETURNING, LIMIT/OFFSET.
+export interface Db {
+  all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  get<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T | undefined>;
+  run(sql: string, params?: unknown[]): Promise<{ changes: number }>;
+  /** Runs fn in one transaction; a thrown error rolls it back. */
+  tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+}
+
+export interface Migration {
+  version: string;
+  name: string;
+  sql: string;
+}

@@ -1,0 +1,134 @@
+// PostgreSQL engine: a pg Pool; the engine for many stateless processes sharing one database.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { Db } from '../db.ts';
+import { LEDGER_DDL, readMigrations } from '../migrations.ts';
+import { SqlStore } from '../sql-store.ts';
+import { ConflictError } from '../types.ts';
+
+const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+// Arbitrary constant shared by every HookRelay process: the advisory lock that serialises migrations.
+const MIGRATION_LOCK = 7_140_221_001;
+
+// BIGINT columns hold epoch milliseconds and org ids, all well inside Number's exact range.
+const types = {
+  getTypeParser: (oid: number, format?: any) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)),
+};
+
+const CONSTRAINTS: Record<string, ConflictError['constraint']> = {
+  webhook_events_one_liveboard: 'webhook_liveboard',
+  webhooks_org_id_name_key: 'webhook_name',
+  orgs_name_key: 'org_name',
+  users_name_key: 'user_name',
+};
+
+function mapError(err: unknown): unknown {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  if (e?.code === '23505') return new ConflictError(CONSTRAINTS[e.constraint ?? ''] ?? 'other', e.message ?? 'unique violation');
+  return err;
+}
+
+/** `?` placeholders to `$n`. Our SQL never contains a literal question mark. */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+class PgDb implements Db {
+  private readonly texts = new Map<string, string>();
+  constructor(private readonly client: pg.Pool | pg.PoolClient) {}
+
+  private text(sql: string): string {
+    let t = this.texts.get(sql);
+    if (!t) {
+      t = numbered(sql);
+      this.texts.set(sql, t);
+    }
+    return t;
+  }
+
+  private async query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.client.query(this.text(sql), params);
+    } catch (err) {
+      throw mapError(err);
+    }
+  }
+
+  async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
+  }
+
+  async get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return (await this.query(sql, params)).rows[0] as T | undefined;
+  }
+
+  async run(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
+    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+
+  async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    if (!(this.client instanceof pg.Pool)) return fn(this);
+    const client = await this.client.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PgDb(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw mapError(err);
+    } finally {
+      client.release();
+    }
+  }
+}
+
+export class PostgresStore extends SqlStore {
+  readonly engine = 'postgres' as const;
+  protected readonly db: Db;
+  readonly pool: pg.Pool;
+
+  constructor(url: string, poolSize = 10) {
+    super();
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+    this.db = new PgDb(this.pool);
+  }
+
+  async migrate(): Promise<string[]> {
+    const client = await this.pool.connect();
+    const applied: string[] = [];
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      try {
+        await client.query(LEDGER_DDL);
+        const done = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+        for (const m of readMigrations(MIGRATIONS_DIR)) {
+          if (done.has(m.version)) continue;
+          await client.query('BEGIN');
+          try {
+            await client.query(m.sql);
+            await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+            await client.query('COMMIT');
+          } catch (err) {
+            await client.query('ROLLBACK');
+            throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`);
+          }
+          applied.push(`${m.version}_${m.name}`);
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      }
+    } finally {
+      client.release();
+    }
+    return applied;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,297 @@
+// The verbs of the Store interface in SQL that both engines accept. Engine classes extend this with
+// their executor, their migration lock and, where it matters for speed, engine-specific statements.
+import type { ChannelPreference } from '../domain/channels.ts';
+import type { Db } from './db.ts';
+import type { OrgRow, Store, TokenRow, UserRow, WebhookQuery, WebhookRow } from './types.ts';
+
+type Raw = Record<string, any>;
+
+const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+const parse = <T>(v: unknown): T | null => (v === null || v === undefined ? null : (JSON.parse(String(v)) as T));
+
+function toOrg(r: Raw): OrgRow {
+  return {
+    id: Number(r.id),
+    name: r.name,
+    description: r.description ?? null,
+    status: r.status,
+    visibility: r.visibility,
+    createdAt: Number(r.created_at),
+  };
+}
+
+function toUser(r: Raw, orgIds: number[]): UserRow {
+  return {
+    id: r.id,
+    name: r.name,
+    displayName: r.display_name,
+    email: r.email ?? null,
+    passwordHash: r.password_hash,
+    privileges: JSON.parse(r.privileges),
+    orgIds,
+    createdAt: Number(r.created_at),
+    modifiedAt: Number(r.modified_at),
+  };
+}
+
+function toWebhook(r: Raw): WebhookRow {
+  return {
+    id: r.id,
+    orgId: Number(r.org_id),
+    name: r.name,
+    description: r.description ?? null,
+    url: r.url,
+    urlParams: parse(r.url_params),
+    events: JSON.parse(r.events),
+    authentication: parse(r.authentication),
+    signatureVerification: parse(r.signature_verification),
+    storageDestination: parse(r.storage_destination),
+    additionalHeaders: parse(r.additional_headers),
+    createdAt: Number(r.created_at),
+    modifiedAt: Number(r.modified_at),
+    createdBy: r.created_by_id ? { id: r.created_by_id, name: r.created_by_name } : null,
+    modifiedBy: r.modified_by_id ? { id: r.modified_by_id, name: r.modified_by_name } : null,
+  };
+}
+
+function toPrefs(rows: Raw[]): ChannelPreference[] {
+  return rows.map((r) => ({ eventType: r.event_type, channels: JSON.parse(r.channels) }));
+}
+
+const isNumericId = (s: string) => /^\d{1,15}$/.test(s);
+
+const SORT_COLUMNS = { CREATED: 'created_at', MODIFIED: 'modified_at', NAME: 'name' } as const;
+
+export abstract class SqlStore implements Store {
+  abstract readonly engine: 'sqlite' | 'postgres';
+  protected abstract readonly db: Db;
+  abstract migrate(): Promise<string[]>;
+  abstract close(): Promise<void>;
+
+  async ping(): Promise<void> {
+    await this.db.get('SELECT 1 AS ok');
+  }
+
+  // ---- orgs
+  async createOrg(o: OrgRow): Promise<void> {
+    await this.db.run(
+      'INSERT INTO orgs (id, name, description, status, visibility, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [o.id, o.name, o.description, o.status, o.visibility, o.createdAt],
+    );
+  }
+
+  async findOrg(identifier: string): Promise<OrgRow | null> {
+    const r = isNumericId(identifier)
+      ? await this.db.get('SELECT * FROM orgs WHERE id = ? OR name = ? ORDER BY (id = ?) DESC LIMIT 1', [Number(identifier), identifier, Number(identifier)])
+      : await this.db.get('SELECT * FROM orgs WHERE name = ?', [identifier]);
+    return r ? toOrg(r) : null;
+  }
+
+  async listOrgs(): Promise<OrgRow[]> {
+    return (await this.db.all('SELECT * FROM orgs ORDER BY id')).map(toOrg);
+  }
+
+  async updateOrg(id: number, patch: { name?: string; description?: string | null }): Promise<OrgRow | null> {
+    const r = await this.db.get(
+      `UPDATE orgs SET name = COALESCE(?, name), description = CASE WHEN ? THEN ? ELSE description END
+       WHERE id = ? RETURNING *`,
+      [patch.name ?? null, patch.description !== undefined ? 1 : 0, patch.description ?? null, id],
+    );
+    return r ? toOrg(r) : null;
+  }
+
+  async deleteOrg(id: number): Promise<boolean> {
+    return (await this.db.run('DELETE FROM orgs WHERE id = ?', [id])).changes > 0;
+  }
+
+  // ---- users
+  async createUser(u: UserRow): Promise<void> {
+    await this.db.tx(async (db) => {
+      await db.run(
+        `INSERT INTO users (id, name, display_name, email, password_hash, privileges, created_at, modified_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [u.id, u.name, u.displayName, u.email, u.passwordHash, JSON.stringify(u.privileges), u.createdAt, u.modifiedAt],
+      );
+      for (const orgId of u.orgIds) await db.run('INSERT INTO user_orgs (user_id, org_id) VALUES (?, ?)', [u.id, orgId]);
+    });
+  }
+
+  private async userOrgIds(db: Db, userId: string): Promise<number[]> {
+    const rows = await db.all<Raw>('SELECT org_id FROM user_orgs WHERE user_id = ? ORDER BY org_id', [userId]);
+    return rows.map((r) => Number(r.org_id));
+  }
+
+  async findUser(identifier: string): Promise<UserRow | null> {
+    const r = await this.db.get<Raw>('SELECT * FROM users WHERE id = ? OR name = ? ORDER BY (id = ?) DESC LIMIT 1', [identifier, identifier, identifier]);
+    return r ? toUser(r, await this.userOrgIds(this.db, r.id)) : null;
+  }
+
+  async listUsers(): Promise<UserRow[]> {
+    const rows = await this.db.all<Raw>('SELECT * FROM users ORDER BY name');
+    const links = await this.db.all<Raw>('SELECT user_id, org_id FROM user_orgs ORDER BY org_id');
+    return rows.map((r) => toUser(r, links.filter((l) => l.user_id === r.id).map((l) => Number(l.org_id))));
+  }
+
+  async countUsers(): Promise<number> {
+    const r = await this.db.get<Raw>('SELECT COUNT(*) AS n FROM users');
+    return Number(r?.n ?? 0);
+  }
+
+  async setUserOrgs(userId: string, orgIds: number[]): Promise<void> {
+    await this.db.tx(async (db) => {
+      await db.run('DELETE FROM user_orgs WHERE user_id = ?', [userId]);
+      for (const orgId of orgIds) await db.run('INSERT INTO user_orgs (user_id, org_id) VALUES (?, ?)', [userId, orgId]);
+    });
+  }
+
+  // ---- tokens
+  async insertToken(t: TokenRow): Promise<void> {
+    await this.db.run(
+      'INSERT INTO tokens (hash, user_id, org_id, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [t.hash, t.userId, t.orgId, t.createdAt, t.expiresAt, t.revokedAt],
+    );
+  }
+
+  async findToken(hash: string): Promise<TokenRow | null> {
+    const r = await this.db.get<Raw>('SELECT * FROM tokens WHERE hash = ?', [hash]);
+    if (!r) return null;
+    return {
+      hash: r.hash,
+      userId: r.user_id,
+      orgId: Number(r.org_id),
+      createdAt: Number(r.created_at),
+      expiresAt: Number(r.expires_at),
+      revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+    };
+  }
+
+  async revokeToken(hash: string, at: number): Promise<boolean> {
+    return (await this.db.run('UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL', [at, hash])).changes > 0;
+  }
+
+  async revokeUserTokens(userId: string, at: number): Promise<number> {
+    return (await this.db.run('UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL', [at, userId])).changes;
+  }
+
+  // ---- webhooks
+  private async writeEvents(db: Db, w: WebhookRow): Promise<void> {
+    await db.run('DELETE FROM webhook_events WHERE webhook_id = ?', [w.id]);
+    for (const e of new Set(w.events)) {
+      await db.run('INSERT INTO webhook_events (webhook_id, org_id, event_type) VALUES (?, ?, ?)', [w.id, w.orgId, e]);
+    }
+  }
+
+  async insertWebhook(w: WebhookRow): Promise<void> {
+    await this.db.tx(async (db) => {
+      await db.run(
+        `INSERT INTO webhooks (id, org_id, name, description, url, url_params, events, authentication,
+           signature_verification, storage_destination, additional_headers, created_at, modified_at,
+           created_by_id, created_by_name, modified_by_id, modified_by_name)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          w.id, w.orgId, w.name, w.description, w.url, json(w.urlParams), JSON.stringify(w.events), json(w.authentication),
+          json(w.signatureVerification), json(w.storageDestination), json(w.additionalHeaders), w.createdAt, w.modifiedAt,
+          w.createdBy?.id ?? null, w.createdBy?.name ?? null, w.modifiedBy?.id ?? null, w.modifiedBy?.name ?? null,
+        ],
+      );
+      await this.writeEvents(db, w);
+    });
+  }
+
+  async findWebhook(orgId: number, identifier: string): Promise<WebhookRow | null> {
+    const r = await this.db.get<Raw>(
+      'SELECT * FROM webhooks WHERE org_id = ? AND (id = ? OR name = ?) ORDER BY (id = ?) DESC LIMIT 1',
+      [orgId, identifier, identifier, identifier],
+    );
+    return r ? toWebhook(r) : null;
+  }
+
+  async searchWebhooks(q: WebhookQuery): Promise<{ rows: WebhookRow[]; total: number }> {
+    const where = ['w.org_id = ?'];
+    const params: unknown[] = [q.orgId];
+    if (q.identifier !== undefined) {
+      where.push('(w.id = ? OR w.name = ?)');
+      params.push(q.identifier, q.identifier);
+    }
+    if (q.eventType !== undefined) {
+      where.push('EXISTS (SELECT 1 FROM webhook_events e WHERE e.webhook_id = w.id AND e.event_type = ?)');
+      params.push(q.eventType);
+    }
+    const cond = where.join(' AND ');
+    const total = await this.db.get<Raw>(`SELECT COUNT(*) AS n FROM webhooks w WHERE ${cond}`, params);
+    // The id tie-breaker keeps paging stable when sort keys repeat (same millisecond, same name).
+    const order = `${SORT_COLUMNS[q.sortField]} ${q.sortOrder}, id ${q.sortOrder}`;
+    const rows = await this.db.all<Raw>(`SELECT w.* FROM webhooks w WHERE ${cond} ORDER BY ${order} LIMIT ? OFFSET ?`, [
+      ...params,
+      q.limit,
+      q.offset,
+    ]);
+    return { rows: rows.map(toWebhook), total: Number(total?.n ?? 0) };
+  }
+
+  async updateWebhook(w: WebhookRow): Promise<boolean> {
+    return this.db.tx(async (db) => {
+      const res = await db.run(
+        `UPDATE webhooks SET name = ?, description = ?, url = ?, url_params = ?, events = ?, authentication = ?,
+           signature_verification = ?, storage_destination = ?, additional_headers = ?, modified_at = ?,
+           modified_by_id = ?, modified_by_name = ?
+         WHERE id = ? AND org_id = ?`,
+        [
+          w.name, w.description, w.url, json(w.urlParams), JSON.stringify(w.events), json(w.authentication),
+          json(w.signatureVerification), json(w.storageDestination), json(w.additionalHeaders), w.modifiedAt,
+          w.modifiedBy?.id ?? null, w.modifiedBy?.name ?? null, w.id, w.orgId,
+        ],
+      );
+      if (res.changes === 0) return false;
+      await this.writeEvents(db, w);
+      return true;
+    });
+  }
+
+  async deleteWebhook(orgId: number, id: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM webhooks WHERE id = ? AND org_id = ?', [id, orgId])).changes > 0;
+  }
+
+  // ---- channel preferences
+  async getClusterPreferences(): Promise<ChannelPreference[]> {
+    return toPrefs(await this.db.all('SELECT * FROM cluster_channel_prefs ORDER BY event_type'));
+  }
+
+  async setClusterPreferences(prefs: ChannelPreference[]): Promise<void> {
+    await this.db.tx(async (db) => {
+      for (const p of prefs) {
+        await db.run(
+          `INSERT INTO cluster_channel_prefs (event_type, channels) VALUES (?, ?)
+           ON CONFLICT (event_type) DO UPDATE SET channels = excluded.channels`,
+          [p.eventType, JSON.stringify(p.channels)],
+        );
+      }
+    });
+  }
+
+  async getOrgPreferences(orgId: number): Promise<ChannelPreference[]> {
+    return toPrefs(await this.db.all('SELECT * FROM org_channel_prefs WHERE org_id = ? ORDER BY event_type', [orgId]));
+  }
+
+  async replaceOrgPreferences(orgId: number, prefs: ChannelPreference[]): Promise<void> {
+    await this.db.tx(async (db) => {
+      for (const p of prefs) {
+        await db.run(
+          `INSERT INTO org_channel_prefs (org_id, event_type, channels) VALUES (?, ?, ?)
+           ON CONFLICT (org_id, event_type) DO UPDATE SET channels = excluded.channels`,
+          [orgId, p.eventType, JSON.stringify(p.channels)],
+        );
+      }
+    });
+  }
+
+  async resetOrgPreferences(orgId: number, eventTypes: string[] | null): Promise<void> {
+    if (eventTypes === null) {
+      await this.db.run('DELETE FROM org_channel_prefs WHERE org_id = ?', [orgId]);
+      return;
+    }
+    await this.db.tx(async (db) => {
+      for (const e of eventTypes) await db.run('DELETE FROM org_channel_prefs WHERE org_id = ? AND event_type = ?', [orgId, e]);
+    });
+  }
+}

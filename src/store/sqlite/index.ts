@@ -1,0 +1,145 @@
+// SQLite engine: one better-sqlite3 connection in WAL mode. better-sqlite3 is synchronous, so the
+// only way another request's statement could slip into an open transaction is across an `await`
+// inside tx(); the `busy` gate makes every other caller wait for the transaction to finish.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Db } from '../db.ts';
+import { LEDGER_DDL, readMigrations } from '../migrations.ts';
+import { SqlStore } from '../sql-store.ts';
+import { ConflictError } from '../types.ts';
+
+const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+function mapError(err: unknown): unknown {
+  const e = err as { code?: string; message?: string };
+  if (e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    const m = e.message ?? '';
+    if (m.includes('webhook_events.org_id')) return new ConflictError('webhook_liveboard', m);
+    if (m.includes('webhooks.org_id, webhooks.name')) return new ConflictError('webhook_name', m);
+    if (m.includes('orgs.name')) return new ConflictError('org_name', m);
+    if (m.includes('users.name')) return new ConflictError('user_name', m);
+    return new ConflictError('other', m);
+  }
+  return err;
+}
+
+class SqliteDb implements Db {
+  private busy: Promise<void> | null = null;
+  private readonly cache = new Map<string, Database.Statement>();
+
+  constructor(
+    private readonly conn: Database.Database,
+    private readonly gated = true,
+  ) {}
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.conn.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
+  private async wait(): Promise<void> {
+    while (this.gated && this.busy) await this.busy;
+  }
+
+  async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    await this.wait();
+    try {
+      return this.stmt(sql).all(...params) as T[];
+    } catch (err) {
+      throw mapError(err);
+    }
+  }
+
+  async get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    await this.wait();
+    try {
+      const s = this.stmt(sql);
+      return (s.reader ? s.get(...params) : (s.run(...params), undefined)) as T | undefined;
+    } catch (err) {
+      throw mapError(err);
+    }
+  }
+
+  async run(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
+    await this.wait();
+    try {
+      const s = this.stmt(sql);
+      if (s.reader) {
+        const rows = s.all(...params);
+        return { changes: rows.length };
+      }
+      return { changes: s.run(...params).changes };
+    } catch (err) {
+      throw mapError(err);
+    }
+  }
+
+  async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    if (!this.gated) return fn(this); // already inside a transaction: nest flat
+    await this.wait();
+    let release!: () => void;
+    this.busy = new Promise((r) => (release = r));
+    const inner = new SqliteDb(this.conn, false);
+    (inner as any).cache = this.cache;
+    try {
+      this.conn.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(inner);
+        this.conn.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.conn.inTransaction) this.conn.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      this.busy = null;
+      release();
+    }
+  }
+}
+
+export class SqliteStore extends SqlStore {
+  readonly engine = 'sqlite' as const;
+  protected readonly db: Db;
+  readonly conn: Database.Database;
+
+  constructor(file: string) {
+    super();
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.conn = new Database(file);
+    this.conn.pragma('journal_mode = WAL');
+    // FULL keeps an accepted event durable across power loss, not only process death.
+    this.conn.pragma('synchronous = FULL');
+    this.conn.pragma('foreign_keys = ON');
+    this.conn.pragma('busy_timeout = 5000');
+    this.db = new SqliteDb(this.conn);
+  }
+
+  async migrate(): Promise<string[]> {
+    const applied: string[] = [];
+    this.conn.exec(LEDGER_DDL);
+    // BEGIN IMMEDIATE takes SQLite's write lock: a second process migrating the same file waits
+    // (busy_timeout) and then finds the ledger already up to date.
+    const apply = this.conn.transaction(() => {
+      const done = new Set((this.conn.prepare('SELECT version FROM schema_migrations').all() as { version: string }[]).map((r) => r.version));
+      for (const m of readMigrations(MIGRATIONS_DIR)) {
+        if (done.has(m.version)) continue;
+        this.conn.exec(m.sql);
+        this.conn.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        applied.push(`${m.version}_${m.name}`);
+      }
+    });
+    apply.immediate();
+    return applied;
+  }
+
+  async close(): Promise<void> {
+    this.conn.close();
+  }
+}
