@@ -18,6 +18,26 @@ export interface Config {
   logLevel: string;
   bodyLimitBytes: number;
   pgPoolSize: number;
+  delivery: DeliveryConfig;
+}
+
+export interface DeliveryConfig {
+  timeoutMs: number;
+  /** Delays before each retry, ms. */
+  retryScheduleMs: number[];
+  /** Raw HOOKRELAY_ALLOW_PRIVATE_TARGETS: '', 'true' or a CIDR list. */
+  allowPrivateTargets: string;
+  concurrency: number;
+  perEndpointConcurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  shutdownGraceMs: number;
+  maxResponseBodyBytes: number;
+  maxAttachmentBytes: number;
+  idempotencyTtlMs: number;
+  /** Base URL put into payloads (source.applicationUrl). */
+  publicUrl: string;
+  instanceId: string;
 }
 
 export class ConfigError extends Error {}
@@ -38,6 +58,17 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_LOG_LEVEL: { default: 'info', doc: 'pino log level' },
   HOOKRELAY_BODY_LIMIT_BYTES: { default: '1048576', doc: 'Largest JSON request body (413 above)' },
   HOOKRELAY_PG_POOL_SIZE: { default: '10', doc: 'PostgreSQL connections per process' },
+  HOOKRELAY_DELIVERY_TIMEOUT_MS: { default: '5000', doc: 'Total time an attempt may take (connect to last response byte)' },
+  HOOKRELAY_RETRY_SCHEDULE: { default: '60,300,900', doc: 'Seconds before each retry, comma-separated; after the last the job is FAILED' },
+  HOOKRELAY_ALLOW_PRIVATE_TARGETS: { default: '(none)', doc: '`true`, or a comma-separated CIDR list, to let deliveries reach private/loopback/link-local addresses' },
+  HOOKRELAY_WORKER_CONCURRENCY: { default: '64', doc: 'Attempts in flight per worker process' },
+  HOOKRELAY_ENDPOINT_CONCURRENCY: { default: '8', doc: 'Attempts in flight per webhook per worker process' },
+  HOOKRELAY_LEASE_MS: { default: '30000', doc: 'How long a claimed job is reserved; an expired lease is reclaimed' },
+  HOOKRELAY_POLL_INTERVAL_MS: { default: '250', doc: 'Idle worker poll interval' },
+  HOOKRELAY_SHUTDOWN_GRACE_MS: { default: '10000', doc: 'On SIGTERM, how long in-flight attempts may finish' },
+  HOOKRELAY_MAX_ATTACHMENT_BYTES: { default: '26214400', doc: 'Largest total attachment size per event (413 above)' },
+  HOOKRELAY_PUBLIC_URL: { default: 'http://localhost:<PORT>', doc: 'Base URL of this service, put into payloads' },
+  HOOKRELAY_INSTANCE_ID: { default: 'hookrelay', doc: 'Instance id put into payloads (source.instanceId)' },
 };
 
 function int(env: Env, name: string, def: number, min: number, max: number): number {
@@ -78,7 +109,34 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     bodyLimitBytes: int(env, 'HOOKRELAY_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     pgPoolSize: int(env, 'HOOKRELAY_PG_POOL_SIZE', 10, 1, 500),
+    delivery: {
+      timeoutMs: int(env, 'HOOKRELAY_DELIVERY_TIMEOUT_MS', 5000, 100, 120_000),
+      retryScheduleMs: retrySchedule(env.HOOKRELAY_RETRY_SCHEDULE),
+      allowPrivateTargets: env.HOOKRELAY_ALLOW_PRIVATE_TARGETS ?? '',
+      concurrency: int(env, 'HOOKRELAY_WORKER_CONCURRENCY', 64, 1, 10_000),
+      perEndpointConcurrency: int(env, 'HOOKRELAY_ENDPOINT_CONCURRENCY', 8, 1, 1000),
+      leaseMs: int(env, 'HOOKRELAY_LEASE_MS', 30_000, 1000, 3_600_000),
+      pollIntervalMs: int(env, 'HOOKRELAY_POLL_INTERVAL_MS', 250, 10, 60_000),
+      shutdownGraceMs: int(env, 'HOOKRELAY_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+      maxResponseBodyBytes: 64 * 1024,
+      maxAttachmentBytes: int(env, 'HOOKRELAY_MAX_ATTACHMENT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      idempotencyTtlMs: 24 * 3600 * 1000,
+      publicUrl: env.HOOKRELAY_PUBLIC_URL || `http://localhost:${env.PORT || 8080}`,
+      instanceId: env.HOOKRELAY_INSTANCE_ID || 'hookrelay',
+    },
   };
+}
+
+function retrySchedule(raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === '') return [60_000, 300_000, 900_000];
+  const parts = raw.split(',').map((p) => p.trim());
+  return parts.map((p) => {
+    const n = Number(p);
+    if (p === '' || !Number.isFinite(n) || n < 0 || n > 7 * 86400) {
+      throw new ConfigError(`HOOKRELAY_RETRY_SCHEDULE must be comma-separated seconds between 0 and 604800, got "${raw}"`);
+    }
+    return Math.round(n * 1000);
+  });
 }
 
 export function isPostgresUrl(url: string): boolean {

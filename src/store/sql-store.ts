@@ -2,6 +2,7 @@
 // their executor, their migration lock and, where it matters for speed, engine-specific statements.
 import type { ChannelPreference } from '../domain/channels.ts';
 import type { Db } from './db.ts';
+import { SqlQueueStore } from './sql-queue.ts';
 import type { OrgRow, Store, TokenRow, UserRow, WebhookQuery, WebhookRow } from './types.ts';
 
 type Raw = Record<string, any>;
@@ -62,7 +63,7 @@ const isNumericId = (s: string) => /^\d{1,15}$/.test(s);
 
 const SORT_COLUMNS = { CREATED: 'created_at', MODIFIED: 'modified_at', NAME: 'name' } as const;
 
-export abstract class SqlStore implements Store {
+export abstract class SqlStore extends SqlQueueStore implements Store {
   abstract readonly engine: 'sqlite' | 'postgres';
   protected abstract readonly db: Db;
   abstract migrate(): Promise<string[]>;
@@ -246,6 +247,15 @@ export abstract class SqlStore implements Store {
       await this.writeEvents(db, w);
       return true;
     });
+  }
+
+  async subscribedWebhooks(orgId: number, eventType: string): Promise<WebhookRow[]> {
+    const rows = await this.db.all<Raw>(
+      `SELECT w.* FROM webhook_events e JOIN webhooks w ON w.id = e.webhook_id
+       WHERE e.org_id = ? AND e.event_type = ? ORDER BY w.created_at, w.id`,
+      [orgId, eventType],
+    );
+    return rows.map(toWebhook);
   }
 
   async deleteWebhook(orgId: number, id: string): Promise<boolean> {

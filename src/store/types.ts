@@ -79,7 +79,7 @@ export class ConflictError extends Error {
   }
 }
 
-export interface Store {
+export interface Store extends QueueStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Applies pending migrations (one process at a time); returns the versions it applied. */
   migrate(): Promise<string[]>;
@@ -112,6 +112,8 @@ export interface Store {
   /** Replaces every field but id, org and creation data. */
   updateWebhook(webhook: WebhookRow): Promise<boolean>;
   deleteWebhook(orgId: number, id: string): Promise<boolean>;
+  /** The org's webhooks subscribed to an event type: the fan-out of a publish. */
+  subscribedWebhooks(orgId: number, eventType: string): Promise<WebhookRow[]>;
 
   getClusterPreferences(): Promise<ChannelPreference[]>;
   /** Sets the given event types' cluster channels, leaving other event types alone. */
@@ -121,4 +123,141 @@ export interface Store {
   replaceOrgPreferences(orgId: number, prefs: ChannelPreference[]): Promise<void>;
   /** Removes the org's overrides for these event types, or all of them when null. */
   resetOrgPreferences(orgId: number, eventTypes: string[] | null): Promise<void>;
+}
+
+// ---- delivery (events, jobs, attempts)
+
+export type JobStatus = 'PENDING' | 'RETRY' | 'SUCCESS' | 'FAILED';
+export type JobKind = 'event' | 'test' | 'validation';
+
+export interface AttachmentMeta {
+  id: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+}
+
+export interface NewAttachment extends AttachmentMeta {
+  data: Buffer;
+}
+
+export interface EventRow {
+  id: string;
+  orgId: number;
+  type: string;
+  /** The JSON body exactly as delivered, fixed at publish so every retry sends the same bytes. */
+  payload: string;
+  name: string | null;
+  runId: string | null;
+  recipients: unknown[] | null;
+  attachments: AttachmentMeta[];
+  createdAt: number;
+}
+
+export interface JobRow {
+  id: string;
+  kind: JobKind;
+  eventId: string;
+  eventType: string;
+  webhookId: string;
+  orgId: number;
+  status: JobStatus;
+  tryCount: number;
+  budgetStart: number;
+  nextAttemptAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  detail: string | null;
+  lastStatus: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AttemptRow {
+  id: string;
+  jobId: string;
+  eventId: string;
+  webhookId: string;
+  orgId: number;
+  attemptNo: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  success: boolean;
+  error: string | null;
+  responseBody: string | null;
+  requestHeaders: Record<string, string>;
+}
+
+/** What an attempt did to its job: delivered, scheduled again, or dead. */
+export interface JobTransition {
+  status: 'SUCCESS' | 'RETRY' | 'FAILED';
+  nextAttemptAt: number | null;
+  detail: string | null;
+}
+
+export interface JobQuery {
+  orgId: number;
+  jobIds?: string[];
+  webhookIds?: string[];
+  statuses?: JobStatus[];
+  eventTypes?: string[];
+  eventIds?: string[];
+  since?: number;
+  until?: number;
+  kinds?: JobKind[];
+  offset: number;
+  limit: number;
+  order: 'ASC' | 'DESC';
+}
+
+export interface AttemptQuery {
+  orgId: number;
+  webhookId: string;
+  success?: boolean;
+  since?: number;
+  until?: number;
+  offset: number;
+  limit: number;
+}
+
+export interface ClaimRequest {
+  owner: string;
+  now: number;
+  leaseMs: number;
+  limit: number;
+  /** Webhooks at their concurrency limit in this worker: their jobs wait in the table instead. */
+  excludeWebhookIds: string[];
+}
+
+export interface PublishItem {
+  event: EventRow;
+  attachments: NewAttachment[];
+  jobs: JobRow[];
+  idempotencyKey?: string;
+}
+
+export interface QueueStore {
+  /**
+   * Commits the events, their attachments and their jobs in one transaction. An event whose
+   * idempotency key was already used in the org and has not expired creates nothing: its result
+   * carries the first event's id and created=false.
+   */
+  publishEvents(items: PublishItem[], idempotencyTtlMs: number): Promise<{ eventId: string; created: boolean }[]>;
+  findEvent(orgId: number, id: string): Promise<EventRow | null>;
+  getAttachmentData(eventId: string): Promise<NewAttachment[]>;
+  insertJobs(jobs: JobRow[]): Promise<void>;
+  findJob(orgId: number, id: string): Promise<JobRow | null>;
+  /** Atomically leases up to `limit` due jobs, including those whose lease expired. */
+  claimDue(req: ClaimRequest): Promise<JobRow[]>;
+  /** Records the attempt and moves the job, in one transaction; false when the lease was lost. */
+  completeAttempt(attempt: AttemptRow, owner: string, transition: JobTransition): Promise<boolean>;
+  /** Gives claimed jobs back unattempted (shutdown), so another worker takes them at once. */
+  releaseLeases(owner: string, jobIds: string[]): Promise<void>;
+  searchJobs(query: JobQuery): Promise<{ rows: JobRow[]; total: number }>;
+  searchAttempts(query: AttemptQuery): Promise<{ rows: AttemptRow[]; total: number }>;
+  lastAttempt(jobId: string): Promise<AttemptRow | null>;
+  /** FAILED jobs back to PENDING with a fresh retry budget; returns the ids requeued. */
+  requeueFailed(orgId: number, jobIds: string[], now: number): Promise<string[]>;
+  countByStatus(): Promise<Record<string, number>>;
 }

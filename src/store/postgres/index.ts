@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Db } from '../db.ts';
 import { LEDGER_DDL, readMigrations } from '../migrations.ts';
+import { claimStatement } from '../sql-queue.ts';
 import { SqlStore } from '../sql-store.ts';
 import { ConflictError } from '../types.ts';
 
@@ -96,6 +97,10 @@ export class PostgresStore extends SqlStore {
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
     this.db = new PgDb(this.pool);
+  }
+
+  protected claimSql(excluded: number): string {
+    return claimStatement(excluded, 'FOR UPDATE SKIP LOCKED');
   }
 
   async migrate(): Promise<string[]> {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../db.ts';
 import { LEDGER_DDL, readMigrations } from '../migrations.ts';
+import { claimStatement } from '../sql-queue.ts';
 import { SqlStore } from '../sql-store.ts';
 import { ConflictError } from '../types.ts';
 
@@ -119,6 +120,10 @@ export class SqliteStore extends SqlStore {
     this.conn.pragma('foreign_keys = ON');
     this.conn.pragma('busy_timeout = 5000');
     this.db = new SqliteDb(this.conn);
+  }
+
+  protected claimSql(excluded: number): string {
+    return claimStatement(excluded, '');
   }
 
   async migrate(): Promise<string[]> {

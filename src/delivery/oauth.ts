@@ -1,0 +1,53 @@
+// OAuth2 client-credentials tokens for webhooks with OAUTH2 authentication, cached per
+// (token URL, client id) until shortly before they expire.
+import type { HttpClient } from './http-client.ts';
+
+interface Cached {
+  token: string;
+  expiresAt: number;
+}
+
+export class OAuthTokens {
+  private readonly cache = new Map<string, Cached>();
+  private readonly inflight = new Map<string, Promise<string>>();
+
+  constructor(private readonly http: HttpClient, private readonly timeoutMs: number) {}
+
+  private key(c: { authorization_url: string; client_id: string }) {
+    return `${c.authorization_url}\n${c.client_id}`;
+  }
+
+  invalidate(c: { authorization_url: string; client_id: string }): void {
+    this.cache.delete(this.key(c));
+  }
+
+  async get(c: { authorization_url: string; client_id: string; client_secret: string }): Promise<string> {
+    const key = this.key(c);
+    const hit = this.cache.get(key);
+    if (hit && hit.expiresAt > Date.now()) return hit.token;
+    // Concurrent deliveries to one endpoint share a single token request.
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.fetch(c).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async fetch(c: { authorization_url: string; client_id: string; client_secret: string }): Promise<string> {
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: c.client_id, client_secret: c.client_secret });
+    const res = await this.http.post(new URL(c.authorization_url), { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, form.toString(), AbortSignal.timeout(this.timeoutMs));
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`OAuth2 token request to ${c.authorization_url} answered HTTP ${res.statusCode}`);
+    let body: { access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse(res.body);
+    } catch {
+      throw new Error(`OAuth2 token response from ${c.authorization_url} is not JSON`);
+    }
+    if (!body.access_token) throw new Error(`OAuth2 token response from ${c.authorization_url} has no access_token`);
+    const ttlMs = (Number(body.expires_in) || 3600) * 1000;
+    // Refresh 30 s early (or halfway for very short tokens) so a token never expires in flight.
+    this.cache.set(this.key(c), { token: body.access_token, expiresAt: Date.now() + Math.max(ttlMs - 30_000, ttlMs / 2) });
+    return body.access_token;
+  }
+}

@@ -1,0 +1,93 @@
+// Wires the delivery loop to the store and the sender: what a job means in terms of rows
+// (webhook, event, attachments) and what an attempt leaves behind (attempt row, job transition).
+import crypto from 'node:crypto';
+import type { AppContext } from '../context.ts';
+import { openAuth, openSig } from '../domain/webhook-secrets.ts';
+import type { JobRow, WebhookRow } from '../store/types.ts';
+import { VERSION } from '../version.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
+import { Sender, type SendResult, type Target } from './sender.ts';
+import { parseAllowRule } from './ssrf-guard.ts';
+import { Worker } from './worker.ts';
+
+export function retryPolicy(ctx: AppContext): RetryPolicy {
+  return { ...DEFAULT_RETRY_POLICY, scheduleMs: ctx.config.delivery.retryScheduleMs };
+}
+
+export function createSender(ctx: AppContext): Sender {
+  const d = ctx.config.delivery;
+  return new Sender({ timeoutMs: d.timeoutMs, allow: parseAllowRule(d.allowPrivateTargets), userAgent: `HookRelay/${VERSION}`, maxResponseBodyBytes: d.maxResponseBodyBytes });
+}
+
+export function toTarget(ctx: AppContext, w: WebhookRow): Target {
+  const sig = openSig(w.signatureVerification, ctx.box);
+  return {
+    id: w.id,
+    url: w.url,
+    urlParams: w.urlParams,
+    authentication: openAuth(w.authentication, ctx.box),
+    signature: sig ? { header: sig.header, secret: sig.secret } : null,
+    additionalHeaders: w.additionalHeaders,
+  };
+}
+
+function failedBeforeSending(error: string): SendResult {
+  return { startedAt: Date.now(), durationMs: 0, statusCode: null, error, responseBody: null, retryAfter: null, requestHeaders: {}, permanent: true };
+}
+
+export function createWorker(ctx: AppContext, sender: Sender): Worker {
+  const d = ctx.config.delivery;
+  const store = ctx.store;
+  return new Worker(
+    {
+      claim: (owner, limit, exclude) => store.claimDue({ owner, now: Date.now(), leaseMs: d.leaseMs, limit, excludeWebhookIds: exclude }),
+      async deliver(job: JobRow) {
+        const webhook = await store.findWebhook(job.orgId, job.webhookId);
+        if (!webhook) return failedBeforeSending('webhook was deleted');
+        const event = await store.findEvent(job.orgId, job.eventId);
+        if (!event) return failedBeforeSending('event no longer exists');
+        const attachments = event.attachments.length ? await store.getAttachmentData(event.id) : undefined;
+        return sender.send(toTarget(ctx, webhook), { eventId: event.id, payload: event.payload, attachments });
+      },
+      async complete(job, owner, r, transition) {
+        const kept = await store.completeAttempt(
+          {
+            id: crypto.randomUUID(),
+            jobId: job.id,
+            eventId: job.eventId,
+            webhookId: job.webhookId,
+            orgId: job.orgId,
+            attemptNo: job.tryCount + 1,
+            startedAt: r.startedAt,
+            durationMs: r.durationMs,
+            statusCode: r.statusCode,
+            success: transition.status === 'SUCCESS',
+            error: r.error,
+            responseBody: r.responseBody,
+            requestHeaders: r.requestHeaders,
+          },
+          owner,
+          transition,
+        );
+        if (!kept) ctx.log.warn({ jobId: job.id }, 'lease lost before the attempt was recorded; another worker owns the job');
+        const level = transition.status === 'SUCCESS' ? 'debug' : 'info';
+        ctx.log[level]({ jobId: job.id, webhookId: job.webhookId, status: transition.status, http: r.statusCode, ms: r.durationMs, detail: transition.detail }, 'delivery attempt');
+      },
+      release: (owner, ids) => store.releaseLeases(owner, ids),
+      sleep: (ms, signal) =>
+        new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, ms);
+          signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        }),
+    },
+    {
+      concurrency: d.concurrency,
+      perEndpointConcurrency: d.perEndpointConcurrency,
+      pollIntervalMs: d.pollIntervalMs,
+      leaseMs: d.leaseMs,
+      timeoutMs: d.timeoutMs,
+      policy: retryPolicy(ctx),
+      log: ctx.log,
+    },
+  );
+}

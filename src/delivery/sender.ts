@@ -1,0 +1,147 @@
+// Builds and sends one delivery attempt: URL params, authentication, custom headers, signatures,
+// JSON or multipart body. Knows HTTP, not the database; returns what happened, never throws.
+import crypto from 'node:crypto';
+import type { NewAttachment } from '../store/types.ts';
+import { MASK } from '../domain/webhook-secrets.ts';
+import { HttpClient } from './http-client.ts';
+import { OAuthTokens } from './oauth.ts';
+import { hexSignature, standardSignature } from './signing.ts';
+import { BlockedAddressError, type AllowRule } from './ssrf-guard.ts';
+
+/** A webhook with its secrets opened, as the sender needs it. */
+export interface Target {
+  id: string;
+  url: string;
+  urlParams: Record<string, unknown> | null;
+  authentication: Record<string, any> | null;
+  signature: { header: string; secret: string } | null;
+  additionalHeaders: { key: string; value: string }[] | null;
+}
+
+export interface Outgoing {
+  /** Stable across retries: receivers deduplicate on it (webhook-id). */
+  eventId: string;
+  payload: string;
+  attachments?: NewAttachment[];
+}
+
+export interface SendResult {
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  responseBody: string | null;
+  retryAfter: string | null;
+  requestHeaders: Record<string, string>;
+  /** Set when retrying cannot help (the webhook was deleted): the job fails at once. */
+  permanent?: boolean;
+}
+
+export interface SenderOptions {
+  timeoutMs: number;
+  allow: AllowRule;
+  userAgent: string;
+  maxResponseBodyBytes: number;
+}
+
+function targetUrl(t: Target): URL {
+  const url = new URL(t.url);
+  for (const [k, v] of Object.entries(t.urlParams ?? {})) url.searchParams.append(k, String(v));
+  return url;
+}
+
+/** multipart/form-data built by hand so the signed bytes are exactly the bytes sent. */
+function multipart(eventId: string, json: string, files: NewAttachment[]): { body: Buffer; contentType: string } {
+  const boundary = `hookrelay-${crypto.createHash('sha256').update(eventId).digest('hex').slice(0, 32)}`;
+  const parts: Buffer[] = [];
+  const quote = (s: string) => s.replace(/["\\\r\n]/g, '_');
+  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="event"\r\nContent-Type: application/json\r\n\r\n`));
+  parts.push(Buffer.from(json));
+  for (const f of files) {
+    parts.push(Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(f.fileName)}"\r\nContent-Type: ${f.contentType}\r\n\r\n`));
+    parts.push(f.data);
+  }
+  parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+export class Sender {
+  readonly http: HttpClient;
+  private readonly oauth: OAuthTokens;
+
+  constructor(private readonly opts: SenderOptions) {
+    this.http = new HttpClient(opts.allow, opts.maxResponseBodyBytes);
+    this.oauth = new OAuthTokens(this.http, opts.timeoutMs);
+  }
+
+  async send(t: Target, out: Outgoing): Promise<SendResult> {
+    const startedAt = Date.now();
+    const signal = AbortSignal.timeout(this.opts.timeoutMs);
+    const { body, contentType } = out.attachments?.length ? multipart(out.eventId, out.payload, out.attachments) : { body: Buffer.from(out.payload), contentType: 'application/json' };
+    const ts = Math.floor(startedAt / 1000);
+    const headers: Record<string, string> = {};
+    const masked = new Set<string>();
+    for (const h of t.additionalHeaders ?? []) headers[h.key] = h.value;
+    headers['content-type'] = contentType;
+    headers['user-agent'] = this.opts.userAgent;
+    headers['webhook-id'] = out.eventId;
+    headers['webhook-timestamp'] = String(ts);
+    if (t.signature) {
+      headers[t.signature.header] = hexSignature(t.signature.secret, body);
+      headers['webhook-signature'] = standardSignature(t.signature.secret, out.eventId, ts, body);
+    }
+    const result = (statusCode: number | null, error: string | null, responseBody: string | null = null, retryAfter: string | null = null): SendResult => ({
+      startedAt,
+      durationMs: Date.now() - startedAt,
+      statusCode,
+      error,
+      responseBody,
+      retryAfter,
+      requestHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, masked.has(k) ? MASK : v])),
+    });
+    try {
+      const auth = t.authentication;
+      if (auth?.API_KEY) {
+        headers[auth.API_KEY.key] = auth.API_KEY.value;
+        masked.add(auth.API_KEY.key);
+      } else if (auth?.BASIC_AUTH) {
+        headers.authorization = 'Basic ' + Buffer.from(`${auth.BASIC_AUTH.username}:${auth.BASIC_AUTH.password}`).toString('base64');
+        masked.add('authorization');
+      } else if (typeof auth?.BEARER_TOKEN === 'string') {
+        // Seed 001's example stores "Bearer {token}"; accept both that and the bare token.
+        headers.authorization = /^bearer\s/i.test(auth.BEARER_TOKEN) ? auth.BEARER_TOKEN : `Bearer ${auth.BEARER_TOKEN}`;
+        masked.add('authorization');
+      } else if (auth?.OAUTH2) {
+        headers.authorization = `Bearer ${await this.oauth.get(auth.OAUTH2)}`;
+        masked.add('authorization');
+      }
+      const url = targetUrl(t);
+      let res = await this.http.post(url, headers, body, signal);
+      if (res.statusCode === 401 && auth?.OAUTH2) {
+        // The cached token may have been revoked early: fetch a new one, once.
+        this.oauth.invalidate(auth.OAUTH2);
+        headers.authorization = `Bearer ${await this.oauth.get(auth.OAUTH2)}`;
+        res = await this.http.post(url, headers, body, signal);
+      }
+      const ra = res.headers['retry-after'];
+      return result(res.statusCode, null, res.body, Array.isArray(ra) ? ra[0] : (ra ?? null));
+    } catch (err) {
+      return result(null, describeError(err, this.opts.timeoutMs));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}
+
+export function describeError(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err instanceof BlockedAddressError || e?.code === 'EHOOKRELAY_BLOCKED') return `refused: ${e.message}`;
+  if (e?.cause instanceof BlockedAddressError) return `refused: ${e.cause.message}`;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT') {
+    return `timeout: no complete response within ${timeoutMs} ms`;
+  }
+  const code = e?.code ?? e?.cause?.code;
+  return `network error${code ? ` ${code}` : ''}: ${e?.message ?? String(err)}`;
+}

@@ -1,0 +1,231 @@
+// The delivery queue's verbs in SQL both engines accept. The one statement that differs, the
+// claim, is supplied by each engine: PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers
+// never block on each other; SQLite's single writer makes the plain UPDATE ... RETURNING atomic.
+import type { Db } from './db.ts';
+import type {
+  AttemptQuery, AttemptRow, ClaimRequest, EventRow, JobQuery, JobRow, JobTransition, NewAttachment, PublishItem, QueueStore,
+} from './types.ts';
+
+type Raw = Record<string, any>;
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+export function toJob(r: Raw): JobRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    webhookId: r.webhook_id,
+    orgId: Number(r.org_id),
+    status: r.status,
+    tryCount: Number(r.try_count),
+    budgetStart: Number(r.budget_start),
+    nextAttemptAt: Number(r.next_attempt_at),
+    leaseOwner: r.lease_owner ?? null,
+    leaseUntil: num(r.lease_until),
+    detail: r.detail ?? null,
+    lastStatus: num(r.last_status),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function toEvent(r: Raw): EventRow {
+  return {
+    id: r.id,
+    orgId: Number(r.org_id),
+    type: r.type,
+    payload: r.payload,
+    name: r.name ?? null,
+    runId: r.run_id ?? null,
+    recipients: r.recipients ? JSON.parse(r.recipients) : null,
+    attachments: r.attachments ? JSON.parse(r.attachments) : [],
+    createdAt: Number(r.created_at),
+  };
+}
+
+function toAttempt(r: Raw): AttemptRow {
+  return {
+    id: r.id,
+    jobId: r.job_id,
+    eventId: r.event_id,
+    webhookId: r.webhook_id,
+    orgId: Number(r.org_id),
+    attemptNo: Number(r.attempt_no),
+    startedAt: Number(r.started_at),
+    durationMs: Number(r.duration_ms),
+    statusCode: num(r.status_code),
+    success: Number(r.success) === 1,
+    error: r.error ?? null,
+    responseBody: r.response_body ?? null,
+    requestHeaders: JSON.parse(r.request_headers),
+  };
+}
+
+const JOB_COLUMNS = 'id, kind, event_id, event_type, webhook_id, org_id, status, try_count, budget_start, next_attempt_at, lease_owner, lease_until, detail, last_status, created_at, updated_at';
+const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+/** Shared shape of the claim; `lock` is the engine's row-locking clause. */
+export function claimStatement(excluded: number, lock: string): string {
+  const exclude = excluded ? `AND webhook_id NOT IN (${Array.from({ length: excluded }, () => '?').join(', ')})` : '';
+  return `UPDATE jobs SET lease_owner = ?, lease_until = ?
+    WHERE id IN (
+      SELECT id FROM jobs
+      WHERE status IN ('PENDING', 'RETRY') AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ${exclude}
+      ORDER BY next_attempt_at LIMIT ? ${lock})
+    RETURNING ${JOB_COLUMNS}`;
+}
+
+function jobParams(j: JobRow): unknown[] {
+  return [j.id, j.kind, j.eventId, j.eventType, j.webhookId, j.orgId, j.status, j.tryCount, j.budgetStart, j.nextAttemptAt, j.leaseOwner, j.leaseUntil, j.detail, j.lastStatus, j.createdAt, j.updatedAt];
+}
+
+export abstract class SqlQueueStore implements QueueStore {
+  protected abstract readonly db: Db;
+  /** The engine's claim statement; parameters: owner, leaseUntil, now, now, ...excluded, limit. */
+  protected abstract claimSql(excluded: number): string;
+
+  private async insertJobsIn(db: Db, jobs: JobRow[]): Promise<void> {
+    for (const j of jobs) await db.run(`INSERT INTO jobs (${JOB_COLUMNS}) VALUES (${placeholders(16)})`, jobParams(j));
+  }
+
+  async publishEvents(items: PublishItem[], idempotencyTtlMs: number) {
+    return this.db.tx(async (db) => {
+      const results: { eventId: string; created: boolean }[] = [];
+      for (const item of items) results.push(await this.publishIn(db, item, idempotencyTtlMs));
+      return results;
+    });
+  }
+
+  private async publishIn(db: Db, item: PublishItem, ttlMs: number): Promise<{ eventId: string; created: boolean }> {
+    const e = item.event;
+    if (item.idempotencyKey !== undefined) {
+      // Claim the key in one statement: a concurrent publish with the same key waits on the row
+      // (PostgreSQL) or the write lock (SQLite) and then sees it taken.
+      const won = await db.get<Raw>(
+        `INSERT INTO idempotency_keys (org_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (org_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
+         WHERE idempotency_keys.expires_at <= ?
+         RETURNING event_id`,
+        [e.orgId, item.idempotencyKey, e.id, e.createdAt + ttlMs, e.createdAt],
+      );
+      if (!won) {
+        const prior = await db.get<Raw>('SELECT event_id FROM idempotency_keys WHERE org_id = ? AND key = ?', [e.orgId, item.idempotencyKey]);
+        return { eventId: prior!.event_id as string, created: false };
+      }
+    }
+    await db.run(
+      'INSERT INTO events (id, org_id, type, payload, name, run_id, recipients, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [e.id, e.orgId, e.type, e.payload, e.name, e.runId, e.recipients ? JSON.stringify(e.recipients) : null, JSON.stringify(e.attachments), e.createdAt],
+    );
+    for (const a of item.attachments) {
+      await db.run('INSERT INTO attachments (id, event_id, file_name, content_type, size, data) VALUES (?, ?, ?, ?, ?, ?)', [a.id, e.id, a.fileName, a.contentType, a.size, a.data]);
+    }
+    await this.insertJobsIn(db, item.jobs);
+    return { eventId: e.id, created: true };
+  }
+
+  async findEvent(orgId: number, id: string): Promise<EventRow | null> {
+    const r = await this.db.get<Raw>('SELECT * FROM events WHERE id = ? AND org_id = ?', [id, orgId]);
+    return r ? toEvent(r) : null;
+  }
+
+  async getAttachmentData(eventId: string): Promise<NewAttachment[]> {
+    const rows = await this.db.all<Raw>('SELECT * FROM attachments WHERE event_id = ? ORDER BY id', [eventId]);
+    return rows.map((r) => ({ id: r.id, fileName: r.file_name, contentType: r.content_type, size: Number(r.size), data: Buffer.from(r.data) }));
+  }
+
+  async insertJobs(jobs: JobRow[]): Promise<void> {
+    await this.db.tx((db) => this.insertJobsIn(db, jobs));
+  }
+
+  async findJob(orgId: number, id: string): Promise<JobRow | null> {
+    const r = await this.db.get<Raw>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ? AND org_id = ?`, [id, orgId]);
+    return r ? toJob(r) : null;
+  }
+
+  async claimDue(req: ClaimRequest): Promise<JobRow[]> {
+    const rows = await this.db.all<Raw>(this.claimSql(req.excludeWebhookIds.length), [
+      req.owner, req.now + req.leaseMs, req.now, req.now, ...req.excludeWebhookIds, req.limit,
+    ]);
+    return rows.map(toJob).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+  }
+
+  async completeAttempt(a: AttemptRow, owner: string, t: JobTransition): Promise<boolean> {
+    return this.db.tx(async (db) => {
+      await db.run(
+        `INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers)
+         VALUES (${placeholders(13)})`,
+        [a.id, a.jobId, a.eventId, a.webhookId, a.orgId, a.attemptNo, a.startedAt, a.durationMs, a.statusCode, a.success ? 1 : 0, a.error, a.responseBody, JSON.stringify(a.requestHeaders)],
+      );
+      // Guarded by the lease: a worker whose lease expired (and whose job another worker took)
+      // still leaves its attempt in the history but does not overwrite the newer state.
+      const res = await db.run(
+        `UPDATE jobs SET status = ?, try_count = try_count + 1, next_attempt_at = COALESCE(?, next_attempt_at), detail = ?,
+           last_status = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+         WHERE id = ? AND lease_owner = ?`,
+        [t.status, t.nextAttemptAt, t.detail, a.statusCode, a.startedAt + a.durationMs, a.jobId, owner],
+      );
+      return res.changes > 0;
+    });
+  }
+
+  async releaseLeases(owner: string, jobIds: string[]): Promise<void> {
+    if (!jobIds.length) return;
+    await this.db.run(`UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id IN (${placeholders(jobIds.length)})`, [owner, ...jobIds]);
+  }
+
+  async searchJobs(q: JobQuery): Promise<{ rows: JobRow[]; total: number }> {
+    const where = ['org_id = ?'];
+    const params: unknown[] = [q.orgId];
+    const inList = (col: string, values?: unknown[]) => {
+      if (!values?.length) return;
+      where.push(`${col} IN (${placeholders(values.length)})`);
+      params.push(...values);
+    };
+    inList('id', q.jobIds);
+    inList('webhook_id', q.webhookIds);
+    inList('status', q.statuses);
+    inList('event_type', q.eventTypes);
+    inList('event_id', q.eventIds);
+    inList('kind', q.kinds);
+    if (q.since !== undefined) (where.push('created_at >= ?'), params.push(q.since));
+    if (q.until !== undefined) (where.push('created_at <= ?'), params.push(q.until));
+    const cond = where.join(' AND ');
+    const total = await this.db.get<Raw>(`SELECT COUNT(*) AS n FROM jobs WHERE ${cond}`, params);
+    const rows = await this.db.all<Raw>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE ${cond} ORDER BY updated_at ${q.order}, id ${q.order} LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]);
+    return { rows: rows.map(toJob), total: Number(total?.n ?? 0) };
+  }
+
+  async searchAttempts(q: AttemptQuery): Promise<{ rows: AttemptRow[]; total: number }> {
+    const where = ['org_id = ?', 'webhook_id = ?'];
+    const params: unknown[] = [q.orgId, q.webhookId];
+    if (q.success !== undefined) (where.push('success = ?'), params.push(q.success ? 1 : 0));
+    if (q.since !== undefined) (where.push('started_at >= ?'), params.push(q.since));
+    if (q.until !== undefined) (where.push('started_at <= ?'), params.push(q.until));
+    const cond = where.join(' AND ');
+    const total = await this.db.get<Raw>(`SELECT COUNT(*) AS n FROM attempts WHERE ${cond}`, params);
+    const rows = await this.db.all<Raw>(`SELECT * FROM attempts WHERE ${cond} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]);
+    return { rows: rows.map(toAttempt), total: Number(total?.n ?? 0) };
+  }
+
+  async lastAttempt(jobId: string): Promise<AttemptRow | null> {
+    const r = await this.db.get<Raw>('SELECT * FROM attempts WHERE job_id = ? ORDER BY attempt_no DESC LIMIT 1', [jobId]);
+    return r ? toAttempt(r) : null;
+  }
+
+  async requeueFailed(orgId: number, jobIds: string[], now: number): Promise<string[]> {
+    if (!jobIds.length) return [];
+    const rows = await this.db.all<Raw>(
+      `UPDATE jobs SET status = 'PENDING', budget_start = try_count, next_attempt_at = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL
+       WHERE org_id = ? AND status = 'FAILED' AND id IN (${placeholders(jobIds.length)}) RETURNING id`,
+      [now, now, orgId, ...jobIds],
+    );
+    return rows.map((r) => r.id as string);
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db.all<Raw>('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status');
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+}
