@@ -1,24 +1,31 @@
 // Builds the Fastify application: error shape, authentication, OpenAPI document and the routes.
+import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './api/auth.ts';
 import { errorHandler } from './api/errors.ts';
 import { authRoutes } from './api/routes/auth.ts';
+import { channelJobRoutes } from './api/routes/channel-jobs.ts';
+import { deliveryRoutes } from './api/routes/deliveries.ts';
+import { eventRoutes } from './api/routes/events.ts';
 import { healthRoutes } from './api/routes/health.ts';
 import { orgRoutes } from './api/routes/orgs.ts';
 import { preferenceRoutes } from './api/routes/preferences.ts';
 import { userRoutes } from './api/routes/users.ts';
 import { webhookRoutes } from './api/routes/webhooks.ts';
 import type { AppContext } from './context.ts';
+import type { Sender } from './delivery/sender.ts';
+import { createValidationCheck } from './delivery/validation.ts';
 import { VERSION } from './version.ts';
 
-export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+export async function buildApp(ctx: AppContext, sender: Sender): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger and Fastify's logger type differ only nominally.
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
-    ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+    // Coercion lets query strings carry numbers; bodies are checked again by the domain validators.
+    ajv: { customOptions: { allErrors: false, coerceTypes: true } },
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `route ${req.method} ${req.url.split('?')[0]} not found` } }));
@@ -33,6 +40,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: {}, staticCSP: true });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
+  // Attachments: the whole event may carry maxAttachmentBytes; one byte more trips the 413.
+  await app.register(multipart, { limits: { fileSize: ctx.config.delivery.maxAttachmentBytes + 1, files: 20, fields: 5, fieldSize: ctx.config.bodyLimitBytes } });
   registerAuth(app, ctx);
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
@@ -40,5 +49,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   userRoutes(app, ctx);
   webhookRoutes(app, ctx);
   preferenceRoutes(app, ctx);
+  eventRoutes(app, ctx);
+  deliveryRoutes(app, ctx);
+  channelJobRoutes(app, ctx, createValidationCheck(ctx, sender));
   return app;
 }

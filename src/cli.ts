@@ -8,7 +8,8 @@ import { bootstrapAdmin, createOrg, createUser, ensurePrimaryOrg, issueToken } f
 const USAGE = `Usage: hookrelay <command> [options]
 
 Commands:
-  serve                         run the API (default port 8080, PORT to change)
+  serve [--no-worker]           run the API and the delivery worker (default port 8080, PORT to change)
+  worker                        run only the delivery worker
   migrate                       apply pending database migrations and exit
   user create --name N --password P [--privilege X]... [--org ID_OR_NAME]... [--email E]
   org create --name N [--description D]
@@ -31,8 +32,8 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-async function serve(): Promise<void> {
-  const service = await startService(loadConfig());
+async function serve(roles: { api: boolean; worker: boolean }): Promise<void> {
+  const service = await startService(loadConfig(), roles);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -50,7 +51,9 @@ export async function main(argv: string[]): Promise<void> {
   try {
     switch (command) {
       case 'serve':
-        return await serve();
+        return await serve({ api: true, worker: !argv.includes('--no-worker') });
+      case 'worker':
+        return await serve({ api: false, worker: true });
       case 'migrate': {
         const ctx = await openContext(loadConfig());
         await ctx.store.close();

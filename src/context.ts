@@ -9,4 +9,6 @@ export interface AppContext {
   store: Store;
   box: SecretBox;
   log: Logger;
+  /** Called after events are committed, to wake this process's worker at once. */
+  onPublished?: () => void;
 }

@@ -1,6 +1,8 @@
 // Starting and stopping a HookRelay process: open the store, migrate, bootstrap identity, serve.
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
+import { createSender, createWorker } from './delivery/runner.ts';
+import type { Worker } from './delivery/worker.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createLogger } from './log.ts';
@@ -12,8 +14,14 @@ export interface RunningService {
   ctx: AppContext;
   app: FastifyInstance;
   /** The address actually bound (useful with PORT=0). */
-  url: string;
+  url: string | null;
+  worker: Worker | null;
   close(): Promise<void>;
+}
+
+export interface ServiceRoles {
+  api: boolean;
+  worker: boolean;
 }
 
 export async function openContext(config: Config): Promise<AppContext> {
@@ -25,7 +33,7 @@ export async function openContext(config: Config): Promise<AppContext> {
   return { config, store, box, log };
 }
 
-export async function startService(config: Config): Promise<RunningService> {
+export async function startService(config: Config, roles: ServiceRoles = { api: true, worker: true }): Promise<RunningService> {
   const ctx = await openContext(config);
   await ensurePrimaryOrg(ctx.store);
   const admin = await bootstrapAdmin(ctx.store, config.adminUsername, config.adminPassword);
@@ -35,14 +43,24 @@ export async function startService(config: Config): Promise<RunningService> {
   } else if (admin) {
     ctx.log.info({ username: admin.username }, 'administrator created');
   }
-  const app = await buildApp(ctx);
-  const url = await app.listen({ port: config.port, host: config.host });
+  const sender = createSender(ctx);
+  const worker = roles.worker ? createWorker(ctx, sender) : null;
+  if (worker) {
+    ctx.onPublished = () => worker.notify();
+    worker.start();
+  }
+  const app = roles.api ? await buildApp(ctx, sender) : null;
+  const url = app ? (await app.listen({ port: config.port, host: config.host })).replace('0.0.0.0', '127.0.0.1') : null;
   return {
     ctx,
-    app,
-    url: url.replace('0.0.0.0', '127.0.0.1'),
+    app: app as FastifyInstance,
+    url,
+    worker,
     async close() {
-      await app.close();
+      // Stop taking requests first, then let in-flight deliveries finish (bounded), then close.
+      if (app) await app.close();
+      if (worker) await worker.stop(config.delivery.shutdownGraceMs);
+      await sender.close();
       await ctx.store.close();
     },
   };

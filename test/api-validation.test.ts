@@ -103,6 +103,16 @@ for (const engine of engines) {
         });
       }
 
+      // WHATWG URL parsing silently drops CR/LF/TAB and trims spaces, so `new URL()` alone accepts
+      // these; the stored url must then not keep them (400 on url, or a normalised url).
+      for (const url of ['https://example.com/a\nb', 'https://example.com/a\r\nX-Injected: 1', 'https://exa\tmple.com/', ' https://example.com/x ']) {
+        test(`url with control characters or surrounding spaces: ${JSON.stringify(url)}`, async () => {
+          const res = await post('/webhooks/create', hook({ url }));
+          if (res.status === 200) assert.doesNotMatch(res.body.url, /[\s\x00-\x1f]/, `stored url ${JSON.stringify(res.body.url)}`);
+          else assertFieldError(res, 400, 'url');
+        });
+      }
+
       test('without authentication an Authorization header is allowed; valid storage destination accepted', async () => {
         const w = await create({ additional_headers: [{ key: 'Authorization', value: 'Bearer x' }], storage_destination: S3({ path_prefix: 'hooks/' }) });
         assert.deepEqual(w.additional_headers, [{ key: 'Authorization', value: 'Bearer x' }]);

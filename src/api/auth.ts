@@ -48,7 +48,7 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext) {
 }
 
 function rulePrivileges(rule: AccessRule): string {
-  return { manageWebhooks: 'ADMINISTRATION, DEVELOPER, CAN_MANAGE_WEBHOOKS', manageChannels: 'ADMINISTRATION, APPLICATION_ADMINISTRATION', administer: 'ADMINISTRATION' }[rule];
+  return { manageWebhooks: 'ADMINISTRATION, DEVELOPER, CAN_MANAGE_WEBHOOKS', manageChannels: 'ADMINISTRATION, APPLICATION_ADMINISTRATION', viewDeliveries: 'ADMINISTRATION, DEVELOPER, CAN_MANAGE_WEBHOOKS, APPLICATION_ADMINISTRATION', administer: 'ADMINISTRATION' }[rule];
 }
 
 export function principal(req: FastifyRequest): Principal {

@@ -6,6 +6,7 @@ export type Privilege = (typeof PRIVILEGES)[number];
 export const ACCESS = {
   manageWebhooks: ['ADMINISTRATION', 'DEVELOPER', 'CAN_MANAGE_WEBHOOKS'],
   manageChannels: ['ADMINISTRATION', 'APPLICATION_ADMINISTRATION'],
+  viewDeliveries: ['ADMINISTRATION', 'DEVELOPER', 'CAN_MANAGE_WEBHOOKS', 'APPLICATION_ADMINISTRATION'],
   administer: ['ADMINISTRATION'],
 } as const satisfies Record<string, readonly Privilege[]>;
 

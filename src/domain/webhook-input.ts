@@ -45,6 +45,9 @@ function noNewlines(value: string, field: string): void {
 
 export function validateUrl(value: unknown, field = 'url'): string {
   const text = requireText(value, field, 2048);
+  // The URL parser silently drops tabs and newlines and trims spaces; refuse them instead, so the
+  // stored URL is exactly the one that is called.
+  if (/[\x00-\x20\x7f]/.test(text)) throw new FieldError(field, 'must not contain spaces or control characters');
   let parsed: URL;
   try {
     parsed = new URL(text);

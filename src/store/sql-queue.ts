@@ -130,6 +130,12 @@ export abstract class SqlQueueStore implements QueueStore {
     return r ? toEvent(r) : null;
   }
 
+  async findEvents(orgId: number, ids: string[]): Promise<EventRow[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.all<Raw>(`SELECT * FROM events WHERE org_id = ? AND id IN (${placeholders(ids.length)})`, [orgId, ...ids]);
+    return rows.map(toEvent);
+  }
+
   async getAttachmentData(eventId: string): Promise<NewAttachment[]> {
     const rows = await this.db.all<Raw>('SELECT * FROM attachments WHERE event_id = ? ORDER BY id', [eventId]);
     return rows.map((r) => ({ id: r.id, fileName: r.file_name, contentType: r.content_type, size: Number(r.size), data: Buffer.from(r.data) }));

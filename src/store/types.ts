@@ -245,6 +245,7 @@ export interface QueueStore {
    */
   publishEvents(items: PublishItem[], idempotencyTtlMs: number): Promise<{ eventId: string; created: boolean }[]>;
   findEvent(orgId: number, id: string): Promise<EventRow | null>;
+  findEvents(orgId: number, ids: string[]): Promise<EventRow[]>;
   getAttachmentData(eventId: string): Promise<NewAttachment[]>;
   insertJobs(jobs: JobRow[]): Promise<void>;
   findJob(orgId: number, id: string): Promise<JobRow | null>;

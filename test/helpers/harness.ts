@@ -28,10 +28,11 @@ export async function startService(opts: { engine?: Engine; env?: Record<string,
     HOOKRELAY_ADMIN_PASSWORD: adminPassword,
     HOOKRELAY_LOG_LEVEL: process.env.HOOKRELAY_TEST_LOG_LEVEL ?? 'silent',
     HOOKRELAY_PG_POOL_SIZE: '5',
+    HOOKRELAY_POLL_INTERVAL_MS: '50',
     ...opts.env,
   });
   const running = await start(config);
-  const baseUrl = running.url;
+  const baseUrl = running.url!;
   const res = await fetch(`${baseUrl}/api/rest/2.0/auth/token/full`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -44,9 +44,9 @@ export function preferenceRoutes(app: FastifyInstance, ctx: AppContext) {
             Type.Array(
               Type.Object({
                 org_identifier: Type.String(),
-                operation: Type.Optional(Type.Union([Type.String({ enum: ['REPLACE', 'RESET'] }), Type.Null()])),
-                preferences: Type.Optional(Type.Union([Type.Array(Pref), Type.Null()])),
-                reset_events: Type.Optional(Type.Union([Type.Array(EventType), Type.Null()])),
+                operation: Type.Optional(Type.Union([Type.Null(), Type.String({ enum: ['REPLACE', 'RESET'] })])),
+                preferences: Type.Optional(Type.Union([Type.Null(), Type.Array(Pref)])),
+                reset_events: Type.Optional(Type.Union([Type.Null(), Type.Array(EventType)])),
               }),
             ),
           ),
@@ -91,7 +91,7 @@ export function preferenceRoutes(app: FastifyInstance, ctx: AppContext) {
         body: Type.Optional(
           Type.Object({
             cluster_preferences: Type.Optional(Type.Array(EventType)),
-            org_preferences: Type.Optional(Type.Array(Type.Object({ org_identifier: Type.String(), event_types: Type.Optional(Type.Union([Type.Array(EventType), Type.Null()])) }))),
+            org_preferences: Type.Optional(Type.Array(Type.Object({ org_identifier: Type.String(), event_types: Type.Optional(Type.Union([Type.Null(), Type.Array(EventType)])) }))),
           }),
         ),
       },

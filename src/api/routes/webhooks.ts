@@ -13,7 +13,8 @@ import { page } from '../pagination.ts';
 import { webhookResponse } from '../presenters.ts';
 
 const KeyValue = Type.Object({ key: Type.String(), value: Type.String() });
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+// Null first: with type coercion on, ajv would otherwise turn null into "" for a string branch.
+const Nullable = <T extends TSchema>(t: T) => Type.Union([Type.Null(), t]);
 
 const WebhookFields = {
   name: Type.String({ description: 'Unique within the org' }),

@@ -1,0 +1,136 @@
+// HookRelay's native delivery API: attempt history, test, resend, the dead-letter queue and replay.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { EVENT_TYPES } from '../../domain/events.ts';
+import { newJob, publishTest } from '../../events/publish.ts';
+import type { WebhookRow } from '../../store/types.ts';
+import { principal } from '../auth.ts';
+import { badRequest, notFound } from '../errors.ts';
+import { page } from '../pagination.ts';
+import { attemptView, jobView } from '../views.ts';
+
+const tags = ['Deliveries'];
+const REPLAY_BATCH = 500;
+const REPLAY_MAX = 100_000;
+
+/** Accepts epoch milliseconds or an ISO 8601 date. */
+function time(value: string | number | undefined, field: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(n)) throw badRequest(field, 'must be epoch milliseconds or an ISO 8601 date');
+  return n;
+}
+
+const Paging = {
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  since: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601' })),
+  until: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601' })),
+};
+const DlqFilters = {
+  webhook: Type.Optional(Type.String({ description: 'webhook id or name' })),
+  event_type: Type.Optional(Type.String({ enum: [...EVENT_TYPES] as string[] })),
+};
+const WebhookParam = Type.Object({ webhook_identifier: Type.String() });
+
+async function webhookOf(ctx: AppContext, req: FastifyRequest, identifier: string, field = 'webhook_identifier'): Promise<WebhookRow> {
+  const w = await ctx.store.findWebhook(principal(req).org.id, identifier);
+  if (!w) throw notFound('webhook', identifier, field);
+  return w;
+}
+
+type DlqQuery = { webhook?: string; event_type?: string; since?: string; until?: string };
+
+async function dlqFilter(ctx: AppContext, req: FastifyRequest, q: DlqQuery) {
+  const webhook = q.webhook ? await webhookOf(ctx, req, q.webhook, 'webhook') : undefined;
+  return {
+    orgId: principal(req).org.id,
+    statuses: ['FAILED' as const],
+    kinds: ['event' as const, 'test' as const],
+    webhookIds: webhook ? [webhook.id] : undefined,
+    eventTypes: q.event_type ? [q.event_type] : undefined,
+    since: time(q.since, 'since'),
+    until: time(q.until, 'until'),
+  };
+}
+
+export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
+  const access = 'manageWebhooks' as const;
+
+  app.get(
+    '/api/v1/webhooks/:webhook_identifier/attempts',
+    { config: { access: 'viewDeliveries' }, schema: { tags, params: WebhookParam, querystring: Type.Object({ ...Paging, status: Type.Optional(Type.String({ enum: ['success', 'failure'] })) }) } },
+    async (req) => {
+      const { webhook_identifier } = req.params as { webhook_identifier: string };
+      const q = req.query as { offset?: number; limit?: number; since?: string; until?: string; status?: 'success' | 'failure' };
+      const w = await webhookOf(ctx, req, webhook_identifier);
+      const { offset, limit } = page(q.offset, q.limit ?? 50);
+      const { rows, total } = await ctx.store.searchAttempts({
+        orgId: w.orgId, webhookId: w.id, success: q.status ? q.status === 'success' : undefined,
+        since: time(q.since, 'since'), until: time(q.until, 'until'), offset, limit,
+      });
+      return { attempts: rows.map(attemptView), pagination: { offset, limit, total, has_more: offset + rows.length < total } };
+    },
+  );
+
+  app.post('/api/v1/webhooks/:webhook_identifier/test', { config: { access }, schema: { tags, params: WebhookParam } }, async (req, reply) => {
+    const w = await webhookOf(ctx, req, (req.params as { webhook_identifier: string }).webhook_identifier);
+    const { eventId, jobId } = await publishTest(ctx, w);
+    ctx.onPublished?.();
+    return reply.status(202).send({ event_id: eventId, job_id: jobId });
+  });
+
+  app.post(
+    '/api/v1/webhooks/:webhook_identifier/resend',
+    { config: { access }, schema: { tags, params: WebhookParam, body: Type.Object({ event_id: Type.String() }) } },
+    async (req, reply) => {
+      const w = await webhookOf(ctx, req, (req.params as { webhook_identifier: string }).webhook_identifier);
+      const { event_id } = req.body as { event_id: string };
+      const event = await ctx.store.findEvent(w.orgId, event_id);
+      if (!event) throw notFound('event', event_id, 'event_id');
+      const job = newJob('event', event, w.id, Date.now());
+      await ctx.store.insertJobs([job]);
+      ctx.onPublished?.();
+      return reply.status(202).send({ job_id: job.id, event_id: event.id });
+    },
+  );
+
+  app.get('/api/v1/dlq', { config: { access: 'viewDeliveries' }, schema: { tags, querystring: Type.Object({ ...Paging, ...DlqFilters }) } }, async (req) => {
+    const q = req.query as DlqQuery & { offset?: number; limit?: number };
+    const { offset, limit } = page(q.offset, q.limit ?? 50);
+    const { rows, total } = await ctx.store.searchJobs({ ...(await dlqFilter(ctx, req, q)), offset, limit, order: 'DESC' });
+    const events = new Map((await ctx.store.findEvents(principal(req).org.id, [...new Set(rows.map((j) => j.eventId))])).map((e) => [e.id, e]));
+    return {
+      items: rows.map((j) => ({ ...jobView(j, events.get(j.eventId)), last_error: j.detail })),
+      pagination: { offset, limit, total, has_more: offset + rows.length < total },
+    };
+  });
+
+  app.post('/api/v1/dlq/:job_id/replay', { config: { access }, schema: { tags, params: Type.Object({ job_id: Type.String() }) } }, async (req, reply) => {
+    const { job_id } = req.params as { job_id: string };
+    const queued = await ctx.store.requeueFailed(principal(req).org.id, [job_id], Date.now());
+    if (!queued.length) throw notFound('dead-letter job', job_id, 'job_id');
+    ctx.onPublished?.();
+    return reply.status(202).send({ queued: 1, job_ids: queued });
+  });
+
+  app.post('/api/v1/dlq/replay-all', { config: { access }, schema: { tags, body: Type.Optional(Type.Object({ ...DlqFilters, since: Paging.since, until: Paging.until })) } }, async (req, reply) => {
+    const filter = await dlqFilter(ctx, req, (req.body ?? {}) as DlqQuery);
+    // Collect first, then requeue in batches: a job that fails again during the replay is not
+    // picked up a second time by this same request.
+    const ids: string[] = [];
+    for (let offset = 0; ids.length < REPLAY_MAX; offset += REPLAY_BATCH) {
+      const { rows } = await ctx.store.searchJobs({ ...filter, offset, limit: REPLAY_BATCH, order: 'ASC' });
+      ids.push(...rows.map((r) => r.id));
+      if (rows.length < REPLAY_BATCH) break;
+    }
+    let queued = 0;
+    const now = Date.now();
+    for (let i = 0; i < ids.length; i += REPLAY_BATCH) {
+      queued += (await ctx.store.requeueFailed(filter.orgId, ids.slice(i, i + REPLAY_BATCH), now)).length;
+    }
+    if (queued) ctx.onPublished?.();
+    return reply.status(202).send({ queued });
+  });
+}

@@ -1,0 +1,107 @@
+// POST /api/v1/events (JSON or multipart with attachments) and /api/v1/events/batch. Answers 202
+// only after the event and its jobs are committed; GET /api/v1/events/{id}/jobs shows their state.
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { checkEventInput, publishEvents, type EventInput } from '../../events/publish.ts';
+import type { NewAttachment } from '../../store/types.ts';
+import { principal, targetOrg } from '../auth.ts';
+import { ApiError, badRequest, notFound } from '../errors.ts';
+import { jobView } from '../views.ts';
+
+const tags = ['Events'];
+const MAX_BATCH = 1000;
+
+const FILE_TYPES: Record<string, string> = {
+  '.pdf': 'application/pdf',
+  '.csv': 'text/csv',
+  '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+const EventBody = Type.Object({
+  type: Type.String(),
+  org_identifier: Type.Optional(Type.String()),
+  data: Type.Object({}, { additionalProperties: true }),
+  idempotency_key: Type.Optional(Type.String()),
+});
+
+/** Reads a multipart publish: the JSON part `event` and up to the size limit of PDF/CSV/XLSX files. */
+async function readMultipart(ctx: AppContext, req: FastifyRequest): Promise<{ event: Record<string, unknown>; files: NewAttachment[] }> {
+  let event: Record<string, unknown> | undefined;
+  const files: NewAttachment[] = [];
+  let total = 0;
+  const limit = ctx.config.delivery.maxAttachmentBytes;
+  for await (const part of req.parts()) {
+    if (part.type === 'field') {
+      if (part.fieldname !== 'event') continue;
+      try {
+        event = JSON.parse(String(part.value));
+      } catch {
+        throw badRequest('event', 'must be a JSON document');
+      }
+      continue;
+    }
+    const ext = path.extname(part.filename || '').toLowerCase();
+    const contentType = FILE_TYPES[ext];
+    if (!contentType) {
+      part.file.resume();
+      throw badRequest(`files.${part.filename || part.fieldname}`, 'must be a .pdf, .csv or .xlsx file');
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of part.file) {
+      total += (chunk as Buffer).length;
+      if (total > limit) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `files: attachments exceed ${limit} bytes in all`, 'files');
+      chunks.push(chunk as Buffer);
+    }
+    if (part.file.truncated) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `files: attachments exceed ${limit} bytes in all`, 'files');
+    const data = Buffer.concat(chunks);
+    files.push({ id: crypto.randomUUID(), fileName: path.basename(part.filename), contentType, size: data.length, data });
+  }
+  if (!event) throw badRequest('event', 'is required: a form field named "event" holding the event JSON');
+  return { event, files };
+}
+
+export function eventRoutes(app: FastifyInstance, ctx: AppContext) {
+  const access = 'manageWebhooks' as const;
+
+  app.post('/api/v1/events', { config: { access }, schema: { tags, consumes: ['application/json', 'multipart/form-data'], body: Type.Optional(Type.Any()) } }, async (req, reply) => {
+    let raw: Record<string, unknown>;
+    let files: NewAttachment[] = [];
+    if (req.isMultipart()) ({ event: raw, files } = await readMultipart(ctx, req));
+    else raw = req.body as Record<string, unknown>;
+    const input = checkEventInput(raw);
+    const org = await targetOrg(ctx, req, typeof raw?.org_identifier === 'string' ? raw.org_identifier : undefined);
+    const [result] = await publishEvents(ctx, org.id, [input], files);
+    ctx.onPublished?.();
+    return reply.status(202).send({ id: result.eventId, duplicate: !result.created, jobs: result.jobs });
+  });
+
+  app.post(
+    '/api/v1/events/batch',
+    { config: { access }, schema: { tags, body: Type.Object({ org_identifier: Type.Optional(Type.String()), events: Type.Array(EventBody, { minItems: 1, maxItems: MAX_BATCH }) }) } },
+    async (req, reply) => {
+      const body = req.body as { org_identifier?: string; events: Record<string, unknown>[] };
+      const org = await targetOrg(ctx, req, body.org_identifier);
+      const inputs: EventInput[] = body.events.map((e, i) => {
+        if (e.org_identifier !== undefined && e.org_identifier !== body.org_identifier) {
+          throw badRequest(`events[${i}].org_identifier`, 'a batch goes to one org: set org_identifier on the batch');
+        }
+        return checkEventInput(e, `events[${i}]`);
+      });
+      const results = await publishEvents(ctx, org.id, inputs);
+      ctx.onPublished?.();
+      return reply.status(202).send({ ids: results.map((r) => r.eventId) });
+    },
+  );
+
+  app.get('/api/v1/events/:event_id/jobs', { config: { access }, schema: { tags, params: Type.Object({ event_id: Type.String() }) } }, async (req) => {
+    const p = principal(req);
+    const { event_id } = req.params as { event_id: string };
+    const event = await ctx.store.findEvent(p.org.id, event_id);
+    if (!event) throw notFound('event', event_id, 'event_id');
+    const { rows } = await ctx.store.searchJobs({ orgId: p.org.id, eventIds: [event.id], offset: 0, limit: 1000, order: 'ASC' });
+    return { event_id: event.id, type: event.type, created_at: new Date(event.createdAt).toISOString(), jobs: rows.map((j) => jobView(j, event)) };
+  });
+}
