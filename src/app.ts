@@ -37,6 +37,10 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
       security: [{ bearerAuth: [] }],
     },
   });
+  // Swagger UI is documentation: readable without a token, like /openapi.json.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), access: 'public' } as typeof route.config;
+  });
   await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: {}, staticCSP: true });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

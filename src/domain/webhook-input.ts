@@ -1,6 +1,7 @@
 // Semantic validation of webhook create/update input, beyond the JSON shape the route schema checks.
 // Each failure names the field path the client sent, so a UI can show it next to the right control.
 import { EVENT_TYPES } from './events.ts';
+import { MASK } from './webhook-secrets.ts';
 
 export class FieldError extends Error {
   constructor(
@@ -37,6 +38,13 @@ function requireText(value: unknown, field: string, max = 2048): string {
   if (typeof value !== 'string' || value.trim() === '') throw new FieldError(field, 'must be a non-empty string');
   if (value.length > max) throw new FieldError(field, `must be at most ${max} characters`);
   return value;
+}
+
+/** A secret: non-empty, and not the mask placeholder (which only means "keep" on update). */
+function requireSecret(value: unknown, field: string, max: number): string {
+  const text = requireText(value, field, max);
+  if (text === MASK) throw new FieldError(field, `"${MASK}" is the masked placeholder; send the secret itself`);
+  return text;
 }
 
 function noNewlines(value: string, field: string): void {
@@ -88,7 +96,7 @@ function validateAuthentication(auth: Record<string, any>): void {
     case 'API_KEY':
       requireText(v?.key, `${f}.key`, 256);
       if (!HEADER_NAME.test(v.key)) throw new FieldError(`${f}.key`, 'must be a valid HTTP header name');
-      requireText(v?.value, `${f}.value`, 8192);
+      requireSecret(v?.value, `${f}.value`, 8192);
       noNewlines(v.value, `${f}.value`);
       if ([...ALWAYS_RESERVED, ...STANDARD_WEBHOOK_HEADERS].includes(v.key.toLowerCase())) {
         throw new FieldError(`${f}.key`, `must not be the reserved header "${v.key}"`);
@@ -98,16 +106,16 @@ function validateAuthentication(auth: Record<string, any>): void {
       requireText(v?.username, `${f}.username`, 256);
       if (v.username.includes(':')) throw new FieldError(`${f}.username`, 'must not contain ":"');
       noNewlines(v.username, `${f}.username`);
-      requireText(v?.password, `${f}.password`, 1024);
+      requireSecret(v?.password, `${f}.password`, 1024);
       break;
     case 'BEARER_TOKEN':
-      requireText(v, f, 8192);
+      requireSecret(v, f, 8192);
       noNewlines(v, f);
       break;
     case 'OAUTH2':
       validateUrl(v?.authorization_url, `${f}.authorization_url`);
       requireText(v?.client_id, `${f}.client_id`, 1024);
-      requireText(v?.client_secret, `${f}.client_secret`, 4096);
+      requireSecret(v?.client_secret, `${f}.client_secret`, 4096);
       break;
   }
 }
@@ -120,7 +128,7 @@ function validateSignature(sig: Record<string, any>): void {
   if ([...ALWAYS_RESERVED, 'authorization', ...STANDARD_WEBHOOK_HEADERS].includes(sig.header.toLowerCase())) {
     throw new FieldError('signature_verification.header', `must not be the reserved header "${sig.header}"`);
   }
-  requireText(sig.secret, 'signature_verification.secret', 4096);
+  requireSecret(sig.secret, 'signature_verification.secret', 4096);
 }
 
 export function validateStorageDestination(dest: Record<string, any>): void {

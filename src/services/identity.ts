@@ -94,7 +94,11 @@ export async function issueToken(
   if (!user || !ok) throw new IdentityError(401, 'invalid username or password');
   let orgId: number;
   if (input.orgId !== undefined) {
-    if (!user.orgIds.includes(input.orgId)) throw new IdentityError(401, `user is not a member of org ${input.orgId}`, 'org_id');
+    // Administrators act on every org; others only on the orgs they belong to.
+    const admin = user.privileges.includes('ADMINISTRATION');
+    if (!user.orgIds.includes(input.orgId) && !(admin && (await store.findOrg(String(input.orgId))))) {
+      throw new IdentityError(401, `user is not a member of org ${input.orgId}`, 'org_id');
+    }
     orgId = input.orgId;
   } else {
     if (user.orgIds.length === 0) throw new IdentityError(401, 'user belongs to no org');
@@ -112,7 +116,7 @@ export async function resolveToken(store: Store, token: string): Promise<{ row: 
   const row = await store.findToken(tokenHash(token));
   if (!row || row.revokedAt !== null || row.expiresAt <= Date.now()) return null;
   const user = await store.findUser(row.userId);
-  if (!user || !user.orgIds.includes(row.orgId)) return null;
+  if (!user || (!user.orgIds.includes(row.orgId) && !user.privileges.includes('ADMINISTRATION'))) return null;
   const org = await store.findOrg(String(row.orgId));
   if (!org) return null;
   return { row, user, org };

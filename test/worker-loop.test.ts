@@ -1,0 +1,133 @@
+// The delivery loop with fake claim/deliver/complete: concurrency rules and failure handling,
+// independent of SQL and HTTP.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import pino from 'pino';
+import { DEFAULT_RETRY_POLICY } from '../src/delivery/retry-policy.ts';
+import type { SendResult } from '../src/delivery/sender.ts';
+import { Worker, type WorkerDeps } from '../src/delivery/worker.ts';
+import type { JobRow, JobTransition } from '../src/store/types.ts';
+
+const log = pino({ level: 'silent' });
+
+function job(id: string, webhookId: string): JobRow {
+  const now = Date.now();
+  return { id, kind: 'event', eventId: `e-${id}`, eventType: 'kpi.alert', webhookId, orgId: 0, status: 'PENDING', tryCount: 0, budgetStart: 0, nextAttemptAt: now, leaseOwner: 'x', leaseUntil: now + 60_000, detail: null, lastStatus: null, createdAt: now, updatedAt: now };
+}
+
+const ok = (): SendResult => ({ startedAt: Date.now(), durationMs: 1, statusCode: 204, error: null, responseBody: '', retryAfter: null, requestHeaders: {} });
+
+function fakeQueue(jobs: JobRow[], deliver: (j: JobRow) => Promise<SendResult>) {
+  const pending = [...jobs];
+  const done = new Map<string, JobTransition>();
+  const released: string[] = [];
+  let claims = 0;
+  let maxPerEndpoint = new Map<string, number>();
+  const active = new Map<string, number>();
+  const deps: WorkerDeps = {
+    async claim(_owner, limit, exclude) {
+      claims++;
+      const picked: JobRow[] = [];
+      for (let i = 0; i < pending.length && picked.length < limit; ) {
+        if (exclude.includes(pending[i].webhookId)) i++;
+        else picked.push(pending.splice(i, 1)[0]);
+      }
+      return picked;
+    },
+    async deliver(j) {
+      const n = (active.get(j.webhookId) ?? 0) + 1;
+      active.set(j.webhookId, n);
+      maxPerEndpoint.set(j.webhookId, Math.max(maxPerEndpoint.get(j.webhookId) ?? 0, n));
+      try {
+        return await deliver(j);
+      } finally {
+        active.set(j.webhookId, (active.get(j.webhookId) ?? 1) - 1);
+      }
+    },
+    async complete(j, _o, _r, t) {
+      done.set(j.id, t);
+    },
+    async release(_o, ids) {
+      released.push(...ids);
+      for (const id of ids) pending.push(jobs.find((j) => j.id === id)!);
+    },
+    sleep: (ms, signal) => new Promise((r) => { const t = setTimeout(r, ms); signal.addEventListener('abort', () => (clearTimeout(t), r())); }),
+  };
+  return { deps, done, released, maxPerEndpoint, get claims() { return claims; } };
+}
+
+async function until(cond: () => boolean, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const opts = { concurrency: 16, perEndpointConcurrency: 2, pollIntervalMs: 10, leaseMs: 60_000, timeoutMs: 100, policy: DEFAULT_RETRY_POLICY, log };
+
+describe('delivery loop', () => {
+  test('a slow endpoint holds only its own slots; other endpoints finish first', async () => {
+    const jobs = [...Array.from({ length: 6 }, (_, i) => job(`slow${i}`, 'slow')), ...Array.from({ length: 20 }, (_, i) => job(`fast${i}`, 'fast'))];
+    const q = fakeQueue(jobs, async (j) => {
+      if (j.webhookId === 'slow') await new Promise((r) => setTimeout(r, 300));
+      return ok();
+    });
+    const w = new Worker(q.deps, opts);
+    const started = Date.now();
+    w.start();
+    await until(() => [...q.done.keys()].filter((k) => k.startsWith('fast')).length === 20);
+    assert.ok(Date.now() - started < 250, 'fast endpoint was not held back by the slow one');
+    await until(() => q.done.size === 26);
+    await w.stop(1000);
+    assert.equal(q.maxPerEndpoint.get('slow'), 2, 'per-endpoint limit respected');
+    assert.ok((q.maxPerEndpoint.get('fast') ?? 0) <= 2);
+    for (const t of q.done.values()) assert.equal(t.status, 'SUCCESS');
+  });
+
+  test('failures are scheduled for retry by the policy; a throwing deliver does not stop the loop', async () => {
+    const q = fakeQueue([job('a', 'w'), job('b', 'w'), job('c', 'w')], async (j) => {
+      if (j.id === 'b') throw new Error('boom');
+      return { ...ok(), statusCode: j.id === 'a' ? 500 : 204 };
+    });
+    const w = new Worker(q.deps, opts);
+    w.start();
+    await until(() => q.done.has('a') && q.done.has('c'));
+    await w.stop(1000);
+    assert.equal(q.done.get('a')!.status, 'RETRY');
+    assert.ok(q.done.get('a')!.nextAttemptAt! > Date.now() + 50_000);
+    assert.equal(q.done.get('a')!.detail, 'HTTP 500');
+    assert.equal(q.done.has('b'), false, 'b keeps its lease and comes back later');
+    assert.equal(q.done.get('c')!.status, 'SUCCESS');
+  });
+
+  test('a failing claim backs off instead of spinning, and the loop recovers', async () => {
+    let calls = 0;
+    const q = fakeQueue([job('x', 'w')], async () => ok());
+    const realClaim = q.deps.claim;
+    q.deps.claim = async (...args) => {
+      calls++;
+      if (calls <= 3) throw new Error('database down');
+      return realClaim(...args);
+    };
+    const w = new Worker(q.deps, { ...opts, pollIntervalMs: 20 });
+    w.start();
+    await until(() => q.done.has('x'));
+    await w.stop(100);
+    assert.ok(calls >= 4 && calls < 10, `claims: ${calls}`);
+  });
+
+  test('stop waits for in-flight attempts and returns locally queued jobs', async () => {
+    const jobs = Array.from({ length: 5 }, (_, i) => job(`j${i}`, 'one'));
+    const q = fakeQueue(jobs, async () => {
+      await new Promise((r) => setTimeout(r, 150));
+      return ok();
+    });
+    const w = new Worker(q.deps, opts);
+    w.start();
+    await until(() => w.inFlight === 2);
+    await w.stop(2000);
+    assert.equal(q.done.size, 2, 'the two in-flight attempts completed');
+    assert.equal(q.released.length, 3, 'queued jobs were handed back');
+  });
+});
