@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { isPrivilege } from './domain/privileges.ts';
 import { openContext, startService } from './service.ts';
-import { bootstrapAdmin, createOrg, createUser, ensurePrimaryOrg, issueToken } from './services/identity.ts';
+import { createOrg, createUser, ensurePrimaryOrg, issueToken } from './services/identity.ts';
 
 const USAGE = `Usage: hookrelay <command> [options]
 
@@ -69,7 +69,6 @@ export async function main(argv: string[]): Promise<void> {
         if (!values.name || !values.password) fail('user create needs --name and --password');
         for (const p of values.privilege ?? []) if (!isPrivilege(p)) fail(`unknown privilege "${p}"`);
         await withContext(async (ctx) => {
-          await bootstrapAdmin(ctx.store, ctx.config.adminUsername, ctx.config.adminPassword);
           const orgIds: number[] = [];
           for (const id of values.org ?? ['0']) {
             const org = await ctx.store.findOrg(id);

@@ -28,17 +28,18 @@ export async function ensurePrimaryOrg(store: Store): Promise<void> {
 }
 
 /**
- * First start: create the administrator when no user exists. Returns the generated password when
+ * First start: create the administrator when no administrator exists yet. Returns the generated password when
  * one had to be made up, so the caller prints it exactly once.
  */
 export async function bootstrapAdmin(store: Store, username: string | null, password: string | null): Promise<{ username: string; generatedPassword: string | null } | null> {
-  if ((await store.countUsers()) > 0) return null;
+  const hasAdmin = async () => (await store.listUsers()).some((u) => u.privileges.includes('ADMINISTRATION'));
+  if (await hasAdmin()) return null;
   const name = username ?? 'admin';
   const generated = password ? null : crypto.randomBytes(18).toString('base64url');
   try {
     await createUser(store, { name, password: password ?? generated!, privileges: ['ADMINISTRATION'], orgIds: [PRIMARY_ORG_ID] });
   } catch (err) {
-    if ((await store.countUsers()) > 0) return null; // a concurrent first start won
+    if (await hasAdmin()) return null; // a concurrent first start won
     throw err;
   }
   return { username: name, generatedPassword: generated };
