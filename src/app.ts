@@ -1,4 +1,5 @@
 // Builds the Fastify application: error shape, authentication, OpenAPI document and the routes.
+import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -9,6 +10,7 @@ import { authRoutes } from './api/routes/auth.ts';
 import { channelJobRoutes } from './api/routes/channel-jobs.ts';
 import { deliveryRoutes } from './api/routes/deliveries.ts';
 import { eventRoutes } from './api/routes/events.ts';
+import { sessionRoutes } from './api/routes/session.ts';
 import { healthRoutes } from './api/routes/health.ts';
 import { orgRoutes } from './api/routes/orgs.ts';
 import { preferenceRoutes } from './api/routes/preferences.ts';
@@ -46,6 +48,7 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
 
   // Attachments: the whole event may carry maxAttachmentBytes; one byte more trips the 413.
   await app.register(multipart, { limits: { fileSize: ctx.config.delivery.maxAttachmentBytes + 1, files: 20, fields: 5, fieldSize: ctx.config.bodyLimitBytes } });
+  await app.register(cookie);
   registerAuth(app, ctx);
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
@@ -54,6 +57,7 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   webhookRoutes(app, ctx);
   preferenceRoutes(app, ctx);
   eventRoutes(app, ctx);
+  sessionRoutes(app, ctx);
   deliveryRoutes(app, ctx);
   channelJobRoutes(app, ctx, createValidationCheck(ctx, sender));
   return app;

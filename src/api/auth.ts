@@ -1,5 +1,6 @@
 // Bearer authentication and privilege checks. Routes declare `config: { access }`: 'public' needs
 // nothing, 'authenticated' any valid token, otherwise one of the ACCESS rules of domain/privileges.
+import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { allows, type AccessRule } from '../domain/privileges.ts';
@@ -24,6 +25,15 @@ declare module 'fastify' {
   }
 }
 
+export const SESSION_COOKIE = 'hookrelay_session';
+export const CSRF_COOKIE = 'hookrelay_csrf';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The CSRF token of a session: derived from the session token, so nothing extra is stored. */
+export function csrfFor(sessionToken: string): string {
+  return crypto.createHash('sha256').update(`csrf:${sessionToken}`).digest('base64url');
+}
+
 function bearer(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
   if (!h) return null;
@@ -31,12 +41,30 @@ function bearer(req: FastifyRequest): string | null {
   return m ? m[1] : null;
 }
 
+/**
+ * The console's session cookie (HttpOnly, SameSite=Strict). A state-changing request carried by
+ * the cookie must also echo the session's CSRF token in X-CSRF-Token, which another site cannot
+ * read; bearer-token requests are not exposed to CSRF and need no such header.
+ */
+function sessionToken(req: FastifyRequest): string | null {
+  const token = req.cookies?.[SESSION_COOKIE];
+  if (!token) return null;
+  if (!SAFE_METHODS.has(req.method)) {
+    const sent = req.headers['x-csrf-token'];
+    const expected = csrfFor(token);
+    if (typeof sent !== 'string' || sent.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) {
+      throw new ApiError(403, 'CSRF', 'X-CSRF-Token: missing or wrong for this session');
+    }
+  }
+  return token;
+}
+
 export function registerAuth(app: FastifyInstance, ctx: AppContext) {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req) => {
     const access = req.routeOptions.config?.access ?? 'authenticated';
     if (access === 'public') return;
-    const token = bearer(req);
+    const token = bearer(req) ?? sessionToken(req);
     if (!token) throw new ApiError(401, 'UNAUTHORIZED', 'Authorization: a Bearer token is required');
     const resolved = await resolveToken(ctx.store, token);
     if (!resolved) throw new ApiError(401, 'UNAUTHORIZED', 'Authorization: the token is invalid, expired or revoked');

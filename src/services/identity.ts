@@ -105,11 +105,21 @@ export async function issueToken(
     if (user.orgIds.length === 0) throw new IdentityError(401, 'user belongs to no org');
     orgId = user.orgIds.includes(PRIMARY_ORG_ID) ? PRIMARY_ORG_ID : user.orgIds[0];
   }
+  return mint(store, user, orgId, input.validitySec);
+}
+
+async function mint(store: Store, user: UserRow, orgId: number, validitySec: number): Promise<IssuedToken> {
   const token = newToken();
   const now = Date.now();
-  const row: TokenRow = { hash: tokenHash(token), userId: user.id, orgId, createdAt: now, expiresAt: now + input.validitySec * 1000, revokedAt: null };
+  const row: TokenRow = { hash: tokenHash(token), userId: user.id, orgId, createdAt: now, expiresAt: now + validitySec * 1000, revokedAt: null };
   await store.insertToken(row);
   return { token, row, user };
+}
+
+/** A token for an already authenticated user in another org (the console's org switcher). */
+export async function issueTokenForUser(store: Store, user: UserRow, orgId: number, validitySec: number): Promise<IssuedToken | null> {
+  const member = user.orgIds.includes(orgId) || (user.privileges.includes('ADMINISTRATION') && !!(await store.findOrg(String(orgId))));
+  return member ? mint(store, user, orgId, validitySec) : null;
 }
 
 /** The user and org behind a bearer token, or null when it is unknown, expired or revoked. */

@@ -220,6 +220,18 @@ export abstract class SqlQueueStore implements QueueStore {
     return r ? toAttempt(r) : null;
   }
 
+  async latestAttemptPerWebhook(orgId: number): Promise<AttemptRow[]> {
+    const rows = await this.db.all<Raw>(
+      `SELECT a.* FROM attempts a
+       JOIN (SELECT webhook_id, MAX(started_at) AS latest FROM attempts WHERE org_id = ? GROUP BY webhook_id) x
+         ON a.webhook_id = x.webhook_id AND a.started_at = x.latest
+       WHERE a.org_id = ? ORDER BY a.webhook_id, a.id`,
+      [orgId, orgId],
+    );
+    const seen = new Set<string>();
+    return rows.map(toAttempt).filter((a) => !seen.has(a.webhookId) && seen.add(a.webhookId));
+  }
+
   async requeueFailed(orgId: number, jobIds: string[], now: number): Promise<string[]> {
     if (!jobIds.length) return [];
     const rows = await this.db.all<Raw>(

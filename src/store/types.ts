@@ -258,6 +258,8 @@ export interface QueueStore {
   searchJobs(query: JobQuery): Promise<{ rows: JobRow[]; total: number }>;
   searchAttempts(query: AttemptQuery): Promise<{ rows: AttemptRow[]; total: number }>;
   lastAttempt(jobId: string): Promise<AttemptRow | null>;
+  /** The newest attempt of each webhook of the org (for the console's webhook table). */
+  latestAttemptPerWebhook(orgId: number): Promise<AttemptRow[]>;
   /** FAILED jobs back to PENDING with a fresh retry budget; returns the ids requeued. */
   requeueFailed(orgId: number, jobIds: string[], now: number): Promise<string[]>;
   countByStatus(): Promise<Record<string, number>>;

@@ -8,6 +8,7 @@ import type { WebhookRow } from '../../store/types.ts';
 import { principal } from '../auth.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { page } from '../pagination.ts';
+import { webhookResponse } from '../presenters.ts';
 import { attemptView, jobView } from '../views.ts';
 
 const tags = ['Deliveries'];
@@ -57,6 +58,18 @@ async function dlqFilter(ctx: AppContext, req: FastifyRequest, q: DlqQuery) {
 
 export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
   const access = 'manageWebhooks' as const;
+
+  app.get('/api/v1/webhooks', { config: { access: 'viewDeliveries' }, schema: { tags } }, async (req) => {
+    const p = principal(req);
+    const { rows } = await ctx.store.searchWebhooks({ orgId: p.org.id, sortField: 'NAME', sortOrder: 'ASC', offset: 0, limit: 10_000 });
+    const latest = new Map((await ctx.store.latestAttemptPerWebhook(p.org.id)).map((a) => [a.webhookId, a]));
+    return {
+      webhooks: rows.map((w) => {
+        const a = latest.get(w.id);
+        return { ...webhookResponse(w, p.org), last_delivery: a ? { success: a.success, status_code: a.statusCode, error: a.error, timestamp: new Date(a.startedAt).toISOString() } : null };
+      }),
+    };
+  });
 
   app.get(
     '/api/v1/webhooks/:webhook_identifier/attempts',

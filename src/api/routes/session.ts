@@ -1,0 +1,61 @@
+// The web console's sign-in: a session cookie instead of a bearer header. Same accounts, same
+// tokens table, same privileges as the API.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { allows } from '../../domain/privileges.ts';
+import { issueTokenForUser, issueToken } from '../../services/identity.ts';
+import { CSRF_COOKIE, csrfFor, principal, SESSION_COOKIE } from '../auth.ts';
+import { ApiError, badRequest } from '../errors.ts';
+import { userResponse } from '../presenters.ts';
+
+const tags = ['Console session'];
+const SESSION_SEC = 8 * 3600;
+
+function setSession(reply: FastifyReply, token: string, secure: boolean) {
+  const base = { path: '/', sameSite: 'strict' as const, secure, maxAge: SESSION_SEC };
+  reply.setCookie(SESSION_COOKIE, token, { ...base, httpOnly: true });
+  // Readable by the page so it can echo it in X-CSRF-Token after a reload.
+  reply.setCookie(CSRF_COOKIE, csrfFor(token), { ...base, httpOnly: false });
+}
+
+export function sessionRoutes(app: FastifyInstance, ctx: AppContext) {
+  app.post(
+    '/api/v1/session',
+    { config: { access: 'public' }, schema: { tags, body: Type.Object({ username: Type.String(), password: Type.String(), org_id: Type.Optional(Type.Integer()) }) } },
+    async (req, reply) => {
+      const body = req.body as { username: string; password: string; org_id?: number };
+      const issued = await issueToken(ctx.store, { username: body.username, password: body.password, orgId: body.org_id, validitySec: SESSION_SEC });
+      setSession(reply, issued.token, req.protocol === 'https');
+      const org = await ctx.store.findOrg(String(issued.row.orgId));
+      return { user: userResponse(issued.user, await ctx.store.listOrgs(), org ?? undefined), csrf_token: csrfFor(issued.token) };
+    },
+  );
+
+  app.get('/api/v1/session', { config: { access: 'authenticated' }, schema: { tags } }, async (req) => {
+    const p = principal(req);
+    const orgs = await ctx.store.listOrgs();
+    // Administrators may switch to any org; others to the orgs they belong to.
+    const switchable = allows(p.user.privileges, 'administer') ? orgs : orgs.filter((o) => p.user.orgIds.includes(o.id));
+    return { user: userResponse(p.user, orgs, p.org), orgs: switchable.map((o) => ({ id: o.id, name: o.name })) };
+  });
+
+  app.post('/api/v1/session/org', { config: { access: 'authenticated' }, schema: { tags, body: Type.Object({ org_id: Type.Integer() }) } }, async (req, reply) => {
+    const p = principal(req);
+    const { org_id } = req.body as { org_id: number };
+    const issued = await issueTokenForUser(ctx.store, p.user, org_id, SESSION_SEC);
+    if (!issued) throw badRequest('org_id', 'is not an org you can switch to');
+    await ctx.store.revokeToken(p.token.hash, Date.now());
+    setSession(reply, issued.token, req.protocol === 'https');
+    return { csrf_token: csrfFor(issued.token), org_id };
+  });
+
+  app.delete('/api/v1/session', { config: { access: 'authenticated' }, schema: { tags } }, async (req, reply) => {
+    const p = principal(req);
+    if (!req.cookies?.[SESSION_COOKIE]) throw new ApiError(400, 'INVALID_FIELD', 'session: sign-out is for cookie sessions; revoke bearer tokens with /auth/token/revoke');
+    await ctx.store.revokeToken(p.token.hash, Date.now());
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    reply.clearCookie(CSRF_COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
+}
