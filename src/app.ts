@@ -60,5 +60,6 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   sessionRoutes(app, ctx);
   deliveryRoutes(app, ctx);
   channelJobRoutes(app, ctx, createValidationCheck(ctx, sender));
+  await app.register(import('./api/console-static.ts')); // web console at / (console/dist)
   return app;
 }

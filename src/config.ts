@@ -19,6 +19,24 @@ export interface Config {
   bodyLimitBytes: number;
   pgPoolSize: number;
   delivery: DeliveryConfig;
+  storage: StorageConfig;
+}
+
+/** S3 storage destinations (seed 003): how the service reaches STS and S3. */
+export interface StorageConfig {
+  /** `assume-role`: own credentials from the AWS default provider chain, then sts:AssumeRole with
+   * role_arn + external_id. `web-identity`: sts:AssumeRoleWithWebIdentity with an OIDC token file. */
+  credentialsMode: 'assume-role' | 'web-identity';
+  /** OIDC token file read before each AssumeRoleWithWebIdentity (web-identity mode only). */
+  webIdentityTokenFile: string | null;
+  /** Custom S3 endpoint (S3-compatible stores), or null for AWS. */
+  s3Endpoint: string | null;
+  /** Custom STS endpoint, or null for the regional AWS endpoint. */
+  stsEndpoint: string | null;
+  /** Path-style addressing (`<endpoint>/<bucket>/<key>`); default true with a custom S3 endpoint. */
+  s3ForcePathStyle: boolean;
+  /** Time all uploads of one delivery attempt may take. */
+  uploadTimeoutMs: number;
 }
 
 export interface DeliveryConfig {
@@ -69,6 +87,12 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_MAX_ATTACHMENT_BYTES: { default: '26214400', doc: 'Largest total attachment size per event (413 above)' },
   HOOKRELAY_PUBLIC_URL: { default: 'http://localhost:<PORT>', doc: 'Base URL of this service, put into payloads' },
   HOOKRELAY_INSTANCE_ID: { default: 'hookrelay', doc: 'Instance id put into payloads (source.instanceId)' },
+  HOOKRELAY_AWS_CREDENTIALS_MODE: { default: 'assume-role', doc: 'How S3 storage destinations get credentials: `assume-role` (the service\'s own credentials from the AWS default provider chain, then sts:AssumeRole with role_arn and external_id; AWS-hosted) or `web-identity` (sts:AssumeRoleWithWebIdentity with the OIDC token file, no long-lived keys; e.g. GCP)' },
+  HOOKRELAY_WEB_IDENTITY_TOKEN_FILE: { default: '$AWS_WEB_IDENTITY_TOKEN_FILE', doc: 'OIDC token file for `web-identity` mode, re-read for every STS call (required in that mode)' },
+  HOOKRELAY_S3_ENDPOINT: { default: '(AWS)', doc: 'S3 endpoint URL for S3-compatible stores' },
+  HOOKRELAY_STS_ENDPOINT: { default: '(AWS, regional)', doc: 'STS endpoint URL' },
+  HOOKRELAY_S3_FORCE_PATH_STYLE: { default: '`true` with a custom S3 endpoint, else `false`', doc: 'Path-style S3 addressing (`<endpoint>/<bucket>/<key>`)' },
+  HOOKRELAY_S3_UPLOAD_TIMEOUT_MS: { default: '20000', doc: 'Time the uploads of one delivery attempt may take; keep it plus the delivery timeout below the lease' },
 };
 
 function int(env: Env, name: string, def: number, min: number, max: number): number {
@@ -124,6 +148,41 @@ export function loadConfig(env: Env = process.env): Config {
       publicUrl: env.HOOKRELAY_PUBLIC_URL || `http://localhost:${env.PORT || 8080}`,
       instanceId: env.HOOKRELAY_INSTANCE_ID || 'hookrelay',
     },
+    storage: storageConfig(env),
+  };
+}
+
+function endpoint(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  try {
+    const u = new URL(raw);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return raw.replace(/\/+$/, '');
+  } catch {
+    // fall through
+  }
+  throw new ConfigError(`${name} must be an http or https URL, got "${raw}"`);
+}
+
+function storageConfig(env: Env): StorageConfig {
+  const mode = env.HOOKRELAY_AWS_CREDENTIALS_MODE || 'assume-role';
+  if (mode !== 'assume-role' && mode !== 'web-identity') {
+    throw new ConfigError(`HOOKRELAY_AWS_CREDENTIALS_MODE must be assume-role or web-identity, got "${mode}"`);
+  }
+  const webIdentityTokenFile = env.HOOKRELAY_WEB_IDENTITY_TOKEN_FILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || null;
+  if (mode === 'web-identity' && !webIdentityTokenFile) {
+    throw new ConfigError('HOOKRELAY_WEB_IDENTITY_TOKEN_FILE is required when HOOKRELAY_AWS_CREDENTIALS_MODE is web-identity');
+  }
+  const s3Endpoint = endpoint(env, 'HOOKRELAY_S3_ENDPOINT');
+  const pathStyle = env.HOOKRELAY_S3_FORCE_PATH_STYLE;
+  if (pathStyle && !['true', 'false'].includes(pathStyle)) throw new ConfigError(`HOOKRELAY_S3_FORCE_PATH_STYLE must be true or false, got "${pathStyle}"`);
+  return {
+    credentialsMode: mode,
+    webIdentityTokenFile,
+    s3Endpoint,
+    stsEndpoint: endpoint(env, 'HOOKRELAY_STS_ENDPOINT'),
+    s3ForcePathStyle: pathStyle ? pathStyle === 'true' : s3Endpoint !== null,
+    uploadTimeoutMs: int(env, 'HOOKRELAY_S3_UPLOAD_TIMEOUT_MS', 20_000, 1000, 3_600_000),
   };
 }
 

@@ -3,11 +3,12 @@
 import crypto from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { openAuth, openSig } from '../domain/webhook-secrets.ts';
-import type { JobRow, WebhookRow } from '../store/types.ts';
+import type { EventRow, JobRow, Store, WebhookRow } from '../store/types.ts';
 import { VERSION } from '../version.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
 import { Sender, type SendResult, type Target } from './sender.ts';
 import { parseAllowRule } from './ssrf-guard.ts';
+import { CompletionBatcher } from './completion-batcher.ts';
 import { Worker } from './worker.ts';
 
 export function retryPolicy(ctx: AppContext): RetryPolicy {
@@ -31,6 +32,24 @@ export function toTarget(ctx: AppContext, w: WebhookRow): Target {
   };
 }
 
+/**
+ * Webhooks by id, kept for a second: a burst of deliveries to one endpoint reads its row once,
+ * and an update still takes effect within a second.
+ */
+class WebhookCache {
+  private readonly rows = new Map<string, { row: WebhookRow | null; at: number }>();
+  constructor(private readonly store: Store, private readonly ttlMs: number) {}
+
+  async get(orgId: number, id: string): Promise<WebhookRow | null> {
+    const hit = this.rows.get(id);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.row;
+    const row = await this.store.findWebhook(orgId, id);
+    if (this.rows.size > 10_000) this.rows.clear();
+    this.rows.set(id, { row, at: Date.now() });
+    return row;
+  }
+}
+
 function failedBeforeSending(error: string): SendResult {
   return { startedAt: Date.now(), durationMs: 0, statusCode: null, error, responseBody: null, retryAfter: null, requestHeaders: {}, permanent: true };
 }
@@ -38,19 +57,30 @@ function failedBeforeSending(error: string): SendResult {
 export function createWorker(ctx: AppContext, sender: Sender): Worker {
   const d = ctx.config.delivery;
   const store = ctx.store;
+  const batcher = new CompletionBatcher((items) => store.completeAttempts(items));
+  const prefetched = new Map<string, EventRow>();
+  const webhooks = new WebhookCache(store, 1000);
   return new Worker(
     {
-      claim: (owner, limit, exclude) => store.claimDue({ owner, now: Date.now(), leaseMs: d.leaseMs, limit, excludeWebhookIds: exclude }),
+      async claim(owner, limit, exclude) {
+        const jobs = await store.claimDue({ owner, now: Date.now(), leaseMs: d.leaseMs, limit, excludeWebhookIds: exclude });
+        // One query for the whole batch's events instead of one per delivery.
+        const byOrg = new Map<number, string[]>();
+        for (const j of jobs) byOrg.set(j.orgId, [...(byOrg.get(j.orgId) ?? []), j.eventId]);
+        for (const [orgId, ids] of byOrg) for (const e of await store.findEvents(orgId, [...new Set(ids)])) prefetched.set(e.id, e);
+        return jobs;
+      },
       async deliver(job: JobRow) {
-        const webhook = await store.findWebhook(job.orgId, job.webhookId);
+        const webhook = await webhooks.get(job.orgId, job.webhookId);
         if (!webhook) return failedBeforeSending('webhook was deleted');
-        const event = await store.findEvent(job.orgId, job.eventId);
+        const event = prefetched.get(job.eventId) ?? (await store.findEvent(job.orgId, job.eventId));
+        prefetched.delete(job.eventId);
         if (!event) return failedBeforeSending('event no longer exists');
         const attachments = event.attachments.length ? await store.getAttachmentData(event.id) : undefined;
         return sender.send(toTarget(ctx, webhook), { eventId: event.id, payload: event.payload, attachments });
       },
       async complete(job, owner, r, transition) {
-        const kept = await store.completeAttempt(
+        const kept = await batcher.add({ attempt: 
           {
             id: crypto.randomUUID(),
             jobId: job.id,
@@ -68,7 +98,7 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
           },
           owner,
           transition,
-        );
+        });
         if (!kept) ctx.log.warn({ jobId: job.id }, 'lease lost before the attempt was recorded; another worker owns the job');
         const level = transition.status === 'SUCCESS' ? 'debug' : 'info';
         ctx.log[level]({ jobId: job.id, webhookId: job.webhookId, status: transition.status, http: r.statusCode, ms: r.durationMs, detail: transition.detail }, 'delivery attempt');
@@ -76,8 +106,11 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
       release: (owner, ids) => store.releaseLeases(owner, ids),
       sleep: (ms, signal) =>
         new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, ms);
-          signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+          if (signal.aborted) return resolve();
+          // The listener is removed when the timer fires: the signal outlives many sleeps.
+          const onAbort = () => (clearTimeout(t), resolve());
+          const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+          signal.addEventListener('abort', onAbort, { once: true });
         }),
     },
     {

@@ -158,21 +158,29 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async completeAttempt(a: AttemptRow, owner: string, t: JobTransition): Promise<boolean> {
+    return (await this.completeAttempts([{ attempt: a, owner, transition: t }]))[0];
+  }
+
+  async completeAttempts(items: { attempt: AttemptRow; owner: string; transition: JobTransition }[]): Promise<boolean[]> {
     return this.db.tx(async (db) => {
-      await db.run(
-        `INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers)
-         VALUES (${placeholders(13)})`,
-        [a.id, a.jobId, a.eventId, a.webhookId, a.orgId, a.attemptNo, a.startedAt, a.durationMs, a.statusCode, a.success ? 1 : 0, a.error, a.responseBody, JSON.stringify(a.requestHeaders)],
-      );
-      // Guarded by the lease: a worker whose lease expired (and whose job another worker took)
-      // still leaves its attempt in the history but does not overwrite the newer state.
-      const res = await db.run(
-        `UPDATE jobs SET status = ?, try_count = try_count + 1, next_attempt_at = COALESCE(?, next_attempt_at), detail = ?,
-           last_status = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-         WHERE id = ? AND lease_owner = ?`,
-        [t.status, t.nextAttemptAt, t.detail, a.statusCode, a.startedAt + a.durationMs, a.jobId, owner],
-      );
-      return res.changes > 0;
+      const kept: boolean[] = [];
+      for (const { attempt: a, owner, transition: t } of items) {
+        await db.run(
+          `INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers)
+           VALUES (${placeholders(13)})`,
+          [a.id, a.jobId, a.eventId, a.webhookId, a.orgId, a.attemptNo, a.startedAt, a.durationMs, a.statusCode, a.success ? 1 : 0, a.error, a.responseBody, JSON.stringify(a.requestHeaders)],
+        );
+        // Guarded by the lease: a worker whose lease expired (and whose job another worker took)
+        // still leaves its attempt in the history but does not overwrite the newer state.
+        const res = await db.run(
+          `UPDATE jobs SET status = ?, try_count = try_count + 1, next_attempt_at = COALESCE(?, next_attempt_at), detail = ?,
+             last_status = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+           WHERE id = ? AND lease_owner = ?`,
+          [t.status, t.nextAttemptAt, t.detail, a.statusCode, a.startedAt + a.durationMs, a.jobId, owner],
+        );
+        kept.push(res.changes > 0);
+      }
+      return kept;
     });
   }
 

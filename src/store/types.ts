@@ -253,6 +253,8 @@ export interface QueueStore {
   claimDue(req: ClaimRequest): Promise<JobRow[]>;
   /** Records the attempt and moves the job, in one transaction; false when the lease was lost. */
   completeAttempt(attempt: AttemptRow, owner: string, transition: JobTransition): Promise<boolean>;
+  /** completeAttempt for many attempts in one transaction (group commit). */
+  completeAttempts(items: { attempt: AttemptRow; owner: string; transition: JobTransition }[]): Promise<boolean[]>;
   /** Gives claimed jobs back unattempted (shutdown), so another worker takes them at once. */
   releaseLeases(owner: string, jobIds: string[]): Promise<void>;
   searchJobs(query: JobQuery): Promise<{ rows: JobRow[]; total: number }>;
