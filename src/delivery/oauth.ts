@@ -2,6 +2,10 @@
 // (token URL, client id) until shortly before they expire.
 import type { HttpClient } from './http-client.ts';
 
+export class OAuthError extends Error {
+  readonly code = 'EHOOKRELAY_OAUTH';
+}
+
 interface Cached {
   token: string;
   expiresAt: number;
@@ -37,14 +41,14 @@ export class OAuthTokens {
   private async fetch(c: { authorization_url: string; client_id: string; client_secret: string }): Promise<string> {
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: c.client_id, client_secret: c.client_secret });
     const res = await this.http.post(new URL(c.authorization_url), { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, form.toString(), AbortSignal.timeout(this.timeoutMs));
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`OAuth2 token request to ${c.authorization_url} answered HTTP ${res.statusCode}`);
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new OAuthError(`OAuth2 token request to ${c.authorization_url} answered HTTP ${res.statusCode}`);
     let body: { access_token?: string; expires_in?: number };
     try {
       body = JSON.parse(res.body);
     } catch {
-      throw new Error(`OAuth2 token response from ${c.authorization_url} is not JSON`);
+      throw new OAuthError(`OAuth2 token response from ${c.authorization_url} is not JSON`);
     }
-    if (!body.access_token) throw new Error(`OAuth2 token response from ${c.authorization_url} has no access_token`);
+    if (!body.access_token) throw new OAuthError(`OAuth2 token response from ${c.authorization_url} has no access_token`);
     const ttlMs = (Number(body.expires_in) || 3600) * 1000;
     // Refresh 30 s early (or halfway for very short tokens) so a token never expires in flight.
     this.cache.set(this.key(c), { token: body.access_token, expiresAt: Date.now() + Math.max(ttlMs - 30_000, ttlMs / 2) });

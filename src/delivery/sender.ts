@@ -142,6 +142,7 @@ export function describeError(err: unknown, timeoutMs: number): string {
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT') {
     return `timeout: no complete response within ${timeoutMs} ms`;
   }
+  if (e?.code === 'EHOOKRELAY_OAUTH') return `authentication failed: ${e.message}`;
   const code = e?.code ?? e?.cause?.code;
   return `network error${code ? ` ${code}` : ''}: ${e?.message ?? String(err)}`;
 }
