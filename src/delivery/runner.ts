@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { openAuth, openSig } from '../domain/webhook-secrets.ts';
 import type { EventRow, JobRow, Store, WebhookRow } from '../store/types.ts';
+import { deliverWithStorage } from '../storage/destination.ts';
 import { VERSION } from '../version.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
 import { Sender, type SendResult, type Target } from './sender.ts';
@@ -77,7 +78,8 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
         prefetched.delete(job.eventId);
         if (!event) return failedBeforeSending('event no longer exists');
         const attachments = event.attachments.length ? await store.getAttachmentData(event.id) : undefined;
-        return sender.send(toTarget(ctx, webhook), { eventId: event.id, payload: event.payload, attachments });
+        // With an S3 storage destination the files are uploaded first and the request carries their locations.
+        return deliverWithStorage(ctx, webhook, event, attachments, (out) => sender.send(toTarget(ctx, webhook), out));
       },
       async complete(job, owner, r, transition) {
         const kept = await batcher.add({ attempt: 

@@ -1,7 +1,10 @@
 // Channel validation (seed 002): HTTP_CONNECTION_CHECK sends a signed validation request to the
-// webhook now, and the check is recorded as a job (n.validation-<uuid>) with its one attempt.
+// webhook now, and the check is recorded as a job (n.validation-<uuid>) with its one attempt. With an
+// S3 storage destination STORAGE_FILE_UPLOAD_CHECK runs first (seed 003): it uploads a dummy PDF the
+// way deliveries upload attachments. The job is FAILED when either step failed, its detail naming the step.
 import crypto from 'node:crypto';
 import type { AppContext } from '../context.ts';
+import { storageCheck } from '../storage/destination.ts';
 import type { JobRow, WebhookRow } from '../store/types.ts';
 import { toTarget } from './runner.ts';
 import type { Sender } from './sender.ts';
@@ -25,18 +28,27 @@ export function createValidationCheck(ctx: AppContext, sender: Sender) {
       createdAt: now, updatedAt: now,
     };
     await ctx.store.insertJobs([job]);
+    const details: ValidationDetail[] = [];
+    const failures: string[] = [];
+    if (webhook.storageDestination) {
+      const c = await storageCheck(ctx, webhook, jobId, eventType, now);
+      details.push({ validation_step: 'STORAGE_FILE_UPLOAD_CHECK', status: c.ok ? 'SUCCESS' : 'FAILED', http_status: null, error_message: c.error_message, aws_s3_info: c.aws_s3_info });
+      if (c.failure) failures.push(c.failure);
+    }
     const payload = JSON.stringify({ event: 'webhook.validation', timestamp: new Date(now).toISOString(), tenantId: String(webhook.orgId), data: { channelId: webhook.id, jobId } });
     const r = await sender.send(toTarget(ctx, webhook), { eventId: `${jobId}`, payload });
     const ok = r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
     const error = ok ? null : (r.error ?? `HTTP ${r.statusCode}`);
+    if (error) failures.push(`HTTP_CONNECTION_CHECK: ${error}`);
     await ctx.store.completeAttempt(
       {
         id: crypto.randomUUID(), jobId, eventId, webhookId: webhook.id, orgId: webhook.orgId, attemptNo: 1, startedAt: r.startedAt,
-        durationMs: r.durationMs, statusCode: r.statusCode, success: ok, error: r.error, responseBody: r.responseBody, requestHeaders: r.requestHeaders,
+        durationMs: r.durationMs, statusCode: r.statusCode, success: !failures.length, error: failures.join('; ') || r.error, responseBody: r.responseBody, requestHeaders: r.requestHeaders,
       },
       owner,
-      { status: ok ? 'SUCCESS' : 'FAILED', nextAttemptAt: null, detail: ok ? '' : `HTTP_CONNECTION_CHECK: ${error}` },
+      { status: failures.length ? 'FAILED' : 'SUCCESS', nextAttemptAt: null, detail: failures.join('; ') },
     );
-    return [{ validation_step: 'HTTP_CONNECTION_CHECK', status: ok ? 'SUCCESS' : 'FAILED', http_status: r.statusCode, error_message: error, aws_s3_info: null }];
+    details.push({ validation_step: 'HTTP_CONNECTION_CHECK', status: ok ? 'SUCCESS' : 'FAILED', http_status: r.statusCode, error_message: error, aws_s3_info: null });
+    return details;
   };
 }

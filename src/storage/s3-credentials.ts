@@ -1,0 +1,160 @@
+// Temporary AWS credentials for S3 storage destinations (seed 003), from STS:
+//  - assume-role: the service's own identity comes from the AWS default provider chain (env, shared
+//    files, ECS/EC2 roles, ...) and calls sts:AssumeRole with the destination's role ARN and external id;
+//  - web-identity: sts:AssumeRoleWithWebIdentity with the OIDC token read from a file (GCP and other
+//    deployments outside AWS), an unsigned call: the service holds no long-lived AWS keys.
+// Credentials are cached per (role ARN, external id) until five minutes before they expire, and
+// concurrent deliveries to one destination share a single STS call.
+import fs from 'node:fs/promises';
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { StorageConfig } from '../config.ts';
+
+/** Credentials are renewed this long before they expire. */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+/** Lifetime asked of STS (the default maximum session duration of an IAM role). */
+const SESSION_SECONDS = 3600;
+const SESSION_NAME = 'hookrelay-s3-delivery';
+
+export interface TemporaryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+export interface RoleRef {
+  roleArn: string;
+  externalId: string | null;
+  /** Region of the STS endpoint to call (the bucket's region). */
+  region: string;
+}
+
+/** A storage step failed; `message` is the text put into the job's detail. */
+export class StorageError extends Error {}
+
+/**
+ * An AWS SDK error in the shape of the Go SDK's messages that seed 002 shows, e.g.
+ * `operation error STS: AssumeRole, https response error StatusCode: 403, RequestID: …, api error AccessDenied: …`.
+ */
+export function describeAwsError(service: string, operation: string, err: unknown): string {
+  const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number; requestId?: string; extendedRequestId?: string } };
+  const m = e?.$metadata;
+  if (m?.httpStatusCode) {
+    const ids = [`RequestID: ${m.requestId ?? ''}`, ...(m.extendedRequestId ? [`HostID: ${m.extendedRequestId}`] : [])].join(', ');
+    return `operation error ${service}: ${operation}, https response error StatusCode: ${m.httpStatusCode}, ${ids}, api error ${e.name ?? 'Unknown'}: ${e.message ?? ''}`;
+  }
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return `operation error ${service}: ${operation}, request canceled: ${e.message ?? 'timed out'}`;
+  const code = e?.code ?? (e?.name && e.name !== 'Error' ? e.name : null);
+  return `operation error ${service}: ${operation}, ${code ? `${code}: ` : ''}${e?.message ?? String(err)}`;
+}
+
+interface Cached {
+  creds: TemporaryCredentials;
+  /** When to fetch new ones: five minutes before expiry. */
+  refreshAt: number;
+}
+
+export class CredentialBroker {
+  private readonly cache = new Map<string, Cached>();
+  private readonly pending = new Map<string, Promise<TemporaryCredentials>>();
+  private readonly clients = new Map<string, STSClient>();
+  private readonly ownIdentity = fromNodeProviderChain();
+
+  constructor(
+    private readonly cfg: StorageConfig,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Temporary credentials for the role, from the cache while they have 5+ minutes left. */
+  async get(ref: RoleRef): Promise<TemporaryCredentials> {
+    const key = `${ref.roleArn}\n${ref.externalId ?? ''}`;
+    const hit = this.cache.get(key);
+    if (hit && this.now() < hit.refreshAt) return hit.creds;
+    let p = this.pending.get(key);
+    if (!p) {
+      p = this.fetch(ref).then(
+        (creds) => {
+          this.pending.delete(key);
+          this.prune();
+          this.cache.set(key, { creds, refreshAt: creds.expiration.getTime() - REFRESH_MARGIN_MS });
+          return creds;
+        },
+        (err) => {
+          this.pending.delete(key);
+          throw err;
+        },
+      );
+      this.pending.set(key, p);
+    }
+    return p;
+  }
+
+  /** Forgets a role's credentials (S3 said they are no longer valid). */
+  invalidate(ref: RoleRef): void {
+    this.cache.delete(`${ref.roleArn}\n${ref.externalId ?? ''}`);
+  }
+
+  private prune(): void {
+    const now = this.now();
+    for (const [k, v] of this.cache) if (v.refreshAt <= now) this.cache.delete(k);
+  }
+
+  private client(region: string): STSClient {
+    let c = this.clients.get(region);
+    if (!c) {
+      c = new STSClient({
+        region,
+        endpoint: this.cfg.stsEndpoint ?? undefined,
+        // A hung STS must not hold a delivery past its lease (each SDK attempt; the SDK retries 5xx).
+        requestHandler: { connectionTimeout: 5000, requestTimeout: 10_000 },
+        // AssumeRoleWithWebIdentity is unsigned; only assume-role needs the service's own identity.
+        ...(this.cfg.credentialsMode === 'assume-role' ? { credentials: this.ownIdentity } : {}),
+      });
+      this.clients.set(region, c);
+    }
+    return c;
+  }
+
+  private async fetch(ref: RoleRef): Promise<TemporaryCredentials> {
+    const web = this.cfg.credentialsMode === 'web-identity';
+    const operation = web ? 'AssumeRoleWithWebIdentity' : 'AssumeRole';
+    const fail = (why: string) => new StorageError(`failed to assume role '${ref.roleArn}': ${why}`);
+    let out: { Credentials?: Credentials };
+    try {
+      if (web) {
+        // Re-read every time: the token is short-lived and rotated on disk by the platform.
+        let token: string;
+        try {
+          token = (await fs.readFile(this.cfg.webIdentityTokenFile!, 'utf8')).trim();
+        } catch (err) {
+          throw fail(`cannot read the web identity token file: ${(err as Error).message}`);
+        }
+        out = await this.client(ref.region).send(
+          new AssumeRoleWithWebIdentityCommand({ RoleArn: ref.roleArn, RoleSessionName: SESSION_NAME, WebIdentityToken: token, DurationSeconds: SESSION_SECONDS }),
+        );
+      } else {
+        out = await this.client(ref.region).send(
+          new AssumeRoleCommand({ RoleArn: ref.roleArn, RoleSessionName: SESSION_NAME, ExternalId: ref.externalId ?? undefined, DurationSeconds: SESSION_SECONDS }),
+        );
+      }
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      let why = describeAwsError('STS', operation, err);
+      if ((err as { name?: string }).name === 'AccessDenied') {
+        why += web
+          ? ". Ensure the role's trust policy allows HookRelay's web identity (OIDC provider and subject)"
+          : ". Ensure the role's trust policy allows HookRelay and the External ID matches";
+      }
+      throw fail(why);
+    }
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) throw fail(`operation error STS: ${operation}, the response carried no credentials`);
+    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: new Date(c.Expiration) };
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.destroy();
+    this.clients.clear();
+  }
+}
