@@ -1,0 +1,108 @@
+// Settings → Manage Webhooks: the org's webhooks with their last delivery, and the actions Test,
+// Delivery History, Edit and Delete.
+import { useState } from 'react';
+import { get, post } from '../api.ts';
+import { takeFlash } from '../flash.ts';
+import { useLoad } from '../hooks.ts';
+import { Link, paths } from '../router.tsx';
+import { can, type SessionUser, type Webhook } from '../types.ts';
+import { Empty, ErrorBanner, Loading, Notice } from './common.tsx';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
+import { WebhookRow } from './WebhookRow.tsx';
+import { useTestDelivery } from './useTestDelivery.tsx';
+
+export function WebhookList({ user }: { user: SessionUser }) {
+  const list = useLoad(() => get<{ webhooks: Webhook[] }>('/api/v1/webhooks'), []);
+  const [flash, setFlash] = useState<string | null>(() => takeFlash());
+  const [toDelete, setToDelete] = useState<Webhook | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
+  const tests = useTestDelivery(() => void list.reload());
+  const manage = can.manageWebhooks(user);
+
+  const confirmDelete = async () => {
+    if (!toDelete) return;
+    setDeleting(true);
+    setDeleteError(null);
+    try {
+      const res = await post<{ deleted_count: number; failed_webhooks: { error: string }[] }>('/api/rest/2.0/webhooks/delete', { webhook_identifiers: [toDelete.id] });
+      if (res.deleted_count !== 1) throw new Error(res.failed_webhooks[0]?.error ?? 'the webhook was not deleted');
+      setFlash(`Deleted webhook “${toDelete.name}”.`);
+      setToDelete(null);
+      await list.reload();
+    } catch (err) {
+      setDeleteError(err);
+    } finally {
+      setDeleting(false);
+    }
+  };
+
+  const webhooks = list.data?.webhooks ?? [];
+  return (
+    <section aria-labelledby="page-title">
+      <div className="page-head">
+        <div>
+          <p className="crumbs">Settings</p>
+          <h1 id="page-title">Manage Webhooks</h1>
+          <p className="lede">Webhooks send a signed HTTP POST to your service when events happen in your workspace.</p>
+        </div>
+        {manage && webhooks.length > 0 && (
+          <Link to={paths.new} className="btn btn-primary">
+            Register Webhook
+          </Link>
+        )}
+      </div>
+      {flash && <Notice onClose={() => setFlash(null)}>{flash}</Notice>}
+      {tests.notice}
+      <ErrorBanner error={list.error} onRetry={() => void list.reload()} />
+      {list.loading && !list.data ? (
+        <Loading label="Loading webhooks…" />
+      ) : list.data && webhooks.length === 0 ? (
+        <Empty title="No webhooks yet">
+          <p>Register a webhook to start receiving events such as kpi.alert or ingestion.completed.</p>
+          {manage && (
+            <Link to={paths.new} className="btn btn-primary">
+              Register Webhook
+            </Link>
+          )}
+        </Empty>
+      ) : webhooks.length ? (
+        <div className="table-wrap">
+          <table className="table responsive webhooks" aria-describedby="page-title">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">URL</th>
+                <th scope="col">Events</th>
+                <th scope="col">Status</th>
+                <th scope="col">Last delivery</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {webhooks.map((w) => (
+                <WebhookRow key={w.id} webhook={w} manage={manage} testing={tests.busy(w.id)} onTest={() => void tests.run(w)} onDelete={() => { setDeleteError(null); setToDelete(w); }} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <ConfirmDialog
+        open={toDelete !== null}
+        title="Delete webhook?"
+        confirmLabel="Delete webhook"
+        danger
+        busy={deleting}
+        error={<ErrorBanner error={deleteError} />}
+        onConfirm={() => void confirmDelete()}
+        onCancel={() => setToDelete(null)}
+      >
+        <p>
+          “{toDelete?.name}” stops receiving events at once, and deliveries still queued for it will fail. This cannot be undone.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}
