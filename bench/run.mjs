@@ -1,0 +1,575 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [-- --profile] [-- --only=sqlite|postgres]`
+//
+// End to end, with real processes on loopback (127.0.0.1 only):
+//   receiver  bench/receiver.mjs   node:http, answers 204, stamps receipts (forked, IPC)
+//   limit     bench/limit.mjs      undici straight to the receiver, same signing, 64 in flight
+//   service   node bin/hookrelay.mjs serve  (API + worker in one process), SQLite then PostgreSQL
+//   load      bench/load.mjs       publishes through the HTTP API with a bearer token
+// Figures per engine: sustained deliveries/s (N events of ~1 KB to one signed webhook, batches of
+// 100, first publish to last receipt), publish-to-receipt latency at 1,000 events/s open loop,
+// fan-out to 100 webhooks, peak RSS (VmHWM) of the service. Each phase gets a fresh service on a
+// fresh database, so no phase inherits another's backlog. The limit runs before and after the
+// engines; the better of the two is the limit. Prints a table and, as the last line, one JSON
+// object; saves both under bench/results/.
+//
+//   --quick      small version, within 60 s: phases that do not complete within their time
+//                budget are cut and reported from what arrived (marked partial, see below)
+//   --profile    one quick SQLite pass with the service under `node --cpu-prof`, then a summary
+//                of the top self-time functions (profiles in --prof-dir=DIR, default /tmp/prof)
+//   --only=X     sqlite or postgres only
+//
+// Partial phases: throughput is then deliveries received / time from first publish to the cut;
+// latency percentiles count every missing delivery at a lower bound of its latency (cut time
+// minus the end of publishing), so a cut never flatters the figure. Both are marked with ">=" or
+// "<=" in the table and listed under "partial" in the saved JSON.
+import { execFileSync, fork, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SIG_HEADER, SIG_SECRET, now, sleep } from './common.mjs';
+import { formatSummary, summarizeProfiles } from './profile-summary.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..');
+
+// ---- arguments and sizes ----------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const opt = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
+for (const a of argv) {
+  if (!/^--(quick|profile|only=.+|prof-dir=.+)$/.test(a)) {
+    console.error(`bench: unknown argument ${a}\nusage: npm run bench [-- --quick] [-- --profile [--prof-dir=DIR]] [-- --only=sqlite|postgres]`);
+    process.exit(2);
+  }
+}
+const PROFILE = flag('profile');
+const QUICK = flag('quick') || PROFILE;
+const MODE = PROFILE ? 'profile' : QUICK ? 'quick' : 'full';
+const PROF_DIR = path.resolve(opt('prof-dir') ?? '/tmp/prof');
+const RUN_ID = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+let engines = PROFILE ? ['sqlite'] : ['sqlite', 'postgres'];
+if (opt('only')) {
+  engines = opt('only').split(',');
+  if (!engines.every((e) => e === 'sqlite' || e === 'postgres')) {
+    console.error('bench: --only takes sqlite and/or postgres');
+    process.exit(2);
+  }
+}
+
+const SIZES = QUICK
+  ? { events: 5_000, latencyRate: 1_000, latencyMs: 5_000, fanoutEvents: 50, fanoutHooks: 100 }
+  : { events: 100_000, latencyRate: 1_000, latencyMs: 30_000, fanoutEvents: 1_000, fanoutHooks: 100 };
+const BATCH = 100;
+const PUBLISH_CONCURRENCY = 4; // in-flight batch publishes
+const WORKER_CONCURRENCY = 64; // the service's default HOOKRELAY_WORKER_CONCURRENCY, mirrored by the limit
+// Time budgets: a phase still incomplete after its budget (from the first publish) is cut.
+// Quick: sized so that both engines fit in 60 s with fixed costs (starts, cluster) included.
+const BUDGET_MS = QUICK
+  ? { limit: 8_000, throughput: 5_000, latency: SIZES.latencyMs + 1_500, fanout: 4_500 }
+  : { limit: 120_000, throughput: 20 * 60_000, latency: SIZES.latencyMs + 10 * 60_000, fanout: 10 * 60_000 };
+const RUN_TIMEOUT_MS = QUICK ? 180_000 : 120 * 60_000;
+
+// ---- process bookkeeping: every child is killed on exit or failure ----------------------------
+const children = new Set();
+const cleanups = [];
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+function killChildren() {
+  for (const c of children) {
+    try {
+      process.kill(c.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+process.on('exit', killChildren);
+let aborting = false;
+async function abort(code, why) {
+  if (aborting) return;
+  aborting = true;
+  if (why) console.error(`bench: ${why}`);
+  killChildren();
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+  process.exit(code);
+}
+process.on('SIGINT', () => void abort(130, 'interrupted'));
+process.on('SIGTERM', () => void abort(143, 'terminated'));
+const runTimer = setTimeout(() => void abort(1, `run exceeded ${RUN_TIMEOUT_MS / 1000} s; stopped`), RUN_TIMEOUT_MS);
+
+const T0 = now();
+const log = (msg) => process.stderr.write(`[bench ${((now() - T0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([promise, new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`${what} timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ---- receiver -----------------------------------------------------------------------------------
+async function startReceiver() {
+  const child = track(fork(path.join(here, 'receiver.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const waiters = new Map(); // `${cmd}:${phase}` -> resolve
+  child.on('message', (m) => {
+    const key = `${m.cmd}:${m.phase ?? m.stats?.phase ?? ''}`;
+    const w = waiters.get(key) ?? waiters.get(`${m.cmd}:`);
+    if (w) {
+      waiters.delete(waiters.has(key) ? key : `${m.cmd}:`);
+      w(m);
+    }
+  });
+  const next = (cmd, phase = '') => new Promise((resolve) => waiters.set(`${cmd}:${phase}`, resolve));
+  const { port } = await withTimeout(next('listening'), 10_000, 'receiver start');
+  return {
+    port,
+    /** Arms a phase; returns { done } (wrapped: an async function returning the bare promise would wait for it). */
+    async arm(phase, total, perHook) {
+      const armed = next('armed', phase);
+      child.send({ cmd: 'arm', phase, total, perHook, secret: SIG_SECRET });
+      await withTimeout(armed, 5000, 'receiver arm');
+      return { phase, total, done: next('done', phase) };
+    },
+    async stats(missingFloorMs = null) {
+      const p = next('stats');
+      child.send({ cmd: 'stats', missingFloorMs });
+      return (await withTimeout(p, 5000, 'receiver stats')).stats;
+    },
+    stop() {
+      child.send({ cmd: 'exit' });
+    },
+  };
+}
+
+/** Runs one task in a forked bench process (load.mjs or limit.mjs), bounded in time. */
+function task(file, t, timeoutMs) {
+  const p = new Promise((resolve, reject) => {
+    const child = track(fork(path.join(here, file), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    let settled = false;
+    child.on('message', (m) => {
+      settled = true;
+      if (m.ok) resolve(m.result);
+      else reject(new Error(`${file} ${t.kind}: ${m.error}`));
+    });
+    child.on('exit', (code, signal) => {
+      if (!settled) reject(new Error(`${file} ${t.kind} exited (${code ?? signal}) without a result`));
+    });
+    child.send({ cmd: 'task', task: { ...t, deadlineMs: timeoutMs } });
+  });
+  return withTimeout(p, timeoutMs + 30_000, `${file} ${t.kind}`);
+}
+
+/**
+ * Waits until the receiver has every delivery of the phase or the cut time comes. On a cut,
+ * the stats count missing deliveries at a latency of (cut - publishedUntil), a lower bound.
+ */
+async function awaitDeliveries(receiver, armed, cutAt, publishedUntil) {
+  const wait = Math.max(0, cutAt - now());
+  try {
+    const s = (await withTimeout(armed.done, wait, armed.phase)).stats;
+    return { ...s, partial: false };
+  } catch {
+    const cut = now();
+    const s = await receiver.stats(cut - publishedUntil);
+    log(`${armed.phase}: cut at its time budget with ${s.unique} of ${s.total} deliveries received`);
+    return { ...s, partial: true, cutAt: cut };
+  }
+}
+
+// ---- the service --------------------------------------------------------------------------------
+function readStatus(pid) {
+  try {
+    const txt = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(txt)?.[1] ?? 0);
+    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+function tailFile(file, lines = 20) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+const BENCH_SET = ['HOOKRELAY_DATA_DIR', 'HOOKRELAY_DATABASE_URL', 'HOOKRELAY_ADMIN_USERNAME', 'HOOKRELAY_ADMIN_PASSWORD', 'HOOKRELAY_ALLOW_PRIVATE_TARGETS', 'HOOKRELAY_LOG_LEVEL', 'HOOKRELAY_SECRET_KEY', 'HOOKRELAY_SHUTDOWN_GRACE_MS', 'HOOKRELAY_PUBLIC_URL'];
+
+async function startService(engine, phase, databaseUrl, tmp) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const password = crypto.randomBytes(12).toString('base64url') + 'aA1!';
+  const dataDir = path.join(tmp, `${engine}-${phase}`);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    HOOKRELAY_DATA_DIR: dataDir,
+    HOOKRELAY_DATABASE_URL: databaseUrl ?? path.join(dataDir, 'hookrelay.db'),
+    HOOKRELAY_ADMIN_USERNAME: 'bench',
+    HOOKRELAY_ADMIN_PASSWORD: password,
+    HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
+    HOOKRELAY_LOG_LEVEL: 'warn',
+    HOOKRELAY_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+    HOOKRELAY_SHUTDOWN_GRACE_MS: '1000',
+    HOOKRELAY_PUBLIC_URL: base,
+  };
+  // One directory per phase; node names each file CPU.<date>.<time>.<pid>.<thread>.<seq>, thread 0
+  // being the main thread (tsx's module loader thread writes its own, smaller, profile).
+  const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROF_DIR, `${RUN_ID}-${engine}-${phase}`)}`] : [];
+  const logFile = path.join(tmp, `service-${engine}-${phase}.log`);
+  const out = fs.openSync(logFile, 'a');
+  const t = now();
+  const child = track(spawn(process.execPath, [...nodeArgs, path.join(repo, 'bin/hookrelay.mjs'), 'serve'], { cwd: repo, env, stdio: ['ignore', out, out] }));
+  fs.closeSync(out);
+  let exited = null;
+  const exitedP = new Promise((r) => child.once('exit', (code, signal) => r((exited = { code, signal }))));
+
+  // Peak RSS: VmHWM is the kernel's high-water mark; VmRSS is sampled as a cross-check.
+  let peak = { rssKb: 0, hwmKb: 0 };
+  const sample = () => {
+    const s = readStatus(child.pid);
+    if (s) peak = { rssKb: Math.max(peak.rssKb, s.rssKb), hwmKb: Math.max(peak.hwmKb, s.hwmKb) };
+  };
+  const sampler = setInterval(sample, 100);
+
+  const stop = async () => {
+    clearInterval(sampler);
+    sample();
+    if (!exited) {
+      child.kill('SIGTERM');
+      const gone = await Promise.race([exitedP.then(() => true), sleep(10_000).then(() => false)]);
+      if (!gone) {
+        log(`service (${engine}) did not stop on SIGTERM within 10 s; killing`);
+        child.kill('SIGKILL');
+        await Promise.race([exitedP, sleep(5000)]);
+      }
+    }
+    return exited;
+  };
+
+  const deadline = now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`service (${engine}) exited during start (${exited.code ?? exited.signal}); log:\n${tailFile(logFile)}`);
+    if (now() > deadline) {
+      await stop();
+      throw new Error(`service (${engine}) not ready within 30 s; log:\n${tailFile(logFile)}`);
+    }
+    try {
+      const r = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) });
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  const startMs = now() - t;
+  const tok = await api(base, null, '/api/rest/2.0/auth/token/full', { username: 'bench', password, validity_time_in_sec: 86_400 });
+  return { base, token: tok.token, pid: child.pid, logFile, startMs, peak: () => (sample(), peak), stop };
+}
+
+async function api(base, token, p, body) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(base + p, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`POST ${p} answered ${r.status}: ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function createHooks(svc, receiverPort, prefix, n) {
+  for (let i = 0; i < n; i++) {
+    await api(svc.base, svc.token, '/api/rest/2.0/webhooks/create', {
+      name: `${prefix}-${i}`,
+      url: `http://127.0.0.1:${receiverPort}/h/${i}`,
+      events: ['kpi.alert'],
+      signature_verification: { type: 'HMAC_SHA256', header: SIG_HEADER, algorithm: 'SHA256', secret: SIG_SECRET },
+    });
+  }
+}
+
+// ---- phases ---------------------------------------------------------------------------------------
+async function runLimit(receiver, label) {
+  const n = SIZES.events;
+  log(`limit (${label}): ${n} signed requests straight to the receiver, ${WORKER_CONCURRENCY} in flight`);
+  const armed = await receiver.arm(`limit-${label}`, n, n);
+  const r = await task('limit.mjs', { kind: 'limit', url: `http://127.0.0.1:${receiver.port}/h/0`, count: n, concurrency: WORKER_CONCURRENCY }, BUDGET_MS.limit);
+  const s = await awaitDeliveries(receiver, armed, now() + 5000, r.lastAt);
+  if (r.errors) throw new Error(`limit run: ${r.errors} requests failed`);
+  if (s.partial) throw new Error(`limit run: the receiver counted ${s.unique} of ${n}`);
+  const perS = n / ((s.lastAt - r.firstAt) / 1000);
+  log(`limit (${label}): ${perS.toFixed(0)}/s`);
+  return { per_s: perS, seconds: (s.lastAt - r.firstAt) / 1000, loadavg: os.loadavg()[0] };
+}
+
+/** Figures of a phase that publishes in batches and counts deliveries per second. */
+function rate(pub, s, deliveries) {
+  const end = s.partial ? s.cutAt : s.lastAt;
+  return { deliveries_per_s: s.unique / ((end - pub.firstAt) / 1000), delivered: s.unique, deliveries, seconds: (end - pub.firstAt) / 1000, partial: s.partial };
+}
+
+const PHASES = {
+  async throughput(svc, receiver) {
+    const n = SIZES.events;
+    await createHooks(svc, receiver.port, 'tp', 1);
+    const armed = await receiver.arm('throughput', n, n);
+    const t = now();
+    const pub = await task('load.mjs', { kind: 'batches', base: svc.base, token: svc.token, events: n, batchSize: BATCH, concurrency: PUBLISH_CONCURRENCY }, BUDGET_MS.throughput + 60_000);
+    log(`  published ${n} in ${((pub.lastAckAt - pub.firstAt) / 1000).toFixed(1)} s (${pub.publishPerS.toFixed(0)} events/s accepted); waiting for deliveries`);
+    const s = await awaitDeliveries(receiver, armed, t + BUDGET_MS.throughput, pub.lastAckAt);
+    const r = rate(pub, s, n);
+    log(`  ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''}`);
+    return { ...r, publish: pub, receiver: s };
+  },
+  async latency(svc, receiver) {
+    const total = Math.round((SIZES.latencyRate * SIZES.latencyMs) / 1000);
+    await createHooks(svc, receiver.port, 'lat', 1);
+    const armed = await receiver.arm('latency', total, total);
+    const t = now();
+    // Answers to publishes are awaited only within the phase budget (a service that accepts fewer
+    // than the offered rate would otherwise stretch the phase far beyond it).
+    const pub = await task('load.mjs', { kind: 'openloop', base: svc.base, token: svc.token, rate: SIZES.latencyRate, durationMs: SIZES.latencyMs, maxInflight: total, drainMs: BUDGET_MS.latency - SIZES.latencyMs }, BUDGET_MS.latency + 60_000);
+    // Truly open loop: every event is sent on schedule (maxInflight = all of them), queueing in the
+    // client behind a slow service; unanswered/unsent ones count as missing deliveries.
+    if (pub.unanswered) log(`  ${pub.unanswered} publishes still unanswered at the end of the budget`);
+    if (pub.unsent) log(`  ${pub.unsent} events could not be sent on schedule (generator behind)`);
+    const s = await awaitDeliveries(receiver, armed, t + BUDGET_MS.latency, pub.lastAt);
+    log(`  p50 ${s.latency.p50.toFixed(1)} ms, p99 ${s.latency.p99.toFixed(1)} ms${s.partial ? ` (partial: ${s.missing} of ${total} not delivered, counted at >= ${(s.cutAt - pub.lastAt).toFixed(0)} ms)` : ''}`);
+    return { offered_per_s: SIZES.latencyRate, seconds: SIZES.latencyMs / 1000, ...s.latency, delivered: s.unique, partial: s.partial, publish: pub, receiver: s };
+  },
+  async fanout(svc, receiver) {
+    const { fanoutEvents: n, fanoutHooks: h } = SIZES;
+    await createHooks(svc, receiver.port, 'fan', h);
+    const armed = await receiver.arm('fanout', n * h, n);
+    const t = now();
+    const pub = await task('load.mjs', { kind: 'batches', base: svc.base, token: svc.token, events: n, batchSize: BATCH, concurrency: PUBLISH_CONCURRENCY }, BUDGET_MS.fanout + 60_000);
+    const s = await awaitDeliveries(receiver, armed, t + BUDGET_MS.fanout, pub.lastAckAt);
+    const r = rate(pub, s, n * h);
+    log(`  ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''}`);
+    return { ...r, publish: pub, receiver: s };
+  },
+};
+
+const PHASE_TITLES = {
+  throughput: () => `${SIZES.events} events of ~1 KB in batches of ${BATCH}, ${PUBLISH_CONCURRENCY} publishes in flight, 1 signed webhook`,
+  latency: () => `${SIZES.latencyRate} events/s for ${SIZES.latencyMs / 1000} s, single-event publishes, open loop`,
+  fanout: () => `${SIZES.fanoutEvents} events to ${SIZES.fanoutHooks} webhooks (${SIZES.fanoutEvents * SIZES.fanoutHooks} deliveries)`,
+};
+
+async function runEngine(engine, receiver, tmp) {
+  let newDatabase = async () => null; // SQLite: the service's default file in its fresh data dir
+  if (engine === 'postgres') {
+    log('postgres: starting a throwaway cluster (scripts/pg-cluster.mjs)');
+    const { startPgCluster } = await import('../scripts/pg-cluster.mjs');
+    const cluster = await startPgCluster();
+    cleanups.push(() => cluster.stop());
+    const { default: pg } = await import('pg');
+    const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres' });
+    await admin.connect();
+    cleanups.push(() => admin.end());
+    const settings = (await admin.query(`SELECT name, setting FROM pg_settings WHERE name IN ('fsync','synchronous_commit','full_page_writes','server_version','shared_buffers')`)).rows;
+    pgSettings = Object.fromEntries(settings.map((r) => [r.name, r.setting]));
+    newDatabase = async (phase) => {
+      await admin.query(`CREATE DATABASE bench_${phase}`);
+      return `postgres://postgres@127.0.0.1:${cluster.port}/bench_${phase}`;
+    };
+  }
+  const result = { engine, rss_mb: null, rss_sampled_mb: null, service_start_ms: [] };
+  for (const phase of ['throughput', 'latency', 'fanout']) {
+    log(`${engine} ${phase}: ${PHASE_TITLES[phase]()}`);
+    let svc;
+    try {
+      svc = await startService(engine, phase, await newDatabase(phase), tmp);
+    } catch (err) {
+      // A failed phase is recorded and the run goes on: the other figures are still worth having.
+      log(`${engine} ${phase} FAILED: ${err.message}`);
+      result[phase] = { error: err.message };
+      continue;
+    }
+    result.service_start_ms.push(Math.round(svc.startMs));
+    try {
+      result[phase] = await PHASES[phase](svc, receiver);
+    } catch (err) {
+      log(`${engine} ${phase} FAILED: ${err.message}`);
+      result[phase] = { error: err.message };
+    } finally {
+      const peak = svc.peak();
+      const exit = await svc.stop();
+      result[phase] && Object.assign(result[phase], { rss_mb: peak.hwmKb / 1024, service_exit: exit });
+      result.rss_mb = Math.max(result.rss_mb ?? 0, peak.hwmKb / 1024);
+      result.rss_sampled_mb = Math.max(result.rss_sampled_mb ?? 0, peak.rssKb / 1024);
+      const tail = tailFile(svc.logFile);
+      if (tail) (result.service_log ??= {})[phase] = tail;
+    }
+  }
+  return result;
+}
+// The throwaway cluster's durability settings, recorded with the results (it runs with fsync=off).
+let pgSettings = null;
+
+// ---- report ---------------------------------------------------------------------------------------
+function machine() {
+  const cpus = os.cpus();
+  return { cpus: cpus.length, cpu_model: cpus[0]?.model ?? null, total_memory_mb: Math.round(os.totalmem() / 1048576), os: `${os.type()} ${os.release()}`, node: process.version };
+}
+
+function commit() {
+  const git = (...a) => execFileSync('git', a, { cwd: repo, encoding: 'utf8' }).trim();
+  try {
+    return { short: git('rev-parse', '--short', 'HEAD'), dirty: git('status', '--porcelain', '--', 'src', 'bin', 'package.json') !== '' };
+  } catch {
+    return { short: 'nogit', dirty: null };
+  }
+}
+
+const bad = (v) => v === null || v === undefined || !Number.isFinite(v);
+const f0 = (v) => (bad(v) ? '-' : Math.round(v).toLocaleString('en-US'));
+const f1 = (v) => (bad(v) ? '-' : v.toFixed(1));
+const f2 = (v) => (bad(v) ? '-' : v.toFixed(2));
+
+function table(limit, results) {
+  const cols = engines;
+  const r = (e) => results[e];
+  // A cut phase: its rate is what arrived before the cut (an upper bound of what the full phase
+  // would show, given a growing backlog, so "<="), its latencies are lower bounds (">=").
+  const le = (ph, s) => (ph?.partial ? `<=${s}` : s);
+  const ge = (ph, s) => (ph?.partial ? `>=${s}` : s);
+  const rows = [
+    ['limit: undici -> receiver, deliveries/s (best of 2)', ...cols.map(() => f0(limit.per_s))],
+    [`sustained deliveries/s (${SIZES.events.toLocaleString('en-US')} events, 1 webhook)`, ...cols.map((e) => le(r(e)?.throughput, f0(r(e)?.throughput?.deliveries_per_s)))],
+    ['  ratio to limit', ...cols.map((e) => le(r(e)?.throughput, f2(r(e)?.throughput?.deliveries_per_s / limit.per_s)))],
+    ['  publish accepted, events/s', ...cols.map((e) => f0(r(e)?.throughput?.publish?.publishPerS))],
+    ['  batch publish (100 events) p99, ms', ...cols.map((e) => f1(r(e)?.throughput?.publish?.requestMs?.p99))],
+    [`latency at ${SIZES.latencyRate}/s for ${SIZES.latencyMs / 1000} s: p50 ms`, ...cols.map((e) => ge(r(e)?.latency, f1(r(e)?.latency?.p50)))],
+    ['  p95 ms', ...cols.map((e) => ge(r(e)?.latency, f1(r(e)?.latency?.p95)))],
+    ['  p99 ms', ...cols.map((e) => ge(r(e)?.latency, f1(r(e)?.latency?.p99)))],
+    ['  max ms', ...cols.map((e) => ge(r(e)?.latency, f1(r(e)?.latency?.max)))],
+    ['  publish request p99 ms (until 202)', ...cols.map((e) => (r(e)?.latency?.publish?.unanswered ? '>=' : '') + f1(r(e)?.latency?.publish?.requestMs?.p99))],
+    [`fan-out ${SIZES.fanoutEvents} events x ${SIZES.fanoutHooks} webhooks, deliveries/s`, ...cols.map((e) => le(r(e)?.fanout, f0(r(e)?.fanout?.deliveries_per_s)))],
+    ['  ratio to limit', ...cols.map((e) => le(r(e)?.fanout, f2(r(e)?.fanout?.deliveries_per_s / limit.per_s)))],
+    ['peak RSS of the service, MB (VmHWM, max of phases)', ...cols.map((e) => f1(r(e)?.rss_mb))],
+    ['duplicates received (all phases)', ...cols.map((e) => f0(['throughput', 'latency', 'fanout'].reduce((n, p) => n + (r(e)?.[p]?.receiver?.duplicates ?? 0), 0)))],
+    ['signatures (first delivery of each phase)', ...cols.map((e) => [...new Set(['throughput', 'latency', 'fanout'].map((p) => r(e)?.[p]?.receiver?.signature ?? '-'))].join('/'))],
+  ];
+  const head = ['', ...cols];
+  const w = head.map((_, i) => Math.max(...[head, ...rows].map((row) => String(row[i]).length)));
+  const line = (row) => '| ' + row.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join(' | ') + ' |';
+  return [line(head), '|' + w.map((n, i) => (i === 0 ? '-'.repeat(n + 2) : '-'.repeat(n + 1) + ':')).join('|') + '|', ...rows.map(line)].join('\n');
+}
+
+function finalJson(limit, results) {
+  const round = (v, d = 1) => (bad(v) ? null : Math.round(v * 10 ** d) / 10 ** d);
+  const engineJson = (r) =>
+    r
+      ? {
+          deliveries_per_s: round(r.throughput?.deliveries_per_s, 0),
+          ratio: round(r.throughput?.deliveries_per_s / limit.per_s, 3),
+          p50_ms: round(r.latency?.p50, 2),
+          p99_ms: round(r.latency?.p99, 2),
+          fanout_per_s: round(r.fanout?.deliveries_per_s, 0),
+          rss_mb: round(r.rss_mb, 1),
+        }
+      : null;
+  return { limit_per_s: round(limit.per_s, 0), sqlite: engineJson(results.sqlite), postgres: engineJson(results.postgres) };
+}
+
+// ---- main -----------------------------------------------------------------------------------------
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-bench-'));
+  cleanups.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
+  if (PROFILE) fs.mkdirSync(PROF_DIR, { recursive: true });
+  const info = {
+    date: new Date().toISOString(),
+    mode: MODE,
+    commit: commit(),
+    machine: machine(),
+    loadavg_at_start: os.loadavg().map((v) => Math.round(v * 100) / 100),
+    sizes: { ...SIZES, batch: BATCH, publish_concurrency: PUBLISH_CONCURRENCY, worker_concurrency: WORKER_CONCURRENCY },
+    budgets_ms: BUDGET_MS,
+    // HOOKRELAY_* variables of the bench's environment reach the service (all but those the bench sets).
+    service_env_overrides: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HOOKRELAY_') && !BENCH_SET.includes(k))),
+  };
+  log(`mode ${MODE}, commit ${info.commit.short}${info.commit.dirty ? ' (uncommitted changes in src)' : ''}, ${info.machine.cpus} cpus, ${info.machine.total_memory_mb} MB, load average ${info.loadavg_at_start.join(' ')}`);
+  if (info.loadavg_at_start[0] > 0.5 * info.machine.cpus) log(`warning: the machine is busy (1-min load ${info.loadavg_at_start[0]} on ${info.machine.cpus} cpus); figures will be low and noisy`);
+
+  const receiver = await startReceiver();
+  const limits = [await runLimit(receiver, 'before')];
+  const results = {};
+  for (const engine of engines) results[engine] = await runEngine(engine, receiver, tmp);
+  limits.push(await runLimit(receiver, 'after'));
+  receiver.stop();
+  const limit = { per_s: Math.max(...limits.map((l) => l.per_s)), runs: limits };
+  info.loadavg_at_end = os.loadavg().map((v) => Math.round(v * 100) / 100);
+  const elapsed = (now() - T0) / 1000;
+
+  let profile = null;
+  if (PROFILE) {
+    const files = fs
+      .readdirSync(PROF_DIR)
+      .filter((d) => d.startsWith(`${RUN_ID}-`))
+      .flatMap((d) => fs.readdirSync(path.join(PROF_DIR, d)).filter((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f)).map((f) => path.join(d, f)));
+    if (files.length) {
+      const profs = files.map((f) => JSON.parse(fs.readFileSync(path.join(PROF_DIR, f), 'utf8')));
+      profile = { dir: PROF_DIR, files, summary: summarizeProfiles(profs) };
+    } else {
+      log(`no .cpuprofile written to ${PROF_DIR}`);
+    }
+  }
+
+  const tbl = table(limit, results);
+  const json = finalJson(limit, results);
+  const partial = engines.flatMap((e) => ['throughput', 'latency', 'fanout'].filter((p) => results[e]?.[p]?.partial).map((p) => `${e} ${p}`));
+  const header = `HookRelay benchmark, ${MODE} run (${elapsed.toFixed(0)} s), ${info.date.slice(0, 10)}, commit ${info.commit.short}${info.commit.dirty ? ' + uncommitted changes' : ''}; ${info.machine.cpus} cpus (${info.machine.cpu_model}), ${info.machine.total_memory_mb} MB, ${info.machine.os}, node ${info.machine.node}; load average ${info.loadavg_at_start[0]} at start, ${info.loadavg_at_end[0]} at end`;
+  const notes = [];
+  const failed = engines.flatMap((e) => ['throughput', 'latency', 'fanout'].filter((p) => results[e]?.[p]?.error).map((p) => `${e} ${p}: ${results[e][p].error.replace(/\s*\n\s*/g, ' ').slice(0, 300)}`));
+  if (failed.length) notes.push(`FAILED phases (no figure): ${failed.join('; ')}.`);
+  const overrides = Object.entries(info.service_env_overrides);
+  if (overrides.length) notes.push(`Service configuration overridden from the environment: ${overrides.map(([k, v]) => `${k}=${v}`).join(', ')}.`);
+  if (partial.length) notes.push(`Partial (cut at the time budget; rates are what arrived, latencies count missing deliveries at a lower bound): ${partial.join(', ')}.`);
+  if (pgSettings) notes.push(`PostgreSQL: the throwaway test cluster (scripts/pg-cluster.mjs) runs with ${['fsync', 'synchronous_commit', 'full_page_writes'].map((k) => `${k}=${pgSettings[k]}`).join(', ')}; its commits are not durable, unlike SQLite's (synchronous=FULL).`);
+
+  fs.mkdirSync(path.join(here, 'results'), { recursive: true });
+  const stem = path.join(here, 'results', `${info.date.slice(0, 10)}-${info.commit.short}${info.commit.dirty ? '-dirty' : ''}${MODE === 'full' ? '' : `-${MODE}`}${failed.length ? '-failed' : ''}`);
+  const saved = {
+    ...info, elapsed_s: elapsed, summary: json, partial, notes, limit, results, postgres_settings: pgSettings,
+    profile: profile && { dir: profile.dir, files: profile.files, ...profile.summary, top: profile.summary.top.slice(0, 60), byPackage: profile.summary.byPackage.slice(0, 30) },
+  };
+  fs.writeFileSync(`${stem}.json`, JSON.stringify(saved, null, 2) + '\n');
+  const md = [`# HookRelay benchmark, ${MODE} run`, '', header, '', tbl, '', ...notes.map((n) => `- ${n}`), '', '```json', JSON.stringify(json), '```', ''];
+  if (profile) md.push('## CPU profile of the service (self time, all phases)', '', '```', formatSummary(profile.summary, 30), '```', '');
+  fs.writeFileSync(`${stem}.md`, md.join('\n'));
+  log(`saved ${path.relative(repo, stem)}.json and .md`);
+
+  if (profile) process.stdout.write(`\nCPU profile of the service, all phases (${profile.files.map((f) => path.join(profile.dir, f)).join(', ')}):\n${formatSummary(profile.summary, 25)}\n`);
+  process.stdout.write(`\n${header}\n\n${tbl}\n\n${notes.map((n) => `- ${n}\n`).join('')}\n`);
+  process.stdout.write(JSON.stringify(json) + '\n');
+  return failed.length ? 1 : 0;
+}
+
+main()
+  .then(async (code) => {
+    clearTimeout(runTimer);
+    killChildren();
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    process.exit(code);
+  })
+  .catch((err) => abort(1, err?.stack ?? String(err)));
