@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { engines, startService, type TestService } from './helpers/harness.ts';
-import { Api, eventually, startReceiver, type Program, type Receiver } from './helpers/receiver.ts';
+import { Api, eventually, type Program, type Receiver } from './helpers/receiver.ts';
 
 const TIMEOUT_MS = 1000;
 const RETRY_MS = 300;
@@ -14,7 +14,6 @@ for (const engine of engines) {
   describe(`delivery outcomes and retries (${engine})`, () => {
     let svc: TestService;
     let api: Api;
-    const receivers: Receiver[] = [];
 
     before(async () => {
       svc = await startService({
@@ -29,17 +28,10 @@ for (const engine of engines) {
     });
     after(async () => {
       await svc?.close();
-      await Promise.all(receivers.map((r) => r.close()));
+      await api?.closeReceivers();
     });
 
-    /** A receiver and a webhook to it (deleted when the test ends, so events of a type go to it alone). */
-    async function endpoint(t: TestContext, program: Program, events = ['kpi.alert']) {
-      const rx = await startReceiver(program);
-      receivers.push(rx);
-      const hook = await api.webhook(rx.url, { events });
-      t.after(() => api.req('POST', '/api/rest/2.0/webhooks/delete', { webhook_identifiers: [hook.id] }));
-      return { rx, hook };
-    }
+    const endpoint = (t: TestContext, program: Program, events = ['kpi.alert']) => api.endpoint(t, program, { events });
 
     test('2xx: one attempt, SUCCESS', async (t) => {
       const { rx, hook } = await endpoint(t, { status: 204, body: '' });
@@ -62,6 +54,13 @@ for (const engine of engines) {
       assert.equal(attempts.length, 1);
       assert.equal(attempts[0].status_code, 204);
       assert.equal(attempts[0].success, true);
+    });
+
+    test('sequential deliveries to one endpoint reuse one connection', async (t) => {
+      const { rx } = await endpoint(t, { status: 200 }, ['analysis.completed']);
+      for (let i = 0; i < 5; i++) await api.settled(await api.publish('analysis.completed', { i }));
+      assert.equal(rx.requests.length, 5);
+      assert.equal(new Set(rx.requests.map((r) => r.remotePort)).size, 1, `client ports: ${rx.requests.map((r) => r.remotePort)}`);
     });
 
     test('500 always: 1 + 3 retries on the schedule, then FAILED; webhook-id is the event id throughout', async (t) => {
@@ -118,6 +117,15 @@ for (const engine of engines) {
       assert.equal(job.try_count, 2);
       const gap = rx.requests[1].at - rx.requests[0].at;
       assert.ok(gap >= 950, `second attempt came ${gap} ms after the 429; Retry-After asked for 1000 ms`);
+    });
+
+    test('a huge Retry-After is honoured only up to its bound (1 hour)', async (t) => {
+      const { rx } = await endpoint(t, { status: 429, headers: { 'retry-after': String(7 * 86400) } }, ['kpi.computed']);
+      const id = await api.publish('kpi.computed', {});
+      const job = await eventually(async () => (await api.jobs(id)).find((j) => j.status === 'RETRY'), { what: 'the job to wait for its retry' });
+      const wait = Date.parse(job.next_attempt_at) - Date.now();
+      assert.ok(wait > 3_500_000 && wait <= 3_600_000, `next attempt in ${wait} ms`);
+      assert.equal(rx.requests.length, 1);
     });
 
     test('503 with Retry-After is honoured too', async (t) => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { TestContext } from 'node:test';
 import { call } from './harness.ts';
 
 export interface Received {
@@ -19,6 +20,8 @@ export interface Received {
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
+  /** The client's port: equal ports mean one reused connection. */
+  remotePort: number;
   /** Date.now() when the request body had fully arrived. */
   at: number;
   text(): string;
@@ -51,7 +54,9 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(initial: Program = { status: 200 }): Promise<Receiver> {
+/** `host` is 127.0.0.1 unless given (e.g. '::1' for an IPv6 loopback receiver). */
+export async function startReceiver(initial: Program = { status: 200 }, opts: { host?: string } = {}): Promise<Receiver> {
+  const host = opts.host ?? '127.0.0.1';
   let program: Program = initial;
   const requests: Received[] = [];
   const sockets = new Set<Socket>();
@@ -63,7 +68,7 @@ export async function startReceiver(initial: Program = { status: 200 }): Promise
       const body = Buffer.concat(chunks);
       const r: Received = {
         n: requests.length + 1, method: req.method ?? '', url: req.url ?? '/', path: url.pathname, query: url.searchParams,
-        headers: req.headers, body, at: Date.now(), text: () => body.toString('utf8'), json: () => JSON.parse(body.toString('utf8')),
+        headers: req.headers, body, remotePort: req.socket.remotePort ?? 0, at: Date.now(), text: () => body.toString('utf8'), json: () => JSON.parse(body.toString('utf8')),
       };
       requests.push(r);
       const b = typeof program === 'function' ? program(r) : program;
@@ -90,10 +95,10 @@ export async function startReceiver(initial: Program = { status: 200 }): Promise
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/hook`,
     requests,
     program(p) {
       program = p;
@@ -127,7 +132,26 @@ export async function eventually<T>(check: () => T | Promise<T>, opts: { timeout
 export const DONE = ['SUCCESS', 'FAILED'];
 
 export class Api {
+  /** Receivers started through endpoint(); close them with closeReceivers() in after(). */
+  readonly receivers: Receiver[] = [];
+
   constructor(readonly baseUrl: string, readonly token: string) {}
+
+  /**
+   * A receiver and a webhook to it, deleted when the test ends so that an event type goes to
+   * this test's webhooks alone. `webhook` overrides fields of the create request (events etc.).
+   */
+  async endpoint(t: TestContext, program: Program = { status: 200 }, webhook: Record<string, unknown> = {}) {
+    const rx = await startReceiver(program);
+    this.receivers.push(rx);
+    const hook = await this.webhook(rx.url, webhook);
+    t.after(() => this.req('POST', '/api/rest/2.0/webhooks/delete', { webhook_identifiers: [hook.id] }));
+    return { rx, hook };
+  }
+
+  async closeReceivers() {
+    await Promise.all(this.receivers.map((r) => r.close()));
+  }
 
   req(method: string, path: string, body?: unknown) {
     return call(this.baseUrl, method, path, { token: this.token, body });

@@ -1,0 +1,120 @@
+// Three `hookrelay worker` processes and one `hookrelay serve --no-worker` share one PostgreSQL
+// queue (FOR UPDATE SKIP LOCKED claims with leases): every event is delivered, exactly once while
+// no worker dies; when one is SIGKILLed mid-way the others take over its expired leases and the
+// only duplicates are deliveries the dead worker had in flight.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Api, Cluster, engines, Probe, Receiver, within, waitFor, type Proc } from './helpers/processes.ts';
+
+const N = 300;
+const RECEIVER_DELAY_MS = 20;
+const ENDPOINT_CONCURRENCY = 8; // default per-process limit per webhook
+
+describe('three worker processes on one PostgreSQL', { skip: !engines.includes('postgres') && 'postgres is not in HOOKRELAY_TEST_ENGINES' }, () => {
+  let cluster: Cluster;
+  let receiver: Receiver;
+  let probe: Probe | undefined;
+  let apiProc: Proc;
+  let api: Api;
+  const workers: Proc[] = [];
+  let published = 0;
+
+  before(async () => {
+    cluster = await Cluster.create('postgres');
+    receiver = await Receiver.start(RECEIVER_DELAY_MS);
+    // The API first: it migrates and creates the administrator, so the workers find both.
+    apiProc = await cluster.start('api', 'api');
+    api = await Api.login(apiProc.url!);
+    await api.createWebhook('shared-target', receiver.url);
+    probe = await Probe.open(cluster);
+    for (const i of [1, 2, 3]) workers.push(await cluster.start('worker', `worker-${i}`));
+    receiver.senders.set(apiProc.pid, 'api');
+    for (const w of workers) receiver.senders.set(w.pid, w.name);
+    // A worker is up once its pool holds a connection (PGAPPNAME names it).
+    await waitFor(() => `three workers connected\n${cluster.logs()}`, 30_000, async () => {
+      for (const w of workers) if (!w.alive()) throw new Error(`${w.name} exited\n${w.logs()}`);
+      const apps = await probe!.connectedApps();
+      return workers.every((w) => apps.includes(`hookrelay-${w.name}`));
+    }, 100);
+  });
+
+  after(async () => {
+    if (receiver) receiver.onArrival = null;
+    await probe?.close().catch(() => undefined);
+    await cluster?.destroy();
+    await receiver?.close();
+  });
+
+  test(`${N} events, no worker killed: each delivered exactly once`, async (t) => {
+    const t0 = Date.now();
+    const ids = await api.publish(N);
+    published += N;
+    await probe!.waitAllSuccess(published, 40_000, () => cluster.logs());
+    const elapsed = Date.now() - t0;
+    await receiver.settle();
+    const s = receiver.stats(ids);
+    assert.deepEqual(s.missing, []);
+    if (s.duplicates) {
+      const dup = [...receiver.counts].filter(([id, n]) => n > 1 && ids.includes(id)).map(([id]) => id);
+      const rows = (await probe!.attemptsOf(dup)).map((r) => `${r.event_id} #${r.attempt_no} +${Number(r.started_at) - t0}ms ${r.duration_ms}ms HTTP ${r.status_code}`);
+      assert.fail(`${s.duplicates} duplicates without any crash:\n${receiver.repeats(ids, t0)}\nattempt rows:\n${rows.join('\n')}\n${cluster.logs()}`);
+    }
+    assert.equal(await probe!.attemptCount(), N, 'one attempt row per delivery');
+    const share = receiver.bySender(ids);
+    assert.equal(share.api ?? 0, 0, 'serve --no-worker delivered');
+    // When /proc let us attribute the connections, all three workers must have taken part.
+    const attributed = s.total - (share['?'] ?? 0);
+    if (attributed >= s.total * 0.9) for (const w of workers) assert.ok((share[w.name] ?? 0) > 0, `${w.name} delivered nothing: ${JSON.stringify(share)}`);
+    t.diagnostic(`N=${N}: deliveries=${s.total}, duplicates=${s.duplicates}, per process ${JSON.stringify(share)}, all SUCCESS ${elapsed} ms after the first publish`);
+  });
+
+  test(`${N} events, one worker SIGKILLed mid-way: every event delivered, duplicates only from its in-flight attempts`, async (t) => {
+    const victim = workers[0];
+    const base = receiver.arrivals.length;
+    let killedAt = 0;
+    let arrivalsAtKill = 0;
+    // Once a third has arrived, kill the victim on its next delivery: it then has attempts in flight.
+    // (By two thirds it is killed whatever sent the delivery, so the test cannot stall.)
+    const kill = () => {
+      if (killedAt) return;
+      killedAt = Date.now();
+      arrivalsAtKill = receiver.arrivals.length - base;
+      victim.child.kill('SIGKILL');
+    };
+    receiver.onArrival = (a) => {
+      const seen = receiver.arrivals.length - base;
+      if (killedAt || seen < N / 3) return;
+      if (seen >= (2 * N) / 3) return kill();
+      void receiver.whoSent(a).then((from) => from === victim.name && kill());
+    };
+    const t0 = Date.now();
+    const ids = await api.publish(N, N, N);
+    published += N;
+    const exit = await within(victim.exited, 20_000);
+    assert.ok(exit, `${victim.name} was not killed within 20 s`);
+    assert.equal(exit.signal, 'SIGKILL');
+    receiver.onArrival = null;
+    const missingAtKill = receiver.stats(ids).missing.length;
+    assert.ok(missingAtKill > 0, 'every event had arrived before the kill: nothing was tested');
+    await probe!.waitAllSuccess(published, 40_000, () => cluster.logs());
+    const elapsed = Date.now() - t0;
+    await receiver.settle();
+
+    const s = receiver.stats(ids);
+    assert.deepEqual(s.missing, []);
+    const repeated = [...receiver.counts].filter(([id, n]) => n > 1 && ids.includes(id));
+    const byVictim = receiver.bySender(ids)[victim.name] ?? 0;
+    for (const [id, n] of repeated) {
+      assert.equal(n, 2, `event ${id} was delivered ${n} times`);
+      const first = receiver.arrivals.find((a) => a.id === id)!;
+      if (first.from !== undefined) assert.equal(first.from, victim.name, `event ${id} repeated, first sent by ${first.from}`);
+      else assert.ok(first.at <= exit.at + 500, `event ${id} was first delivered after ${victim.name} died, yet delivered twice`);
+    }
+    assert.ok(s.duplicates <= ENDPOINT_CONCURRENCY, `${s.duplicates} duplicates; ${victim.name} had at most ${ENDPOINT_CONCURRENCY} attempts in flight`);
+    for (const w of workers.slice(1)) assert.ok(w.alive(), `${w.name} died`);
+    t.diagnostic(
+      `N=${N}: killed ${victim.name} after ${arrivalsAtKill} arrivals (${missingAtKill} not yet received; it had sent ${byVictim}), ` +
+        `deliveries=${s.total}, duplicates=${s.duplicates}, per process ${JSON.stringify(receiver.bySender(ids))}, all SUCCESS ${elapsed} ms after publish`,
+    );
+  });
+});
