@@ -60,7 +60,8 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
       // Stop taking requests first, then let in-flight deliveries finish (bounded), then close.
       if (app) await app.close();
       if (worker) await worker.stop(config.delivery.shutdownGraceMs);
-      await sender.close();
+      // Whatever is still running was abandoned by the worker (its lease handed back): abort it.
+      await sender.destroy();
       await ctx.store.close();
     },
   };

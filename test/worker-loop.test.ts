@@ -130,4 +130,27 @@ describe('delivery loop', () => {
     assert.equal(q.done.size, 2, 'the two in-flight attempts completed');
     assert.equal(q.released.length, 3, 'queued jobs were handed back');
   });
+
+  test('attempts still running after the grace period are handed back, not recorded', async () => {
+    const jobs = [job('h1', 'hang'), job('h2', 'hang')];
+    let finish!: () => void;
+    const hung = new Promise<void>((r) => (finish = r));
+    const q = fakeQueue(jobs, async () => {
+      await hung;
+      return ok();
+    });
+    let flushed = 0;
+    q.deps.flush = async () => void flushed++;
+    const w = new Worker(q.deps, opts);
+    w.start();
+    await until(() => w.inFlight === 2);
+    const t0 = Date.now();
+    await w.stop(100);
+    assert.ok(Date.now() - t0 < 1000, 'stop is bounded by the grace period');
+    assert.deepEqual(q.released.sort(), ['h1', 'h2'], 'the cut-off jobs went back to the queue');
+    assert.equal(flushed, 1, 'buffered completions were written before stop returned');
+    finish(); // the aborted requests end later: their results must not be recorded
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(q.done.size, 0);
+  });
 });

@@ -53,4 +53,8 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+
+  async destroy(): Promise<void> {
+    await this.agent.destroy();
+  }
 }

@@ -106,6 +106,7 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
         ctx.log[level]({ jobId: job.id, webhookId: job.webhookId, status: transition.status, http: r.statusCode, ms: r.durationMs, detail: transition.detail }, 'delivery attempt');
       },
       release: (owner, ids) => store.releaseLeases(owner, ids),
+      flush: () => batcher.drain(),
       sleep: (ms, signal) =>
         new Promise<void>((resolve) => {
           if (signal.aborted) return resolve();

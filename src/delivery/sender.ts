@@ -133,6 +133,11 @@ export class Sender {
   async close(): Promise<void> {
     await this.http.close();
   }
+
+  /** Aborts requests still running (shutdown after the grace period) and closes the client. */
+  async destroy(): Promise<void> {
+    await this.http.destroy();
+  }
 }
 
 export function describeError(err: unknown, timeoutMs: number): string {

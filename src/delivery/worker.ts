@@ -18,6 +18,8 @@ export interface WorkerDeps {
   complete(job: JobRow, owner: string, result: SendResult, transition: JobTransition): Promise<void>;
   release(owner: string, jobIds: string[]): Promise<void>;
   sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** Writes completions still buffered (group commit); called last by stop(). */
+  flush?(): Promise<void>;
 }
 
 export interface WorkerOptions {
@@ -50,6 +52,8 @@ export class Worker {
   private stopping = false;
   private wake = new AbortController();
   private failures = 0;
+  /** Set when the grace period ran out: results of attempts still running are no longer recorded. */
+  private abandoned = false;
 
   constructor(private readonly deps: WorkerDeps, private readonly opts: WorkerOptions) {}
 
@@ -142,6 +146,9 @@ export class Worker {
   private async attempt(job: JobRow): Promise<void> {
     try {
       const result = await this.deps.deliver(job);
+      // Cut off by shutdown: the lease was handed back and the job will be attempted again, so
+      // this (likely aborted) attempt is neither counted nor recorded.
+      if (this.abandoned) return;
       const transition = transitionFor(job, result, this.opts.policy, this.opts.random);
       await this.deps.complete(job, this.owner, result, transition);
     } catch (err) {
@@ -150,7 +157,12 @@ export class Worker {
     }
   }
 
-  /** Stops claiming, lets in-flight attempts finish within graceMs, returns queued jobs. */
+  /**
+   * Stops claiming, lets in-flight attempts finish within graceMs, returns queued jobs. Attempts
+   * still running after the grace period are abandoned: their leases are handed back at once so a
+   * restarted or other worker retries them without waiting for the lease to expire. The caller
+   * then aborts their requests (closing the HTTP client).
+   */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.notify();
@@ -159,10 +171,17 @@ export class Worker {
     this.waiting.clear();
     await this.deps.release(this.owner, queued).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled(this.inflight.values()),
-      new Promise((r) => (timer = setTimeout(r, graceMs))),
+    const finished = await Promise.race([
+      Promise.allSettled(this.inflight.values()).then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
     ]);
     clearTimeout(timer);
+    if (!finished) {
+      this.abandoned = true;
+      const cut = [...this.inflight.keys()];
+      this.opts.log.warn({ jobs: cut.length, graceMs }, 'grace period over: abandoning in-flight attempts, their jobs go back to the queue');
+      await this.deps.release(this.owner, cut).catch((err) => this.opts.log.error({ err }, 'release failed'));
+    }
+    await this.deps.flush?.().catch((err) => this.opts.log.error({ err }, 'writing the last attempt results failed'));
   }
 }
