@@ -7,6 +7,12 @@ export interface Db {
   run(sql: string, params?: unknown[]): Promise<{ changes: number }>;
   /** Runs fn in one transaction; a thrown error rolls it back. */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * The same executor for writes that need not survive a crash: lease claims and releases. A
+   * lost lease is the same as an expired one (the job becomes claimable again), so waiting for
+   * the disk on each claim buys nothing. Engines without such a mode return themselves.
+   */
+  readonly leases: Db;
 }
 
 export interface Migration {

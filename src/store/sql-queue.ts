@@ -151,7 +151,7 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async claimDue(req: ClaimRequest): Promise<JobRow[]> {
-    const rows = await this.db.all<Raw>(this.claimSql(req.excludeWebhookIds.length), [
+    const rows = await this.db.leases.all<Raw>(this.claimSql(req.excludeWebhookIds.length), [
       req.owner, req.now + req.leaseMs, req.now, req.now, ...req.excludeWebhookIds, req.limit,
     ]);
     return rows.map(toJob).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
@@ -186,7 +186,7 @@ export abstract class SqlQueueStore implements QueueStore {
 
   async releaseLeases(owner: string, jobIds: string[]): Promise<void> {
     if (!jobIds.length) return;
-    await this.db.run(`UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id IN (${placeholders(jobIds.length)})`, [owner, ...jobIds]);
+    await this.db.leases.run(`UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id IN (${placeholders(jobIds.length)})`, [owner, ...jobIds]);
   }
 
   async searchJobs(q: JobQuery): Promise<{ rows: JobRow[]; total: number }> {
