@@ -132,8 +132,10 @@ export abstract class SqlQueueStore implements QueueStore {
 
   async findEvents(orgId: number, ids: string[]): Promise<EventRow[]> {
     if (!ids.length) return [];
-    const rows = await this.db.all<Raw>(`SELECT * FROM events WHERE org_id = ? AND id IN (${placeholders(ids.length)})`, [orgId, ...ids]);
-    return rows.map(toEvent);
+    // By primary key only, the org checked here: with org_id in the WHERE, SQLite chose the
+    // (org_id, created_at) index and scanned the org's events, 2.6 ms for 32 ids (bench, 2026-11-22).
+    const rows = await this.db.all<Raw>(`SELECT * FROM events WHERE id IN (${placeholders(ids.length)})`, ids);
+    return rows.map(toEvent).filter((e) => e.orgId === orgId);
   }
 
   async getAttachmentData(eventId: string): Promise<NewAttachment[]> {
