@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../src/store/index.ts';
-import { ConflictError, type Store, type WebhookRow } from '../src/store/types.ts';
+import { ConflictError, type AttemptRow, type EventRow, type JobRow, type PublishItem, type Store, type WebhookRow } from '../src/store/types.ts';
 import { createTestDatabase, engines, type TestDatabase } from './helpers/databases.ts';
 
 function webhook(orgId: number, name: string, events: string[], at = Date.now()): WebhookRow {
@@ -24,6 +24,22 @@ function webhook(orgId: number, name: string, events: string[], at = Date.now())
     createdBy: { id: 'u1', name: 'alice' },
     modifiedBy: null,
   };
+}
+
+function publishItem(orgId: number, webhookIds: string[], opts: { key?: string; at?: number; files?: number } = {}): PublishItem {
+  const at = opts.at ?? Date.now();
+  const event: EventRow = { id: `n.${crypto.randomUUID()}`, orgId, type: 'kpi.alert', payload: JSON.stringify({ n: Math.random() }), name: null, runId: null, recipients: null, attachments: [], createdAt: at };
+  const attachments = Array.from({ length: opts.files ?? 0 }, (_, i) => ({ id: crypto.randomUUID(), fileName: `f${i}.csv`, contentType: 'text/csv', size: 3, data: Buffer.from(`a,${i}`) }));
+  event.attachments = attachments.map(({ id, fileName, contentType, size }) => ({ id, fileName, contentType, size }));
+  const jobs: JobRow[] = webhookIds.map((w) => ({
+    id: `n.${crypto.randomUUID()}`, kind: 'event', eventId: event.id, eventType: event.type, webhookId: w, orgId, status: 'PENDING', tryCount: 0, budgetStart: 0,
+    nextAttemptAt: at, leaseOwner: null, leaseUntil: null, detail: null, lastStatus: null, createdAt: at, updatedAt: at,
+  }));
+  return { event, attachments, jobs, idempotencyKey: opts.key };
+}
+
+function attemptFor(j: JobRow, success: boolean, at = Date.now()): AttemptRow {
+  return { id: crypto.randomUUID(), jobId: j.id, eventId: j.eventId, webhookId: j.webhookId, orgId: j.orgId, attemptNo: j.tryCount + 1, startedAt: at, durationMs: 3, statusCode: success ? 204 : 500, success, error: null, responseBody: 'ok', requestHeaders: { 'webhook-id': j.eventId } };
 }
 
 const org = (id: number, name: string) => ({ id, name, description: null, status: 'ACTIVE' as const, visibility: 'SHOW' as const, createdAt: Date.now() });
@@ -168,6 +184,86 @@ for (const engine of engines) {
       await store.insertWebhook(w);
       await store.deleteOrg(104);
       assert.equal(await store.findWebhook(104, w.id), null);
+    });
+
+    test('queue: a batch publish commits events, files and jobs; idempotency keys answer the first event', async () => {
+      const hook = `q-${crypto.randomUUID()}`;
+      const items = [publishItem(101, [hook]), publishItem(101, [hook, `${hook}-2`], { key: 'k1', files: 2 }), publishItem(101, [hook], { key: 'k1' })];
+      const res = await store.publishEvents(items, 60_000);
+      assert.deepEqual(res.map((r) => r.created), [true, true, false]);
+      assert.equal(res[2].eventId, items[1].event.id, 'the same key in one batch answers the first event');
+      assert.equal((await store.findEvents(101, items.map((i) => i.event.id))).length, 2);
+      assert.deepEqual((await store.findEvents(0, [items[0].event.id])), [], 'another org does not see the event');
+      const files = await store.getAttachmentData(items[1].event.id);
+      assert.deepEqual(files.map((f) => f.data.toString()), ['a,0', 'a,1'], 'files come back in the order they were published');
+      const { rows } = await store.searchJobs({ orgId: 101, webhookIds: [hook, `${hook}-2`], offset: 0, limit: 10, order: 'ASC' });
+      assert.equal(rows.length, 3, 'the duplicate created no jobs');
+      const again = await store.publishEvents([publishItem(101, [hook], { key: 'k1' })], 60_000);
+      assert.deepEqual(again, [{ eventId: items[1].event.id, created: false }]);
+      const expired = await store.publishEvents([publishItem(101, [hook], { key: 'k1', at: Date.now() + 120_000 })], 60_000);
+      assert.equal(expired[0].created, true, 'an expired key is taken again');
+    });
+
+    test('queue: claims lease due jobs once, skip excluded webhooks, and take expired leases back', async () => {
+      const a = `qa-${crypto.randomUUID()}`;
+      const b = `qb-${crypto.randomUUID()}`;
+      const now = Date.now() + 1_000_000; // later than every job of earlier tests: only these are due... and those
+      const items = [publishItem(0, [a], { at: now - 10 }), publishItem(0, [a], { at: now - 9 }), publishItem(0, [b], { at: now - 8 }), publishItem(0, [b], { at: now + 60_000 })];
+      await store.publishEvents(items, 60_000);
+      const mine = (jobs: JobRow[]) => jobs.filter((j) => j.webhookId === a || j.webhookId === b);
+      // Older due jobs of earlier tests may be claimed too; count only this test's.
+      const first = mine(await store.claimDue({ owner: 'w1', now, leaseMs: 1000, limit: 1000, excludeWebhookIds: [a] }));
+      assert.deepEqual(first.map((j) => j.webhookId), [b], 'excluded webhook skipped, future job not due');
+      assert.equal(first[0].leaseOwner, 'w1');
+      const second = mine(await store.claimDue({ owner: 'w2', now, leaseMs: 1000, limit: 1000, excludeWebhookIds: [] }));
+      assert.deepEqual(second.map((j) => j.webhookId), [a, a], 'leased job not claimed twice; oldest first');
+      assert.deepEqual(mine(await store.claimDue({ owner: 'w3', now, leaseMs: 1000, limit: 1000, excludeWebhookIds: [] })), []);
+      const reclaimed = mine(await store.claimDue({ owner: 'w3', now: now + 1001, leaseMs: 1000, limit: 1000, excludeWebhookIds: [] }));
+      assert.equal(reclaimed.length, 3, 'expired leases are claimable again');
+      assert.ok(reclaimed.every((j) => j.leaseOwner === 'w3'));
+      // The lease guard: w1 lost its job to w3, so its completion leaves history but no state.
+      const [kept1, kept3] = await store.completeAttempts([
+        { attempt: attemptFor(first[0], true), owner: 'w1', transition: { status: 'SUCCESS', nextAttemptAt: null, detail: '' } },
+        { attempt: attemptFor(second[0], false), owner: 'w3', transition: { status: 'RETRY', nextAttemptAt: now + 5000, detail: 'HTTP 500' } },
+      ]);
+      assert.deepEqual([kept1, kept3], [false, true]);
+      const j1 = await store.findJob(0, first[0].id);
+      assert.equal(j1?.status, 'PENDING');
+      assert.equal(j1?.leaseOwner, 'w3');
+      const j3 = await store.findJob(0, second[0].id);
+      assert.deepEqual([j3?.status, j3?.tryCount, j3?.nextAttemptAt, j3?.detail, j3?.lastStatus, j3?.leaseOwner], ['RETRY', 1, now + 5000, 'HTTP 500', 500, null]);
+      assert.equal((await store.lastAttempt(first[0].id))?.statusCode, 204, 'the late attempt is still in the history');
+      // Release hands back only the owner's leases.
+      await store.releaseLeases('w1', [first[0].id]);
+      assert.equal((await store.findJob(0, first[0].id))?.leaseOwner, 'w3');
+      await store.releaseLeases('w3', reclaimed.map((j) => j.id));
+      assert.ok((await Promise.all(reclaimed.map((j) => store.findJob(0, j.id)))).every((j) => j?.leaseOwner === null));
+    });
+
+    test('queue: FAILED jobs are requeued with a fresh budget, only in their org', async () => {
+      const hook = `qr-${crypto.randomUUID()}`;
+      const now = Date.now() + 2_000_000;
+      const [item] = [publishItem(101, [hook], { at: now - 1 })];
+      await store.publishEvents([item], 60_000);
+      const [job] = (await store.claimDue({ owner: 'w', now, leaseMs: 1000, limit: 1000, excludeWebhookIds: [] })).filter((j) => j.webhookId === hook);
+      await store.completeAttempt(attemptFor(job, false), 'w', { status: 'FAILED', nextAttemptAt: null, detail: 'HTTP 500' });
+      assert.deepEqual(await store.requeueFailed(0, [job.id], now), [], 'another org cannot requeue it');
+      assert.deepEqual(await store.requeueFailed(101, [job.id], now), [job.id]);
+      const j = await store.findJob(101, job.id);
+      assert.deepEqual([j?.status, j?.tryCount, j?.budgetStart], ['PENDING', 1, 1]);
+      assert.deepEqual(await store.requeueFailed(101, [job.id], now), [], 'only FAILED jobs are requeued');
+    });
+
+    test('queue: concurrent transactions commit independently; one that fails leaves the others', async () => {
+      const hook = `qc-${crypto.randomUUID()}`;
+      const good = Array.from({ length: 20 }, () => publishItem(0, [hook]));
+      const bad = publishItem(0, [hook]);
+      bad.jobs.push({ ...bad.jobs[0] }); // the same job id twice: a primary-key violation
+      const results = await Promise.allSettled([...good.map((i) => store.publishEvents([i], 60_000)), store.publishEvents([bad], 60_000)]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 20);
+      assert.equal(results[20].status, 'rejected');
+      assert.equal((await store.findEvents(0, good.map((i) => i.event.id))).length, 20);
+      assert.equal(await store.findEvent(0, bad.event.id), null, 'the failed publish left nothing behind');
     });
   });
 }
