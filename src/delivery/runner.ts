@@ -1,6 +1,5 @@
 // Wires the delivery loop to the store and the sender: what a job means in terms of rows
 // (webhook, event, attachments) and what an attempt leaves behind (attempt row, job transition).
-import crypto from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { openAuth, openSig } from '../domain/webhook-secrets.ts';
 import type { EventRow, JobRow, Store, WebhookRow } from '../store/types.ts';
@@ -11,6 +10,7 @@ import { Sender, type SendResult, type Target } from './sender.ts';
 import { parseAllowRule } from './ssrf-guard.ts';
 import { CompletionBatcher } from './completion-batcher.ts';
 import { Worker } from './worker.ts';
+import { newId } from '../domain/ids.ts';
 
 export function retryPolicy(ctx: AppContext): RetryPolicy {
   return { ...DEFAULT_RETRY_POLICY, scheduleMs: ctx.config.delivery.retryScheduleMs };
@@ -86,7 +86,7 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
       async complete(job, owner, r, transition) {
         const kept = await batcher.add({ attempt: 
           {
-            id: crypto.randomUUID(),
+            id: newId(),
             jobId: job.id,
             eventId: job.eventId,
             webhookId: job.webhookId,

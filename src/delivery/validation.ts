@@ -8,6 +8,7 @@ import { storageCheck } from '../storage/destination.ts';
 import type { JobRow, WebhookRow } from '../store/types.ts';
 import { toTarget } from './runner.ts';
 import type { Sender } from './sender.ts';
+import { newId } from '../domain/ids.ts';
 
 export interface ValidationDetail {
   validation_step: 'HTTP_CONNECTION_CHECK' | 'STORAGE_FILE_UPLOAD_CHECK';
@@ -42,7 +43,7 @@ export function createValidationCheck(ctx: AppContext, sender: Sender) {
     if (error) failures.push(`HTTP_CONNECTION_CHECK: ${error}`);
     await ctx.store.completeAttempt(
       {
-        id: crypto.randomUUID(), jobId, eventId, webhookId: webhook.id, orgId: webhook.orgId, attemptNo: 1, startedAt: r.startedAt,
+        id: newId(), jobId, eventId, webhookId: webhook.id, orgId: webhook.orgId, attemptNo: 1, startedAt: r.startedAt,
         durationMs: r.durationMs, statusCode: r.statusCode, success: !failures.length, error: failures.join('; ') || r.error, responseBody: r.responseBody, requestHeaders: r.requestHeaders,
       },
       owner,

@@ -1,12 +1,12 @@
 // Accepting events: validate, build the envelope, fan out to the org's subscribed webhooks, and
 // commit event + jobs in one transaction before anyone is told "accepted".
-import crypto from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { effectiveChannels } from '../domain/channels.ts';
 import { EVENT_TYPES, LIVEBOARD_SCHEDULE } from '../domain/events.ts';
 import { FieldError } from '../domain/webhook-input.ts';
 import type { EventRow, JobKind, JobRow, NewAttachment, PublishItem, WebhookRow } from '../store/types.ts';
 import { buildEnvelope } from './envelope.ts';
+import { newId } from '../domain/ids.ts';
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 
@@ -16,7 +16,7 @@ export interface EventInput {
   idempotency_key?: string;
 }
 
-export const newJobId = () => `n.${crypto.randomUUID()}`;
+export const newJobId = () => `n.${newId()}`;
 
 export function newJob(kind: JobKind, event: Pick<EventRow, 'id' | 'type' | 'orgId'>, webhookId: string, now: number): JobRow {
   return {
@@ -52,7 +52,7 @@ async function targetsOf(ctx: AppContext, orgId: number, type: string): Promise<
 }
 
 function buildItem(ctx: AppContext, orgId: number, input: EventInput, hooks: WebhookRow[], kind: JobKind, attachments: NewAttachment[], now: number): PublishItem {
-  const id = `n.${crypto.randomUUID()}`;
+  const id = `n.${newId()}`;
   const d = ctx.config.delivery;
   const payload = buildEnvelope(input.type, input.data, {
     eventId: id, orgId, createdAt: now, applicationUrl: d.publicUrl, instanceId: d.instanceId,

@@ -1,5 +1,4 @@
 // ThoughtSpot's delivery monitoring (seed 002): job history search and channel validation.
-import crypto from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
@@ -8,6 +7,7 @@ import { LIVEBOARD_SCHEDULE } from '../../domain/events.ts';
 import { principal } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { channelHistoryJob } from '../views.ts';
+import { newId } from '../../domain/ids.ts';
 
 const tags = ['Communication channels'];
 
@@ -81,7 +81,7 @@ export function channelJobRoutes(app: FastifyInstance, ctx: AppContext, validate
       const body = req.body as { channel_identifier: string; event_type: string };
       const webhook = await ctx.store.findWebhook(p.org.id, body.channel_identifier);
       if (!webhook) throw notFound('webhook', body.channel_identifier, 'channel_identifier');
-      const jobId = `n.validation-${crypto.randomUUID()}`;
+      const jobId = `n.validation-${newId()}`;
       const details = await validate(webhook, jobId, body.event_type);
       const failed = details.filter((d) => d.status === 'FAILED').length;
       return {

@@ -1,6 +1,5 @@
 // POST /api/v1/events (JSON or multipart with attachments) and /api/v1/events/batch. Answers 202
 // only after the event and its jobs are committed; GET /api/v1/events/{id}/jobs shows their state.
-import crypto from 'node:crypto';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -10,6 +9,7 @@ import type { NewAttachment } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { jobView } from '../views.ts';
+import { newId } from '../../domain/ids.ts';
 
 const tags = ['Events'];
 const MAX_BATCH = 1000;
@@ -57,7 +57,7 @@ async function readMultipart(ctx: AppContext, req: FastifyRequest): Promise<{ ev
     }
     if (part.file.truncated) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `files: attachments exceed ${limit} bytes in all`, 'files');
     const data = Buffer.concat(chunks);
-    files.push({ id: crypto.randomUUID(), fileName: path.basename(part.filename), contentType, size: data.length, data });
+    files.push({ id: newId(), fileName: path.basename(part.filename), contentType, size: data.length, data });
   }
   if (!event) throw badRequest('event', 'is required: a form field named "event" holding the event JSON');
   return { event, files };
