@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { SecretBox } from './security/secret-box.ts';
-import type { Store } from './store/types.ts';
+import type { EventRow, JobRow, Store } from './store/types.ts';
 
 export interface AppContext {
   config: Config;
@@ -11,4 +11,14 @@ export interface AppContext {
   log: Logger;
   /** Called after events are committed, to wake this process's worker at once. */
   onPublished?: () => void;
+  /**
+   * This process's worker, when it runs one: a publish leases it the new jobs it has room for
+   * before the commit (reserve), then hands them over with their events (start), or gives the
+   * reservation back when the commit failed or the event was a duplicate (cancel).
+   */
+  dispatch?: {
+    reserve(jobs: JobRow[]): JobRow[];
+    start(jobs: JobRow[], events: EventRow[]): void;
+    cancel(jobs: JobRow[]): void;
+  };
 }

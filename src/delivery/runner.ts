@@ -57,27 +57,38 @@ function failedBeforeSending(error: string): SendResult {
   return { startedAt: Date.now(), durationMs: 0, statusCode: null, error, responseBody: null, retryAfter: null, requestHeaders: {}, permanent: true };
 }
 
+/**
+ * Starts the delivery worker of this process. Besides claiming from the table, it takes jobs
+ * straight from publishes in this process (ctx.dispatch, see Worker.reserve).
+ */
 export function createWorker(ctx: AppContext, sender: Sender): Worker {
   const d = ctx.config.delivery;
   const store = ctx.store;
   const batcher = new CompletionBatcher((items) => store.completeAttempts(items));
-  const prefetched = new Map<string, EventRow>();
+  // The event of each held job, read with its claim or handed over by its publish.
+  const eventOf = new Map<string, EventRow>();
   const webhooks = new WebhookCache(ctx, 1000);
-  return new Worker(
+  const worker = new Worker(
     {
       async claim(owner, limit, exclude) {
         const jobs = await store.claimDue({ owner, now: Date.now(), leaseMs: d.leaseMs, limit, excludeWebhookIds: exclude });
         // One query for the whole batch's events instead of one per delivery.
-        const byOrg = new Map<number, string[]>();
-        for (const j of jobs) byOrg.set(j.orgId, [...(byOrg.get(j.orgId) ?? []), j.eventId]);
-        for (const [orgId, ids] of byOrg) for (const e of await store.findEvents(orgId, [...new Set(ids)])) prefetched.set(e.id, e);
+        const byOrg = new Map<number, Set<string>>();
+        for (const j of jobs) byOrg.set(j.orgId, (byOrg.get(j.orgId) ?? new Set()).add(j.eventId));
+        const events = new Map<string, EventRow>();
+        for (const [orgId, ids] of byOrg) for (const e of await store.findEvents(orgId, [...ids])) events.set(e.id, e);
+        for (const j of jobs) {
+          const e = events.get(j.eventId);
+          if (e) eventOf.set(j.id, e);
+        }
         return jobs;
       },
       async deliver(job: JobRow) {
+        const held = eventOf.get(job.id);
+        eventOf.delete(job.id);
         const hook = await webhooks.get(job.orgId, job.webhookId);
         if (!hook) return failedBeforeSending('webhook was deleted');
-        const event = prefetched.get(job.eventId) ?? (await store.findEvent(job.orgId, job.eventId));
-        prefetched.delete(job.eventId);
+        const event = held ?? (await store.findEvent(job.orgId, job.eventId));
         if (!event) return failedBeforeSending('event no longer exists');
         const attachments = event.attachments.length ? await store.getAttachmentData(event.id) : undefined;
         // With an S3 storage destination the files are uploaded first and the request carries their locations.
@@ -107,7 +118,10 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
         const level = transition.status === 'SUCCESS' ? 'debug' : 'info';
         ctx.log[level]({ jobId: job.id, webhookId: job.webhookId, status: transition.status, http: r.statusCode, ms: r.durationMs, detail: transition.detail }, 'delivery attempt');
       },
-      release: (owner, ids) => store.releaseLeases(owner, ids),
+      release: (owner, ids) => {
+        for (const id of ids) eventOf.delete(id);
+        return store.releaseLeases(owner, ids);
+      },
       flush: () => batcher.drain(),
       sleep: (ms, signal) =>
         new Promise<void>((resolve) => {
@@ -128,4 +142,17 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
       log: ctx.log,
     },
   );
+  ctx.dispatch = {
+    reserve: (jobs) => worker.reserve(jobs),
+    start(jobs, events) {
+      const byId = new Map(events.map((e) => [e.id, e]));
+      for (const j of jobs) {
+        const e = byId.get(j.eventId);
+        if (e) eventOf.set(j.id, e);
+      }
+      worker.adopt(jobs);
+    },
+    cancel: (jobs) => worker.cancel(jobs),
+  };
+  return worker;
 }

@@ -29,6 +29,13 @@ export interface WorkerDeps {
   flush?(): Promise<void>;
 }
 
+/** What a publish in this process asks of its worker (see Worker.reserve). */
+export interface LocalDispatch {
+  reserve(jobs: JobRow[]): JobRow[];
+  adopt(jobs: JobRow[]): void;
+  cancel(jobs: JobRow[]): void;
+}
+
 export interface WorkerOptions {
   concurrency: number;
   perEndpointConcurrency: number;
@@ -53,7 +60,7 @@ export function transitionFor(job: JobRow, result: SendResult, policy: RetryPoli
 /** A webhook may hold this many times its concurrency in claimed jobs (running + waiting). */
 const QUEUE_DEPTH = 4;
 
-export class Worker {
+export class Worker implements LocalDispatch {
   readonly owner = `w-${crypto.randomUUID()}`;
   private readonly inflight = new Map<string, Promise<void>>();
   /** Running attempts per webhook. */
@@ -75,6 +82,42 @@ export class Worker {
 
   start(): void {
     if (!this.running) this.running = this.loop();
+  }
+
+  /**
+   * Direct dispatch. Jobs a publish in this process is about to commit are leased to this worker
+   * as far as it has room (their lease fields are set before the insert), and started from memory
+   * once the commit is done: no claim, no read of the event. Bench (2026-11-22, 1,000 single
+   * publishes/s on SQLite): a claim and an event read per publish were ~30% of the service's time.
+   * If the process dies first, the leases expire and any worker takes the jobs.
+   */
+  reserve(jobs: JobRow[]): JobRow[] {
+    if (this.stopping) return [];
+    const taken: JobRow[] = [];
+    const leaseUntil = Date.now() + this.opts.leaseMs;
+    for (const job of jobs) {
+      if (this.totalHeld >= this.opts.concurrency || (this.held.get(job.webhookId) ?? 0) >= this.share) continue;
+      this.hold(job.webhookId, 1);
+      job.leaseOwner = this.owner;
+      job.leaseUntil = leaseUntil;
+      taken.push(job);
+    }
+    return taken;
+  }
+
+  /** The reserved jobs are committed: run them (or queue them behind their endpoint's slots). */
+  adopt(jobs: JobRow[]): void {
+    if (this.stopping) {
+      this.cancel(jobs);
+      void this.deps.release(this.owner, jobs.map((j) => j.id)).catch((err) => this.opts.log.error({ err }, 'release failed'));
+      return;
+    }
+    for (const job of jobs) this.dispatch(job);
+  }
+
+  /** The publish did not commit (or the event was a duplicate): forget the reservation. */
+  cancel(jobs: JobRow[]): void {
+    for (const job of jobs) this.hold(job.webhookId, -1);
   }
 
   /** New work exists (a publish in this process): skip the rest of the idle sleep. */
@@ -138,10 +181,19 @@ export class Worker {
           continue;
         }
         this.hold(job.webhookId, 1);
-        if ((this.perEndpoint.get(job.webhookId) ?? 0) < this.opts.perEndpointConcurrency) this.run(job);
-        else this.waiting.set(job.webhookId, [...(this.waiting.get(job.webhookId) ?? []), job]);
+        this.dispatch(job);
       }
       if (overflow.length) await this.deps.release(this.owner, overflow).catch((err) => this.opts.log.error({ err }, 'release failed'));
+    }
+  }
+
+  /** Runs a held job now if its endpoint has a free slot, else queues it behind them. */
+  private dispatch(job: JobRow): void {
+    if ((this.perEndpoint.get(job.webhookId) ?? 0) < this.opts.perEndpointConcurrency) this.run(job);
+    else {
+      const queue = this.waiting.get(job.webhookId);
+      if (queue) queue.push(job);
+      else this.waiting.set(job.webhookId, [job]);
     }
   }
 

@@ -69,13 +69,35 @@ function buildItem(ctx: AppContext, orgId: number, input: EventInput, hooks: Web
   return { event, attachments, jobs: hooks.map((h) => newJob(kind, event, h.id, now)), idempotencyKey: input.idempotency_key };
 }
 
+/**
+ * Stores the items; with a worker in this process, the jobs it has room for are leased to it in
+ * the same transaction and handed to it after the commit (no claim, no read back).
+ */
+async function commit(ctx: AppContext, items: PublishItem[]): Promise<{ eventId: string; created: boolean }[]> {
+  const reserved = ctx.dispatch?.reserve(items.flatMap((i) => i.jobs)) ?? [];
+  let results: { eventId: string; created: boolean }[];
+  try {
+    results = await ctx.store.publishEvents(items, ctx.config.delivery.idempotencyTtlMs);
+  } catch (err) {
+    ctx.dispatch?.cancel(reserved);
+    throw err;
+  }
+  if (reserved.length) {
+    // A duplicate (idempotency key already used) stored none of its jobs.
+    const created = new Set(items.filter((_, i) => results[i].created).map((i) => i.event.id));
+    ctx.dispatch!.cancel(reserved.filter((j) => !created.has(j.eventId)));
+    ctx.dispatch!.start(reserved.filter((j) => created.has(j.eventId)), items.filter((i) => created.has(i.event.id)).map((i) => i.event));
+  }
+  return results;
+}
+
 /** Publishes events of one org; resolves only after they are committed. */
 export async function publishEvents(ctx: AppContext, orgId: number, inputs: EventInput[], attachments: NewAttachment[] = []): Promise<{ eventId: string; created: boolean; jobs: number }[]> {
   const now = Date.now();
   const targets = new Map<string, WebhookRow[]>();
   for (const type of new Set(inputs.map((i) => i.type))) targets.set(type, await targetsOf(ctx, orgId, type));
   const items = inputs.map((input) => buildItem(ctx, orgId, input, targets.get(input.type)!, 'event', attachments, now));
-  const results = await ctx.store.publishEvents(items, ctx.config.delivery.idempotencyTtlMs);
+  const results = await commit(ctx, items);
   return results.map((r, i) => ({ ...r, jobs: r.created ? items[i].jobs.length : 0 }));
 }
 
@@ -84,6 +106,6 @@ export async function publishTest(ctx: AppContext, webhook: WebhookRow): Promise
   const now = Date.now();
   const input = { type: TEST_EVENT_TYPE, data: { message: 'This is a test event from HookRelay', webhookId: webhook.id, webhookName: webhook.name } };
   const item = buildItem(ctx, webhook.orgId, input, [webhook], 'test', [], now);
-  await ctx.store.publishEvents([item], ctx.config.delivery.idempotencyTtlMs);
+  await commit(ctx, [item]);
   return { eventId: item.event.id, jobId: item.jobs[0].id };
 }
