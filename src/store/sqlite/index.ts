@@ -1,6 +1,7 @@
 // SQLite engine: one better-sqlite3 connection in WAL mode. better-sqlite3 is synchronous, so the
 // only way another request's statement could slip into an open transaction is across an `await`
 // inside tx(); the `busy` gate makes every other caller wait for the transaction to finish.
+// Transactions are group-committed and made durable by an fsync off the event loop (wal-sync.ts).
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { LEDGER_DDL, readMigrations } from '../migrations.ts';
 import { claimStatement } from '../sql-queue.ts';
 import { SqlStore } from '../sql-store.ts';
 import { ConflictError } from '../types.ts';
+import { WalSync } from './wal-sync.ts';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -26,129 +28,118 @@ function mapError(err: unknown): unknown {
   return err;
 }
 
-class SqliteDb implements Db {
-  private busy: Promise<void> | null = null;
-  private cache: Map<string, Database.Statement>;
-  private relaxedView: SqliteDb | null = null;
-  private readonly relaxed: boolean;
+/** What the views of one connection share: its statements, the transaction gate and the WAL. */
+interface Shared {
+  conn: Database.Database;
+  cache: Map<string, Database.Statement>;
+  wal: WalSync;
+  /** Set while a transaction group runs: other statements wait for it. */
+  busy: Promise<void> | null;
+  pending: PendingTx[];
+  committing: boolean;
+}
 
-  /** `durable`: set for the relaxed view of that executor, which shares its gate and statements. */
+/**
+ * An executor over the shared connection. The top-level one (gated) waits for running
+ * transactions and, for writes, for the WAL to be on disk; its `leases` view skips that wait;
+ * the one handed to transaction bodies (not gated) runs inside the open transaction.
+ */
+class SqliteDb implements Db {
+  private relaxedView: SqliteDb | null = null;
+
   constructor(
-    private readonly conn: Database.Database,
+    private readonly sh: Shared,
     private readonly gated = true,
-    private readonly durable: SqliteDb | null = null,
-  ) {
-    this.relaxed = durable !== null;
-    this.cache = durable ? durable.cache : new Map();
-  }
+    private readonly relaxed = false,
+  ) {}
 
   get leases(): Db {
-    if (this.relaxed) return this;
-    return (this.relaxedView ??= new SqliteDb(this.conn, this.gated, this));
-  }
-
-  private busyOf(): Promise<void> | null {
-    return this.durable ? this.durable.busy : this.busy;
-  }
-
-  /**
-   * Runs one statement with synchronous=OFF when this is the relaxed view: the commit skips its
-   * fsync. Bench (2026-11-22, 1,000 single publishes/s): one fsync per claim on top of the
-   * publish's own took the worker's claims to a third of the service's busy time.
-   */
-  private exec<T>(fn: () => T): T {
-    if (!this.relaxed) return fn();
-    this.stmt('PRAGMA synchronous = OFF').run();
-    try {
-      return fn();
-    } finally {
-      this.stmt('PRAGMA synchronous = FULL').run();
-    }
+    if (this.relaxed || !this.gated) return this;
+    return (this.relaxedView ??= new SqliteDb(this.sh, true, true));
   }
 
   private stmt(sql: string): Database.Statement {
-    let s = this.cache.get(sql);
+    let s = this.sh.cache.get(sql);
     if (!s) {
-      s = this.conn.prepare(sql);
-      this.cache.set(sql, s);
+      // Statements with long IN lists vary in shape; keep the cache bounded.
+      if (this.sh.cache.size > 2000) this.sh.cache.clear();
+      s = this.sh.conn.prepare(sql);
+      this.sh.cache.set(sql, s);
     }
     return s;
   }
 
   private async wait(): Promise<void> {
-    while (this.gated && this.busyOf()) await this.busyOf();
+    while (this.gated && this.sh.busy) await this.sh.busy;
   }
 
-  async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  /** Runs one statement; a write outside a transaction is answered once it is durable. */
+  private async exec<T>(sql: string, run: (s: Database.Statement) => T): Promise<T> {
     await this.wait();
+    let s: Database.Statement;
+    let result: T;
     try {
-      return this.exec(() => this.stmt(sql).all(...params) as T[]);
+      s = this.stmt(sql);
+      result = run(s);
     } catch (err) {
       throw mapError(err);
     }
+    if (this.gated && !this.relaxed && !s.readonly) {
+      this.sh.wal.checkpointIfDue();
+      await this.sh.wal.sync();
+    }
+    return result;
   }
 
-  async get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    await this.wait();
-    try {
-      const s = this.stmt(sql);
-      return this.exec(() => (s.reader ? s.get(...params) : (s.run(...params), undefined)) as T | undefined);
-    } catch (err) {
-      throw mapError(err);
-    }
+  all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.exec(sql, (s) => s.all(...params) as T[]);
   }
 
-  async run(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
-    await this.wait();
-    try {
-      const s = this.stmt(sql);
-      return this.exec(() => (s.reader ? { changes: s.all(...params).length } : { changes: s.run(...params).changes }));
-    } catch (err) {
-      throw mapError(err);
-    }
+  get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return this.exec(sql, (s) => (s.reader ? s.get(...params) : (s.run(...params), undefined)) as T | undefined);
+  }
+
+  run(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
+    return this.exec(sql, (s) => (s.reader ? { changes: s.all(...params).length } : { changes: s.run(...params).changes }));
   }
 
   /**
-   * Group commit. Transactions asked for within one turn of the event loop run together inside
-   * one BEGIN IMMEDIATE ... COMMIT, each in its own savepoint, so one that throws rolls back alone;
-   * every caller resolves only after the shared COMMIT (with synchronous=FULL, after the fsync).
-   * Bench (2026-11-22): at ~1,000 single publishes/s one COMMIT per transaction took 335 us each,
-   * the largest single cost of the service; grouped, the fsync is paid once per turn.
+   * Group commit. Transactions asked for within one turn of the event loop, or while the previous
+   * group waits for its fsync, run together inside one BEGIN IMMEDIATE ... COMMIT, each in its own
+   * savepoint, so one that throws rolls back alone; every caller resolves only once the COMMIT is
+   * on disk. Bench (2026-11-22): at ~1,000 single publishes/s one COMMIT per transaction took
+   * 335 us each, the largest single cost of the service.
    */
   async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     if (!this.gated) return fn(this); // already inside a transaction: nest flat
-    if (this.durable) return this.durable.tx(fn);
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn, resolve, reject } as PendingTx);
-      if (this.pending.length === 1 && !this.committing) setImmediate(() => void this.commitGroups());
+      this.sh.pending.push({ fn, resolve, reject } as PendingTx);
+      if (this.sh.pending.length === 1 && !this.sh.committing) setImmediate(() => void this.commitGroups());
     });
   }
 
-  private pending: PendingTx[] = [];
-  private committing = false;
-
   private async commitGroups(): Promise<void> {
-    if (this.committing) return;
-    this.committing = true;
+    if (this.sh.committing) return;
+    this.sh.committing = true;
     try {
-      while (this.pending.length) {
+      while (this.sh.pending.length) {
         await this.wait();
-        const group = this.pending.splice(0, 512);
-        await this.commitGroup(group);
+        await this.commitGroup(this.sh.pending.splice(0, 512));
       }
     } finally {
-      this.committing = false;
+      this.sh.committing = false;
     }
   }
 
   private async commitGroup(group: PendingTx[]): Promise<void> {
+    const { conn } = this.sh;
     let release!: () => void;
-    this.busy = new Promise((r) => (release = r));
-    const inner = new SqliteDb(this.conn, false);
-    inner.cache = this.cache;
+    this.sh.busy = new Promise((r) => (release = r));
+    const inner = new SqliteDb(this.sh, false);
     const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+    let failed: unknown = null;
     try {
-      this.conn.exec('BEGIN IMMEDIATE');
+      conn.exec('BEGIN IMMEDIATE');
       for (const t of group) {
         this.stmt('SAVEPOINT tx').run();
         try {
@@ -160,19 +151,22 @@ class SqliteDb implements Db {
           outcomes.push({ ok: false, err: mapError(err) });
         }
       }
-      this.conn.exec('COMMIT');
+      conn.exec('COMMIT');
+      this.sh.wal.checkpointIfDue();
     } catch (err) {
       // BEGIN or COMMIT failed (disk full, I/O error): nothing of the group was kept.
-      if (this.conn.inTransaction) this.conn.exec('ROLLBACK');
-      for (const t of group) t.reject(err);
-      return;
+      if (conn.inTransaction) conn.exec('ROLLBACK');
+      failed = err;
     } finally {
-      this.busy = null;
+      // Other statements may run while the fsync is under way; new transactions queue meanwhile.
+      this.sh.busy = null;
       release();
     }
+    if (!failed) await this.sh.wal.sync().catch((err) => (failed = err));
     group.forEach((t, i) => {
       const o = outcomes[i];
-      if (o.ok) t.resolve(o.value);
+      if (failed) t.reject(failed);
+      else if (o.ok) t.resolve(o.value);
       else t.reject(o.err);
     });
   }
@@ -189,16 +183,20 @@ export class SqliteStore extends SqlStore {
   protected readonly db: Db;
   readonly conn: Database.Database;
 
+  private readonly wal: WalSync;
+
   constructor(file: string) {
     super();
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const memory = file === ':memory:';
+    if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.conn = new Database(file);
     this.conn.pragma('journal_mode = WAL');
-    // FULL keeps an accepted event durable across power loss, not only process death.
-    this.conn.pragma('synchronous = FULL');
     this.conn.pragma('foreign_keys = ON');
     this.conn.pragma('busy_timeout = 5000');
-    this.db = new SqliteDb(this.conn);
+    // Durable like synchronous=FULL (an accepted event survives power loss, not only process
+    // death), with the fsync off the event loop: see wal-sync.ts.
+    this.wal = new WalSync(this.conn, memory ? null : `${path.resolve(file)}-wal`);
+    this.db = new SqliteDb({ conn: this.conn, cache: new Map(), wal: this.wal, busy: null, pending: [], committing: false });
   }
 
   protected claimSql(excluded: number): string {
@@ -220,10 +218,12 @@ export class SqliteStore extends SqlStore {
       }
     });
     apply.immediate();
+    await this.wal.sync();
     return applied;
   }
 
   async close(): Promise<void> {
+    await this.wal.close();
     this.conn.close();
   }
 }
