@@ -249,13 +249,9 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     });
   }
 
-  async subscribedWebhooks(orgId: number, eventType: string): Promise<WebhookRow[]> {
-    const rows = await this.db.all<Raw>(
-      `SELECT w.* FROM webhook_events e JOIN webhooks w ON w.id = e.webhook_id
-       WHERE e.org_id = ? AND e.event_type = ? ORDER BY w.created_at, w.id`,
-      [orgId, eventType],
-    );
-    return rows.map(toWebhook);
+  async subscribedWebhookIds(orgId: number, eventType: string): Promise<string[]> {
+    const rows = await this.db.all<Raw>('SELECT webhook_id FROM webhook_events WHERE org_id = ? AND event_type = ? ORDER BY webhook_id', [orgId, eventType]);
+    return rows.map((r) => r.webhook_id as string);
   }
 
   async deleteWebhook(orgId: number, id: string): Promise<boolean> {

@@ -113,7 +113,8 @@ export interface Store extends QueueStore {
   updateWebhook(webhook: WebhookRow): Promise<boolean>;
   deleteWebhook(orgId: number, id: string): Promise<boolean>;
   /** The org's webhooks subscribed to an event type: the fan-out of a publish. */
-  subscribedWebhooks(orgId: number, eventType: string): Promise<WebhookRow[]>;
+  /** Ids of the org's webhooks subscribed to the event type. */
+  subscribedWebhookIds(orgId: number, eventType: string): Promise<string[]>;
 
   getClusterPreferences(): Promise<ChannelPreference[]>;
   /** Sets the given event types' cluster channels, leaving other event types alone. */

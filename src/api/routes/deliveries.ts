@@ -90,7 +90,6 @@ export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
   app.post('/api/v1/webhooks/:webhook_identifier/test', { config: { access }, schema: { tags, params: WebhookParam } }, async (req, reply) => {
     const w = await webhookOf(ctx, req, (req.params as { webhook_identifier: string }).webhook_identifier);
     const { eventId, jobId } = await publishTest(ctx, w);
-    ctx.onPublished?.();
     return reply.status(202).send({ event_id: eventId, job_id: jobId });
   });
 

@@ -74,7 +74,6 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext) {
     const input = checkEventInput(raw);
     const org = await targetOrg(ctx, req, typeof raw?.org_identifier === 'string' ? raw.org_identifier : undefined);
     const [result] = await publishEvents(ctx, org.id, [input], files);
-    ctx.onPublished?.();
     return reply.status(202).send({ id: result.eventId, duplicate: !result.created, jobs: result.jobs });
   });
 
@@ -91,7 +90,6 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext) {
         return checkEventInput(e, `events[${i}]`);
       });
       const results = await publishEvents(ctx, org.id, inputs);
-      ctx.onPublished?.();
       return reply.status(202).send({ ids: results.map((r) => r.eventId) });
     },
   );
