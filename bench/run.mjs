@@ -18,6 +18,7 @@
 //   --profile    one quick SQLite pass with the service under `node --cpu-prof`, then a summary
 //                of the top self-time functions (profiles in --prof-dir=DIR, default /tmp/prof)
 //   --only=X     sqlite or postgres only
+//   --phases=X   some of throughput,latency,fanout (for working on one figure)
 //
 // Partial phases: throughput is then deliveries received / time from first publish to the cut;
 // latency percentiles count every missing delivery at a lower bound of its latency (cut time
@@ -41,14 +42,14 @@ const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const opt = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
 for (const a of argv) {
-  if (!/^--(quick|profile|only=.+|prof-dir=.+)$/.test(a)) {
-    console.error(`bench: unknown argument ${a}\nusage: npm run bench [-- --quick] [-- --profile [--prof-dir=DIR]] [-- --only=sqlite|postgres]`);
+  if (!/^--(quick|full|profile|only=.+|phases=.+|prof-dir=.+)$/.test(a)) {
+    console.error(`bench: unknown argument ${a}\nusage: npm run bench [-- --quick] [-- --profile [--prof-dir=DIR]] [-- --only=sqlite|postgres] [-- --phases=throughput,latency,fanout]`);
     process.exit(2);
   }
 }
 const PROFILE = flag('profile');
-const QUICK = flag('quick') || PROFILE;
-const MODE = PROFILE ? 'profile' : QUICK ? 'quick' : 'full';
+const QUICK = flag('quick') || (PROFILE && !flag('full')); // --profile --full: profile at full sizes
+const MODE = PROFILE ? (QUICK ? 'profile' : 'profile-full') : QUICK ? 'quick' : 'full';
 const PROF_DIR = path.resolve(opt('prof-dir') ?? '/tmp/prof');
 const RUN_ID = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 let engines = PROFILE ? ['sqlite'] : ['sqlite', 'postgres'];
@@ -60,12 +61,21 @@ if (opt('only')) {
   }
 }
 
+// A subset of the phases, for working on one figure; the summary then lacks the others.
+const PHASE_LIST = (opt('phases') ?? 'throughput,latency,fanout').split(',');
+if (!PHASE_LIST.every((p) => ['throughput', 'latency', 'fanout'].includes(p))) {
+  console.error('bench: --phases takes throughput, latency and/or fanout');
+  process.exit(2);
+}
+
 const SIZES = QUICK
-  ? { events: 5_000, latencyRate: 1_000, latencyMs: 5_000, fanoutEvents: 50, fanoutHooks: 100 }
-  : { events: 100_000, latencyRate: 1_000, latencyMs: 30_000, fanoutEvents: 1_000, fanoutHooks: 100 };
+  ? { events: 5_000, latencyRate: 1_000, latencyMs: 5_000, warmupMs: 1_000, fanoutEvents: 50, fanoutHooks: 100 }
+  : { events: 100_000, latencyRate: 1_000, latencyMs: 30_000, warmupMs: 3_000, fanoutEvents: 1_000, fanoutHooks: 100 };
 const BATCH = 100;
 const PUBLISH_CONCURRENCY = 4; // in-flight batch publishes
-const WORKER_CONCURRENCY = 64; // the service's default HOOKRELAY_WORKER_CONCURRENCY, mirrored by the limit
+// In-flight requests of the limit client: twice what one webhook gets in the service by default
+// (HOOKRELAY_ENDPOINT_CONCURRENCY 32), so the limit is never held back by a smaller pipeline.
+const WORKER_CONCURRENCY = 64;
 // Time budgets: a phase still incomplete after its budget (from the first publish) is cut.
 // Quick: sized so that both engines fit in 60 s with fixed costs (starts, cluster) included.
 const BUDGET_MS = QUICK
@@ -343,6 +353,17 @@ const PHASES = {
   async latency(svc, receiver) {
     const total = Math.round((SIZES.latencyRate * SIZES.latencyMs) / 1000);
     await createHooks(svc, receiver.port, 'lat', 1);
+    // Warm-up at the same rate, reported but not counted: every phase starts a fresh service, and
+    // its first second (JIT, first connections) is not the steady state a running service is in.
+    // Without it the 30 s figures of one run (2026-11-22) had p50 2 ms and p99 1,083 ms, all of the
+    // tail from a backlog built in the first two seconds.
+    const warm = Math.round((SIZES.latencyRate * SIZES.warmupMs) / 1000);
+    const warmArmed = await receiver.arm('latency-warmup', warm, warm);
+    const wt = now();
+    const wpub = await task('load.mjs', { kind: 'openloop', base: svc.base, token: svc.token, rate: SIZES.latencyRate, durationMs: SIZES.warmupMs, maxInflight: warm, drainMs: 10_000 }, 60_000);
+    const ws = await awaitDeliveries(receiver, warmArmed, wt + SIZES.warmupMs + 10_000, wpub.lastAt);
+    log(`  warm-up: ${warm} events at ${SIZES.latencyRate}/s, p50 ${ws.latency.p50.toFixed(1)} ms, p99 ${ws.latency.p99.toFixed(1)} ms (not counted)`);
+    const warmup = { events: warm, p50: ws.latency.p50, p99: ws.latency.p99, max: ws.latency.max, missing: ws.missing };
     const armed = await receiver.arm('latency', total, total);
     const t = now();
     // Answers to publishes are awaited only within the phase budget (a service that accepts fewer
@@ -354,7 +375,7 @@ const PHASES = {
     if (pub.unsent) log(`  ${pub.unsent} events could not be sent on schedule (generator behind)`);
     const s = await awaitDeliveries(receiver, armed, t + BUDGET_MS.latency, pub.lastAt);
     log(`  p50 ${s.latency.p50.toFixed(1)} ms, p99 ${s.latency.p99.toFixed(1)} ms${s.partial ? ` (partial: ${s.missing} of ${total} not delivered, counted at >= ${(s.cutAt - pub.lastAt).toFixed(0)} ms)` : ''}`);
-    return { offered_per_s: SIZES.latencyRate, seconds: SIZES.latencyMs / 1000, ...s.latency, delivered: s.unique, partial: s.partial, publish: pub, receiver: s };
+    return { offered_per_s: SIZES.latencyRate, seconds: SIZES.latencyMs / 1000, ...s.latency, delivered: s.unique, partial: s.partial, publish: pub, receiver: s, warmup };
   },
   async fanout(svc, receiver) {
     const { fanoutEvents: n, fanoutHooks: h } = SIZES;
@@ -394,7 +415,7 @@ async function runEngine(engine, receiver, tmp) {
     };
   }
   const result = { engine, rss_mb: null, rss_sampled_mb: null, service_start_ms: [] };
-  for (const phase of ['throughput', 'latency', 'fanout']) {
+  for (const phase of PHASE_LIST) {
     log(`${engine} ${phase}: ${PHASE_TITLES[phase]()}`);
     let svc;
     try {

@@ -3,12 +3,10 @@
 // delivers everything. Duplicates are allowed only for attempts that were in flight at the kill.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Api, Cluster, engines, Probe, Receiver, within, type Proc } from './helpers/processes.ts';
+import { Api, Cluster, engines, Probe, Receiver, within, type Proc, ENDPOINT_CONCURRENCY } from './helpers/processes.ts';
 
 const N = 300;
 const RECEIVER_DELAY_MS = 30;
-/** HOOKRELAY_ENDPOINT_CONCURRENCY's default: at most this many attempts to one webhook in flight. */
-const ENDPOINT_CONCURRENCY = 8;
 
 for (const engine of engines) {
   describe(`crash recovery (${engine})`, () => {

@@ -4,10 +4,9 @@
 // the grace period.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Api, Cluster, engines, Probe, Receiver, sleep, waitFor, within, type Proc } from './helpers/processes.ts';
+import { Api, Cluster, engines, Probe, Receiver, sleep, waitFor, within, type Proc, ENDPOINT_CONCURRENCY } from './helpers/processes.ts';
 
 const SLOW_MS = 500;
-const ENDPOINT_CONCURRENCY = 8;
 /** A request arriving later than this after SIGTERM was claimed after it. */
 const CLAIM_SLACK_MS = 300;
 

@@ -4,11 +4,10 @@
 // only duplicates are deliveries the dead worker had in flight.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Api, Cluster, engines, Probe, Receiver, within, waitFor, type Proc } from './helpers/processes.ts';
+import { Api, Cluster, engines, Probe, Receiver, within, waitFor, type Proc, ENDPOINT_CONCURRENCY } from './helpers/processes.ts';
 
 const N = 300;
 const RECEIVER_DELAY_MS = 20;
-const ENDPOINT_CONCURRENCY = 8; // default per-process limit per webhook
 
 describe('three worker processes on one PostgreSQL', { skip: !engines.includes('postgres') && 'postgres is not in HOOKRELAY_TEST_ENGINES' }, () => {
   let cluster: Cluster;

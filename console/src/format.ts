@@ -25,8 +25,14 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
+/**
+ * The distinguishing end of a long id. Event and job ids are `n.<UUIDv7>`, whose leading digits
+ * are a timestamp shared by everything of the same minute, so the tail is what tells them apart.
+ */
 export function shortId(id: string): string {
-  return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id;
+  if (id.length <= 14) return id;
+  const prefix = id.startsWith('n.') ? 'n.' : '';
+  return `${prefix}…${id.slice(-8)}`;
 }
 
 export function plural(n: number, one: string, many = one + 's'): string {

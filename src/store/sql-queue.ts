@@ -65,12 +65,15 @@ function toAttempt(r: Raw): AttemptRow {
 const JOB_COLUMNS = 'id, kind, event_id, event_type, webhook_id, org_id, status, try_count, budget_start, next_attempt_at, lease_owner, lease_until, detail, last_status, created_at, updated_at';
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
-/** Shared shape of the claim; `lock` is the engine's row-locking clause. */
-export function claimStatement(excluded: number, lock: string): string {
+/**
+ * Shared shape of the claim; `lock` is the engine's row-locking clause, `key` the column that
+ * names a row (SQLite: rowid, which its indexes carry, so the inner SELECT reads the index only).
+ */
+export function claimStatement(excluded: number, lock: string, key = 'id'): string {
   const exclude = excluded ? `AND webhook_id NOT IN (${Array.from({ length: excluded }, () => '?').join(', ')})` : '';
   return `UPDATE jobs SET lease_owner = ?, lease_until = ?
-    WHERE id IN (
-      SELECT id FROM jobs
+    WHERE ${key} IN (
+      SELECT ${key} FROM jobs
       WHERE status IN ('PENDING', 'RETRY') AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ${exclude}
       ORDER BY next_attempt_at LIMIT ? ${lock})
     RETURNING ${JOB_COLUMNS}`;

@@ -12,6 +12,9 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts';
 
+/** Attempts in flight per webhook in every process the tests start: bounds duplicates after a kill. */
+export const ENDPOINT_CONCURRENCY = 8;
+
 export { engines, type Engine } from './databases.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -107,6 +110,7 @@ export class Cluster {
       HOOKRELAY_DELIVERY_TIMEOUT_MS: '1500',
       HOOKRELAY_RETRY_SCHEDULE: '0.2,0.2,0.2',
       HOOKRELAY_POLL_INTERVAL_MS: '50',
+      HOOKRELAY_ENDPOINT_CONCURRENCY: String(ENDPOINT_CONCURRENCY),
       HOOKRELAY_PG_POOL_SIZE: '4',
       HOOKRELAY_LOG_LEVEL: 'warn',
       PGAPPNAME: `hookrelay-${name}`, // lets the tests see which processes hold connections

@@ -200,7 +200,7 @@ export class SqliteStore extends SqlStore {
   }
 
   protected claimSql(excluded: number): string {
-    return claimStatement(excluded, '');
+    return claimStatement(excluded, '', 'rowid');
   }
 
   async migrate(): Promise<string[]> {
