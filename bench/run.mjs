@@ -245,7 +245,10 @@ async function startService(engine, phase, databaseUrl, tmp) {
   };
   // One directory per phase; node names each file CPU.<date>.<time>.<pid>.<thread>.<seq>, thread 0
   // being the main thread (tsx's module loader thread writes its own, smaller, profile).
-  const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROF_DIR, `${RUN_ID}-${engine}-${phase}`)}`] : [];
+  // Started the way `npm start` starts it: compiled dist/ (built at the start of the run) and the
+  // same V8 heap limit.
+  const nodeArgs = [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`];
+  if (PROFILE) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.join(PROF_DIR, `${RUN_ID}-${engine}-${phase}`)}`);
   const logFile = path.join(tmp, `service-${engine}-${phase}.log`);
   const out = fs.openSync(logFile, 'a');
   const t = now();
@@ -515,6 +518,8 @@ function finalJson(limit, results) {
 
 // ---- main -----------------------------------------------------------------------------------------
 async function main() {
+  log('building dist/ (npm run build), as npm start does');
+  execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-bench-'));
   cleanups.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
   if (PROFILE) fs.mkdirSync(PROF_DIR, { recursive: true });

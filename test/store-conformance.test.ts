@@ -51,7 +51,7 @@ for (const engine of engines) {
 
     before(async () => {
       db = await createTestDatabase(engine);
-      store = openStore(db.url);
+      store = await openStore(db.url);
       const applied = await store.migrate();
       assert.ok(applied.length >= 1, 'first migrate applies the migrations');
       await store.createOrg(org(0, 'Primary'));
@@ -64,8 +64,8 @@ for (const engine of engines) {
     });
 
     test('migrate is idempotent and safe to run from two processes at once', async () => {
-      const a = openStore(db.url);
-      const b = openStore(db.url);
+      const a = await openStore(db.url);
+      const b = await openStore(db.url);
       const [ra, rb] = await Promise.all([a.migrate(), b.migrate()]);
       assert.deepEqual([...ra, ...rb], []);
       await a.close();

@@ -6,8 +6,7 @@
 // Credentials are cached per (role ARN, external id) until five minutes before they expire, and
 // concurrent deliveries to one destination share a single STS call.
 import fs from 'node:fs/promises';
-import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { Credentials, STSClient } from '@aws-sdk/client-sts';
 import type { StorageConfig } from '../config.ts';
 
 /** Credentials are renewed this long before they expire. */
@@ -59,7 +58,9 @@ export class CredentialBroker {
   private readonly cache = new Map<string, Cached>();
   private readonly pending = new Map<string, Promise<TemporaryCredentials>>();
   private readonly clients = new Map<string, STSClient>();
-  private readonly ownIdentity = fromNodeProviderChain();
+  // The AWS SDK is loaded on first use: ~15 MB of a service's memory that only S3 destinations need.
+  private sdk: Promise<[typeof import('@aws-sdk/client-sts'), typeof import('@aws-sdk/credential-providers')]> | null = null;
+  private ownIdentity: ReturnType<typeof import('@aws-sdk/credential-providers').fromNodeProviderChain> | null = null;
 
   constructor(
     private readonly cfg: StorageConfig,
@@ -100,10 +101,13 @@ export class CredentialBroker {
     for (const [k, v] of this.cache) if (v.refreshAt <= now) this.cache.delete(k);
   }
 
-  private client(region: string): STSClient {
+  private async client(region: string): Promise<{ client: STSClient; sts: typeof import('@aws-sdk/client-sts') }> {
+    this.sdk ??= Promise.all([import('@aws-sdk/client-sts'), import('@aws-sdk/credential-providers')]);
+    const [sts, providers] = await this.sdk;
+    this.ownIdentity ??= providers.fromNodeProviderChain();
     let c = this.clients.get(region);
     if (!c) {
-      c = new STSClient({
+      c = new sts.STSClient({
         region,
         endpoint: this.cfg.stsEndpoint ?? undefined,
         // A hung STS must not hold a delivery past its lease (each SDK attempt; the SDK retries 5xx).
@@ -113,7 +117,7 @@ export class CredentialBroker {
       });
       this.clients.set(region, c);
     }
-    return c;
+    return { client: c, sts };
   }
 
   private async fetch(ref: RoleRef): Promise<TemporaryCredentials> {
@@ -130,12 +134,14 @@ export class CredentialBroker {
         } catch (err) {
           throw fail(`cannot read the web identity token file: ${(err as Error).message}`);
         }
-        out = await this.client(ref.region).send(
-          new AssumeRoleWithWebIdentityCommand({ RoleArn: ref.roleArn, RoleSessionName: SESSION_NAME, WebIdentityToken: token, DurationSeconds: SESSION_SECONDS }),
+        const { client, sts } = await this.client(ref.region);
+        out = await client.send(
+          new sts.AssumeRoleWithWebIdentityCommand({ RoleArn: ref.roleArn, RoleSessionName: SESSION_NAME, WebIdentityToken: token, DurationSeconds: SESSION_SECONDS }),
         );
       } else {
-        out = await this.client(ref.region).send(
-          new AssumeRoleCommand({ RoleArn: ref.roleArn, RoleSessionName: SESSION_NAME, ExternalId: ref.externalId ?? undefined, DurationSeconds: SESSION_SECONDS }),
+        const { client, sts } = await this.client(ref.region);
+        out = await client.send(
+          new sts.AssumeRoleCommand({ RoleArn: ref.roleArn, RoleSessionName: SESSION_NAME, ExternalId: ref.externalId ?? undefined, DurationSeconds: SESSION_SECONDS }),
         );
       }
     } catch (err) {

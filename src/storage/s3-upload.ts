@@ -1,7 +1,7 @@
 // Writing attachments to a webhook's S3 storage destination: where an object goes (its key and
 // URLs) and the PutObject itself, with credentials from the CredentialBroker.
 import type { Readable } from 'node:stream';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../config.ts';
 import type { WebhookRow } from '../store/types.ts';
 import { CredentialBroker, describeAwsError, StorageError, type RoleRef } from './s3-credentials.ts';
@@ -88,6 +88,8 @@ const clientKey = (d: S3Destination) => `${d.region}\n${d.roleArn}\n${d.external
 
 export class S3Uploader {
   private readonly clients = new Map<string, S3Client>();
+  // Loaded on first use, like the STS client: deployments without S3 destinations never pay for it.
+  private sdk: Promise<typeof import('@aws-sdk/client-s3')> | null = null;
 
   constructor(
     private readonly cfg: StorageConfig,
@@ -95,11 +97,11 @@ export class S3Uploader {
   ) {}
 
   /** One client per (region, role, external id): its credentials come from the broker's cache. */
-  private client(dest: S3Destination): S3Client {
+  private client(s3: typeof import('@aws-sdk/client-s3'), dest: S3Destination): S3Client {
     const key = clientKey(dest);
     let c = this.clients.get(key);
     if (!c) {
-      c = new S3Client({
+      c = new s3.S3Client({
         region: dest.region,
         endpoint: this.cfg.s3Endpoint ?? undefined,
         forcePathStyle: this.cfg.s3ForcePathStyle,
@@ -120,8 +122,9 @@ export class S3Uploader {
   async put(dest: S3Destination, key: string, body: Buffer | Readable, size: number, contentType: string, signal?: AbortSignal): Promise<void> {
     // Credentials first, so that a refused AssumeRole is reported as such rather than as a PutObject error.
     await abortable(this.broker.get(dest), signal, `failed to assume role '${dest.roleArn}': operation error STS: request canceled, the upload time ran out`);
+    const s3 = await (this.sdk ??= import('@aws-sdk/client-s3'));
     try {
-      await this.client(dest).send(new PutObjectCommand({ Bucket: dest.bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType }), { abortSignal: signal });
+      await this.client(s3, dest).send(new s3.PutObjectCommand({ Bucket: dest.bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType }), { abortSignal: signal });
     } catch (err) {
       const name = (err as { name?: string }).name;
       if (name === 'ExpiredToken' || name === 'InvalidToken' || name === 'InvalidAccessKeyId') {

@@ -1,11 +1,15 @@
 // Opens the store named by a database URL: postgres:// for PostgreSQL, anything else a SQLite file.
 import { isPostgresUrl } from '../config.ts';
-import { PostgresStore } from './postgres/index.ts';
-import { SqliteStore } from './sqlite/index.ts';
 import type { Store } from './types.ts';
 
-export function openStore(url: string, opts: { pgPoolSize?: number } = {}): Store {
-  return isPostgresUrl(url) ? new PostgresStore(url, opts.pgPoolSize) : new SqliteStore(url);
+/** Loads only the engine in use: pg is ~15 MB of memory a SQLite deployment does not need. */
+export async function openStore(url: string, opts: { pgPoolSize?: number } = {}): Promise<Store> {
+  if (isPostgresUrl(url)) {
+    const { PostgresStore } = await import('./postgres/index.ts');
+    return new PostgresStore(url, opts.pgPoolSize);
+  }
+  const { SqliteStore } = await import('./sqlite/index.ts');
+  return new SqliteStore(url);
 }
 
 export type { Store } from './types.ts';
