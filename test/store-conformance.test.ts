@@ -104,6 +104,11 @@ for (const engine of engines) {
       const now = Date.now();
       for (const hash of ['h1', 'h2']) await store.insertToken({ hash, userId: user.id, orgId: 101, createdAt: now, expiresAt: now + 60_000, revokedAt: null });
       assert.equal((await store.findToken('h1'))?.orgId, 101);
+      const session = await store.findSession('h1');
+      assert.deepEqual(session?.token, await store.findToken('h1'), 'the session carries the token row');
+      assert.deepEqual(session?.user, user, 'and the user with all its orgs');
+      assert.deepEqual(session?.org, await store.findOrg('101'));
+      assert.equal(await store.findSession('no-such-hash'), null);
       assert.equal(await store.revokeToken('h1', now), true);
       assert.equal(await store.revokeToken('h1', now), false, 'a revoked token is not revoked twice');
       assert.equal(await store.revokeUserTokens(user.id, now), 1);

@@ -124,11 +124,10 @@ export async function issueTokenForUser(store: Store, user: UserRow, orgId: numb
 
 /** The user and org behind a bearer token, or null when it is unknown, expired or revoked. */
 export async function resolveToken(store: Store, token: string): Promise<{ row: TokenRow; user: UserRow; org: OrgRow } | null> {
-  const row = await store.findToken(tokenHash(token));
-  if (!row || row.revokedAt !== null || row.expiresAt <= Date.now()) return null;
-  const user = await store.findUser(row.userId);
-  if (!user || (!user.orgIds.includes(row.orgId) && !user.privileges.includes('ADMINISTRATION'))) return null;
-  const org = await store.findOrg(String(row.orgId));
-  if (!org) return null;
+  const found = await store.findSession(tokenHash(token));
+  if (!found) return null;
+  const { token: row, user, org } = found;
+  if (row.revokedAt !== null || row.expiresAt <= Date.now()) return null;
+  if (!user.orgIds.includes(row.orgId) && !user.privileges.includes('ADMINISTRATION')) return null;
   return { row, user, org };
 }

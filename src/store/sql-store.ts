@@ -153,6 +153,30 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     );
   }
 
+  /**
+   * A token with its user and org in one query (every authenticated request asks this). Bench
+   * (2026-11-22, 1,000 publishes/s): four lookups per request were four PostgreSQL round trips.
+   */
+  async findSession(hash: string): Promise<{ token: TokenRow; user: UserRow; org: OrgRow } | null> {
+    const rows = await this.db.all<Raw>(
+      `SELECT t.hash, t.user_id, t.org_id, t.created_at AS t_created, t.expires_at, t.revoked_at,
+         u.name AS u_name, u.display_name, u.email, u.password_hash, u.privileges, u.created_at AS u_created, u.modified_at AS u_modified,
+         o.name AS o_name, o.description AS o_description, o.status AS o_status, o.visibility AS o_visibility, o.created_at AS o_created,
+         uo.org_id AS member_of
+       FROM tokens t JOIN users u ON u.id = t.user_id JOIN orgs o ON o.id = t.org_id LEFT JOIN user_orgs uo ON uo.user_id = t.user_id
+       WHERE t.hash = ? ORDER BY uo.org_id`,
+      [hash],
+    );
+    if (!rows.length) return null;
+    const r = rows[0];
+    const orgIds = rows.filter((x) => x.member_of !== null).map((x) => Number(x.member_of));
+    return {
+      token: { hash: r.hash, userId: r.user_id, orgId: Number(r.org_id), createdAt: Number(r.t_created), expiresAt: Number(r.expires_at), revokedAt: r.revoked_at === null ? null : Number(r.revoked_at) },
+      user: toUser({ id: r.user_id, name: r.u_name, display_name: r.display_name, email: r.email, password_hash: r.password_hash, privileges: r.privileges, created_at: r.u_created, modified_at: r.u_modified }, orgIds),
+      org: toOrg({ id: r.org_id, name: r.o_name, description: r.o_description, status: r.o_status, visibility: r.o_visibility, created_at: r.o_created }),
+    };
+  }
+
   async findToken(hash: string): Promise<TokenRow | null> {
     const r = await this.db.get<Raw>('SELECT * FROM tokens WHERE hash = ?', [hash]);
     if (!r) return null;

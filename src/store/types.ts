@@ -102,6 +102,8 @@ export interface Store extends QueueStore {
 
   insertToken(token: TokenRow): Promise<void>;
   findToken(hash: string): Promise<TokenRow | null>;
+  /** The token with its user (and the user's orgs) and the token's org, or null if any is gone. */
+  findSession(hash: string): Promise<{ token: TokenRow; user: UserRow; org: OrgRow } | null>;
   revokeToken(hash: string, at: number): Promise<boolean>;
   revokeUserTokens(userId: string, at: number): Promise<number>;
 

@@ -1,0 +1,26 @@
+// The one typed config module: defaults, precise errors, and a README that documents every option.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig, OPTIONS } from '../src/config.ts';
+
+describe('configuration', () => {
+  test('defaults: 32 attempts per webhook, 128 held per worker, the 1/5/15 minute schedule', () => {
+    const c = loadConfig({ HOOKRELAY_DATA_DIR: '/tmp/hookrelay-config-test' });
+    assert.equal(c.delivery.perEndpointConcurrency, 32);
+    assert.equal(c.delivery.concurrency, 128);
+    assert.deepEqual(c.delivery.retryScheduleMs, [60_000, 300_000, 900_000]);
+    assert.equal(c.delivery.timeoutMs, 5000);
+  });
+
+  test('a bad value stops the start with a message naming the variable', () => {
+    assert.throws(() => loadConfig({ HOOKRELAY_ENDPOINT_CONCURRENCY: 'many' }), (e: unknown) => e instanceof ConfigError && /HOOKRELAY_ENDPOINT_CONCURRENCY/.test((e as Error).message));
+    assert.throws(() => loadConfig({ HOOKRELAY_RETRY_SCHEDULE: '60,-1' }), (e: unknown) => e instanceof ConfigError && /HOOKRELAY_RETRY_SCHEDULE/.test((e as Error).message));
+  });
+
+  test('README documents every option', () => {
+    const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const missing = Object.keys(OPTIONS).filter((name) => !readme.includes(`| \`${name}\` |`));
+    assert.deepEqual(missing, [], 'options without a row in the README configuration table');
+  });
+});
