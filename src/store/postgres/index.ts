@@ -105,6 +105,8 @@ export class PostgresStore extends SqlStore {
     this.db = new PgDb(this.pool);
   }
 
+  protected override readonly cteWrites = true;
+
   protected claimSql(excluded: number): string {
     return claimStatement(excluded, 'FOR UPDATE SKIP LOCKED');
   }
