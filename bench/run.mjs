@@ -247,7 +247,9 @@ async function startService(engine, phase, databaseUrl, tmp) {
   // being the main thread (tsx's module loader thread writes its own, smaller, profile).
   // Started the way `npm start` starts it: compiled dist/ (built at the start of the run) and the
   // same V8 heap limit.
-  const nodeArgs = [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`];
+  // (Semi-space 8 MB instead of V8's 16: peak RSS 193 MB instead of 212 MB over fan-out and
+  // throughput, deliveries/s within the run-to-run noise; 4 MB gave 187 MB but ~15% fewer/s.)
+  const nodeArgs = [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8'];
   if (PROFILE) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.join(PROF_DIR, `${RUN_ID}-${engine}-${phase}`)}`);
   const logFile = path.join(tmp, `service-${engine}-${phase}.log`);
   const out = fs.openSync(logFile, 'a');

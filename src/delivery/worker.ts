@@ -71,6 +71,8 @@ export class Worker implements LocalDispatch {
   private totalHeld = 0;
   /** When a claim that excluded full webhooks last came back empty. */
   private excludedEmptyAt = 0;
+  /** Whether the last claim was spread over several webhooks (then a bigger claim cannot overflow one). */
+  private spread = false;
   private running: Promise<void> | null = null;
   private stopping = false;
   private wake = new AbortController();
@@ -159,10 +161,13 @@ export class Worker implements LocalDispatch {
       }
       let jobs: JobRow[];
       try {
-        // One claim takes half a webhook's share: the refill step (see run), so that a single
-        // backlog fills its webhook's share without overflow. Bench (2026-11-22): claiming a whole
-        // share at half-full handed back half of every claim, 1,688 releases per 100,000 jobs.
-        jobs = await this.deps.claim(this.owner, Math.min(room, Math.ceil(this.share / 2)), exclude);
+        // Behind a single webhook's backlog a claim takes half its share, the refill step (see
+        // run), so it fills that share without overflow. Bench (2026-11-22): claiming a whole share
+        // at half-full handed back half of every claim, 1,688 releases per 100,000 jobs. When the
+        // last claim was spread over webhooks (fan-out), it takes all the room: 32 jobs a claim
+        // there cut fan-out from 5,204 to 4,257 deliveries/s.
+        jobs = await this.deps.claim(this.owner, this.spread ? room : Math.min(room, Math.ceil(this.share / 2)), exclude);
+        this.spread = jobs.length > 1 && jobs.some((j) => j.webhookId !== jobs[0].webhookId);
         this.failures = 0;
       } catch (err) {
         // A failed claim (database down) backs off instead of spinning; the loop never dies.
