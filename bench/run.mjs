@@ -573,7 +573,7 @@ async function main() {
   const overrides = Object.entries(info.service_env_overrides);
   if (overrides.length) notes.push(`Service configuration overridden from the environment: ${overrides.map(([k, v]) => `${k}=${v}`).join(', ')}.`);
   if (partial.length) notes.push(`Partial (cut at the time budget; rates are what arrived, latencies count missing deliveries at a lower bound): ${partial.join(', ')}.`);
-  if (pgSettings) notes.push(`PostgreSQL: the throwaway test cluster (scripts/pg-cluster.mjs) runs with ${['fsync', 'synchronous_commit', 'full_page_writes'].map((k) => `${k}=${pgSettings[k]}`).join(', ')}; its commits are not durable, unlike SQLite's (synchronous=FULL).`);
+  if (pgSettings) notes.push(`PostgreSQL: the throwaway test cluster (scripts/pg-cluster.mjs) runs with ${['fsync', 'synchronous_commit', 'full_page_writes'].map((k) => `${k}=${pgSettings[k]}`).join(', ')}; its commits are not durable, unlike SQLite's (the WAL is fsynced before every answer).`);
 
   fs.mkdirSync(path.join(here, 'results'), { recursive: true });
   const stem = path.join(here, 'results', `${info.date.slice(0, 10)}-${info.commit.short}${info.commit.dirty ? '-dirty' : ''}${MODE === 'full' ? '' : `-${MODE}`}${failed.length ? '-failed' : ''}`);

@@ -1,5 +1,5 @@
 // Group commit for attempt results. Each completion is one transaction of two statements; with
-// SQLite in synchronous=FULL that is one fsync per delivery, which caps throughput at the disk's
+// an fsync per commit that is one fsync per delivery, which caps throughput at the disk's
 // fsync rate. Completions arriving within a few milliseconds are written in one transaction
 // instead. A crash before the commit loses only the record of those attempts, and their jobs are
 // delivered again when the lease expires: at-least-once, as promised.
