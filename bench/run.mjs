@@ -75,7 +75,7 @@ const BATCH = 100;
 const PUBLISH_CONCURRENCY = 4; // in-flight batch publishes
 // In-flight requests of the limit client: twice what one webhook gets in the service by default
 // (HOOKRELAY_ENDPOINT_CONCURRENCY 32), so the limit is never held back by a smaller pipeline.
-const WORKER_CONCURRENCY = 64;
+const LIMIT_IN_FLIGHT = 64;
 // Time budgets: a phase still incomplete after its budget (from the first publish) is cut.
 // Quick: sized so that both engines fit in 60 s with fixed costs (starts, cluster) included.
 const BUDGET_MS = QUICK
@@ -325,9 +325,9 @@ async function createHooks(svc, receiverPort, prefix, n) {
 // ---- phases ---------------------------------------------------------------------------------------
 async function runLimit(receiver, label) {
   const n = SIZES.events;
-  log(`limit (${label}): ${n} signed requests straight to the receiver, ${WORKER_CONCURRENCY} in flight`);
+  log(`limit (${label}): ${n} signed requests straight to the receiver, ${LIMIT_IN_FLIGHT} in flight`);
   const armed = await receiver.arm(`limit-${label}`, n, n);
-  const r = await task('limit.mjs', { kind: 'limit', url: `http://127.0.0.1:${receiver.port}/h/0`, count: n, concurrency: WORKER_CONCURRENCY }, BUDGET_MS.limit);
+  const r = await task('limit.mjs', { kind: 'limit', url: `http://127.0.0.1:${receiver.port}/h/0`, count: n, concurrency: LIMIT_IN_FLIGHT }, BUDGET_MS.limit);
   const s = await awaitDeliveries(receiver, armed, now() + 5000, r.lastAt);
   if (r.errors) throw new Error(`limit run: ${r.errors} requests failed`);
   if (s.partial) throw new Error(`limit run: the receiver counted ${s.unique} of ${n}`);
@@ -531,7 +531,7 @@ async function main() {
     commit: commit(),
     machine: machine(),
     loadavg_at_start: os.loadavg().map((v) => Math.round(v * 100) / 100),
-    sizes: { ...SIZES, batch: BATCH, publish_concurrency: PUBLISH_CONCURRENCY, worker_concurrency: WORKER_CONCURRENCY },
+    sizes: { ...SIZES, batch: BATCH, publish_concurrency: PUBLISH_CONCURRENCY, worker_concurrency: LIMIT_IN_FLIGHT },
     budgets_ms: BUDGET_MS,
     // HOOKRELAY_* variables of the bench's environment reach the service (all but those the bench sets).
     service_env_overrides: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HOOKRELAY_') && !BENCH_SET.includes(k))),

@@ -50,10 +50,6 @@ export class HttpClient {
     return { statusCode: res.statusCode, headers: res.headers as HttpResult['headers'], body: Buffer.concat(chunks).toString('utf8'), truncated };
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
-  }
-
   async destroy(): Promise<void> {
     await this.agent.destroy();
   }

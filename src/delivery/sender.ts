@@ -130,11 +130,7 @@ export class Sender {
     }
   }
 
-  async close(): Promise<void> {
-    await this.http.close();
-  }
-
-  /** Aborts requests still running (shutdown after the grace period) and closes the client. */
+  /** Aborts requests still running (abandoned at shutdown after the grace period) and closes the client. */
   async destroy(): Promise<void> {
     await this.http.destroy();
   }

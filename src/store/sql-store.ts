@@ -21,6 +21,17 @@ function toOrg(r: Raw): OrgRow {
   };
 }
 
+function toToken(r: Raw): TokenRow {
+  return {
+    hash: r.hash,
+    userId: r.user_id,
+    orgId: Number(r.org_id),
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  };
+}
+
 function toUser(r: Raw, orgIds: number[]): UserRow {
   return {
     id: r.id,
@@ -171,7 +182,7 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     const r = rows[0];
     const orgIds = rows.filter((x) => x.member_of !== null).map((x) => Number(x.member_of));
     return {
-      token: { hash: r.hash, userId: r.user_id, orgId: Number(r.org_id), createdAt: Number(r.t_created), expiresAt: Number(r.expires_at), revokedAt: r.revoked_at === null ? null : Number(r.revoked_at) },
+      token: toToken({ ...r, created_at: r.t_created }),
       user: toUser({ id: r.user_id, name: r.u_name, display_name: r.display_name, email: r.email, password_hash: r.password_hash, privileges: r.privileges, created_at: r.u_created, modified_at: r.u_modified }, orgIds),
       org: toOrg({ id: r.org_id, name: r.o_name, description: r.o_description, status: r.o_status, visibility: r.o_visibility, created_at: r.o_created }),
     };
@@ -179,15 +190,7 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
 
   async findToken(hash: string): Promise<TokenRow | null> {
     const r = await this.db.get<Raw>('SELECT * FROM tokens WHERE hash = ?', [hash]);
-    if (!r) return null;
-    return {
-      hash: r.hash,
-      userId: r.user_id,
-      orgId: Number(r.org_id),
-      createdAt: Number(r.created_at),
-      expiresAt: Number(r.expires_at),
-      revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-    };
+    return r ? toToken(r) : null;
   }
 
   async revokeToken(hash: string, at: number): Promise<boolean> {
