@@ -230,6 +230,10 @@ async function startService(engine, phase, databaseUrl, tmp) {
   const dataDir = path.join(tmp, `${engine}-${phase}`);
   fs.mkdirSync(dataDir, { recursive: true });
   const env = {
+    // glibc malloc as `npm start` sets it (see package.json and README): fewer per-thread arenas
+    // and large buffers returned to the system when freed.
+    MALLOC_ARENA_MAX: '2',
+    MALLOC_MMAP_THRESHOLD_: '131072',
     ...process.env,
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -245,8 +249,8 @@ async function startService(engine, phase, databaseUrl, tmp) {
   };
   // One directory per phase; node names each file CPU.<date>.<time>.<pid>.<thread>.<seq>, thread 0
   // being the main thread (tsx's module loader thread writes its own, smaller, profile).
-  // Started the way `npm start` starts it: compiled dist/ (built at the start of the run) and the
-  // same V8 heap limit.
+  // Started the way `npm start` starts it: compiled dist/ (built at the start of the run), the
+  // same V8 heap limit and the same malloc settings (env above).
   // (Semi-space 8 MB instead of V8's 16: peak RSS 193 MB instead of 212 MB over fan-out and
   // throughput, deliveries/s within the run-to-run noise; 4 MB gave 187 MB but ~15% fewer/s.)
   const nodeArgs = [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8'];

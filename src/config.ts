@@ -18,6 +18,8 @@ export interface Config {
   logLevel: string;
   bodyLimitBytes: number;
   pgPoolSize: number;
+  /** SQLite only: run the connection on its own thread (see src/store/sqlite/threaded.ts). */
+  sqliteThread: boolean;
   delivery: DeliveryConfig;
   storage: StorageConfig;
 }
@@ -76,6 +78,7 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_LOG_LEVEL: { default: 'info', doc: 'pino log level' },
   HOOKRELAY_BODY_LIMIT_BYTES: { default: '1048576', doc: 'Largest JSON request body (413 above)' },
   HOOKRELAY_PG_POOL_SIZE: { default: '10', doc: 'PostgreSQL connections per process' },
+  HOOKRELAY_SQLITE_THREAD: { default: 'true', doc: 'SQLite: run the database connection on its own thread, beside the event loop (false: on the event loop)' },
   HOOKRELAY_DELIVERY_TIMEOUT_MS: { default: '5000', doc: 'Total time an attempt may take (connect to last response byte)' },
   HOOKRELAY_RETRY_SCHEDULE: { default: '60,300,900', doc: 'Seconds before each retry, comma-separated; after the last the job is FAILED' },
   HOOKRELAY_ALLOW_PRIVATE_TARGETS: { default: '(none)', doc: '`true`, or a comma-separated CIDR list, to let deliveries reach private/loopback/link-local addresses' },
@@ -96,6 +99,13 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_S3_FORCE_PATH_STYLE: { default: '`true` with a custom S3 endpoint, else `false`', doc: 'Path-style S3 addressing (`<endpoint>/<bucket>/<key>`)' },
   HOOKRELAY_S3_UPLOAD_TIMEOUT_MS: { default: '20000', doc: 'Time the uploads of one delivery attempt may take; keep it plus the delivery timeout below the lease' },
 };
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
+}
 
 function int(env: Env, name: string, def: number, min: number, max: number): number {
   const raw = env[name];
@@ -135,6 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     bodyLimitBytes: int(env, 'HOOKRELAY_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     pgPoolSize: int(env, 'HOOKRELAY_PG_POOL_SIZE', 10, 1, 500),
+    sqliteThread: bool(env, 'HOOKRELAY_SQLITE_THREAD', true),
     delivery: {
       timeoutMs: int(env, 'HOOKRELAY_DELIVERY_TIMEOUT_MS', 5000, 100, 120_000),
       retryScheduleMs: retrySchedule(env.HOOKRELAY_RETRY_SCHEDULE),

@@ -26,7 +26,7 @@ export interface ServiceRoles {
 
 export async function openContext(config: Config): Promise<AppContext> {
   const log = createLogger(config.logLevel);
-  const store = await openStore(config.databaseUrl, { pgPoolSize: config.pgPoolSize });
+  const store = await openStore(config.databaseUrl, { pgPoolSize: config.pgPoolSize, sqliteThread: config.sqliteThread });
   const applied = await store.migrate();
   if (applied.length) log.info({ applied, engine: store.engine }, 'migrations applied');
   const box = new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir));

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../src/store/index.ts';
 import { ConflictError, type AttemptRow, type EventRow, type JobRow, type PublishItem, type Store, type WebhookRow } from '../src/store/types.ts';
-import { createTestDatabase, engines, type TestDatabase } from './helpers/databases.ts';
+import { createTestDatabase, engines, type Engine, type TestDatabase } from './helpers/databases.ts';
 
 function webhook(orgId: number, name: string, events: string[], at = Date.now()): WebhookRow {
   return {
@@ -44,14 +44,18 @@ function attemptFor(j: JobRow, success: boolean, at = Date.now()): AttemptRow {
 
 const org = (id: number, name: string) => ({ id, name, description: null, status: 'ACTIVE' as const, visibility: 'SHOW' as const, createdAt: Date.now() });
 
-for (const engine of engines) {
-  describe(`store conformance: ${engine}`, () => {
+// SQLite runs twice: on the caller's thread, and on its own storage thread behind the proxy the
+// service uses by default (every call, result and error crosses a thread there).
+const variants = engines.flatMap((engine): { engine: Engine; thread: boolean }[] => (engine === 'sqlite' ? [{ engine, thread: false }, { engine, thread: true }] : [{ engine, thread: false }]));
+
+for (const { engine, thread } of variants) {
+  describe(`store conformance: ${engine}${thread ? ' on a storage thread' : ''}`, () => {
     let db: TestDatabase;
     let store: Store;
 
     before(async () => {
       db = await createTestDatabase(engine);
-      store = await openStore(db.url);
+      store = await openStore(db.url, { sqliteThread: thread });
       const applied = await store.migrate();
       assert.ok(applied.length >= 1, 'first migrate applies the migrations');
       await store.createOrg(org(0, 'Primary'));
@@ -64,8 +68,8 @@ for (const engine of engines) {
     });
 
     test('migrate is idempotent and safe to run from two processes at once', async () => {
-      const a = await openStore(db.url);
-      const b = await openStore(db.url);
+      const a = await openStore(db.url, { sqliteThread: thread });
+      const b = await openStore(db.url, { sqliteThread: thread });
       const [ra, rb] = await Promise.all([a.migrate(), b.migrate()]);
       assert.deepEqual([...ra, ...rb], []);
       await a.close();
@@ -201,6 +205,7 @@ for (const engine of engines) {
       assert.deepEqual((await store.findEvents(0, [items[0].event.id])), [], 'another org does not see the event');
       const files = await store.getAttachmentData(items[1].event.id);
       assert.deepEqual(files.map((f) => f.data.toString()), ['a,0', 'a,1'], 'files come back in the order they were published');
+      assert.ok(files.every((f) => Buffer.isBuffer(f.data)), 'file contents are Buffers');
       const { rows } = await store.searchJobs({ orgId: 101, webhookIds: [hook, `${hook}-2`], offset: 0, limit: 10, order: 'ASC' });
       assert.equal(rows.length, 3, 'the duplicate created no jobs');
       const again = await store.publishEvents([publishItem(101, [hook], { key: 'k1' })], 60_000);
