@@ -225,8 +225,14 @@ for (const { engine, thread } of variants) {
       const first = mine(await store.claimDue({ owner: 'w1', now, leaseMs: 1000, limit: 1000, excludeWebhookIds: [a] }));
       assert.deepEqual(first.map((j) => j.webhookId), [b], 'excluded webhook skipped, future job not due');
       assert.equal(first[0].leaseOwner, 'w1');
-      const second = mine(await store.claimDue({ owner: 'w2', now, leaseMs: 1000, limit: 1000, excludeWebhookIds: [] }));
+      const claimed = await store.claimWithEvents({ owner: 'w2', now, leaseMs: 1000, limit: 1000, excludeWebhookIds: [] });
+      const second = mine(claimed.jobs);
       assert.deepEqual(second.map((j) => j.webhookId), [a, a], 'leased job not claimed twice; oldest first');
+      assert.deepEqual(
+        second.map((j) => claimed.events.find((e) => e.id === j.eventId)?.payload),
+        [items[0].event.payload, items[1].event.payload],
+        'the claimed jobs come with their events',
+      );
       assert.deepEqual(mine(await store.claimDue({ owner: 'w3', now, leaseMs: 1000, limit: 1000, excludeWebhookIds: [] })), []);
       const reclaimed = mine(await store.claimDue({ owner: 'w3', now: now + 1001, leaseMs: 1000, limit: 1000, excludeWebhookIds: [] }));
       assert.equal(reclaimed.length, 3, 'expired leases are claimable again');

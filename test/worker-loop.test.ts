@@ -153,4 +153,28 @@ describe('delivery loop', () => {
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(q.done.size, 0);
   });
+
+  test('attempts waiting for their record do not hold the webhook: the next jobs are claimed and sent meanwhile', async () => {
+    const jobs = Array.from({ length: 40 }, (_, i) => job(`j${i}`, 'hook'));
+    const q = fakeQueue(jobs, async () => ok());
+    // Records are slow (a group commit and its fsync): none is written until released.
+    let writeRecords!: () => void;
+    const recordsWritten = new Promise<void>((r) => (writeRecords = r));
+    const recorded = q.deps.complete;
+    q.deps.complete = async (...args) => {
+      await recordsWritten;
+      return recorded(...args);
+    };
+    let sent = 0;
+    const deliver = q.deps.deliver;
+    q.deps.deliver = async (j) => (sent++, deliver(j));
+    const w = new Worker(q.deps, { ...opts, concurrency: 8, perEndpointConcurrency: 2 });
+    w.start();
+    // The webhook's share is 4 held jobs; all 40 are sent though none is recorded yet.
+    await until(() => sent === 40);
+    assert.equal(q.done.size, 0);
+    writeRecords();
+    await until(() => q.done.size === 40);
+    await w.stop(100);
+  });
 });

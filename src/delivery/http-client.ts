@@ -31,6 +31,16 @@ export class HttpClient {
     const literal = checkLiteralHost(url.hostname, this.allow);
     if (literal) throw new BlockedAddressError(literal);
     const res = await request(url, { method: 'POST', headers, body, signal, dispatcher: this.agent as Dispatcher });
+    const headersOut = res.headers as HttpResult['headers'];
+    // A body whose announced length fits is read whole; the chunk loop below (an async iterator
+    // per response) is for bodies of unknown or excessive length. Most receivers answer 200/204
+    // with a few bytes or none.
+    const length = res.statusCode === 204 || res.statusCode === 304 ? 0 : Number(res.headers['content-length'] ?? NaN);
+    if (length === 0) {
+      await res.body.dump();
+      return { statusCode: res.statusCode, headers: headersOut, body: '', truncated: false };
+    }
+    if (length <= this.maxBodyBytes) return { statusCode: res.statusCode, headers: headersOut, body: await res.body.text(), truncated: false };
     const chunks: Buffer[] = [];
     let size = 0;
     let truncated = false;
@@ -47,7 +57,7 @@ export class HttpClient {
       chunks.push(buf);
       size += buf.length;
     }
-    return { statusCode: res.statusCode, headers: res.headers as HttpResult['headers'], body: Buffer.concat(chunks).toString('utf8'), truncated };
+    return { statusCode: res.statusCode, headers: headersOut, body: Buffer.concat(chunks).toString('utf8'), truncated };
   }
 
   async destroy(): Promise<void> {

@@ -5,7 +5,7 @@ import type { NewAttachment } from '../store/types.ts';
 import { MASK } from '../domain/webhook-secrets.ts';
 import { HttpClient } from './http-client.ts';
 import { OAuthTokens } from './oauth.ts';
-import { hexSignature, standardSignature } from './signing.ts';
+import { hexSignature, standardSignature, standardWebhookKey } from './signing.ts';
 import { BlockedAddressError, type AllowRule } from './ssrf-guard.ts';
 
 /** A webhook with its secrets opened, as the sender needs it. */
@@ -50,6 +50,13 @@ function targetUrl(t: Target): URL {
   return url;
 }
 
+/** What every request to a target shares: its URL with params, its Standard Webhooks key. */
+interface Prepared {
+  /** The target URL, or why it is not one (reported as the attempt's error). */
+  url: URL | Error;
+  standardKey: Buffer | null;
+}
+
 /** multipart/form-data built by hand so the signed bytes are exactly the bytes sent. */
 function multipart(eventId: string, json: string, files: NewAttachment[]): { body: Buffer; contentType: string } {
   const boundary = `hookrelay-${crypto.createHash('sha256').update(eventId).digest('hex').slice(0, 32)}`;
@@ -68,6 +75,26 @@ function multipart(eventId: string, json: string, files: NewAttachment[]): { bod
 export class Sender {
   readonly http: HttpClient;
   private readonly oauth: OAuthTokens;
+  /**
+   * Per target object (the runner keeps one per webhook for a second): parsing the URL and
+   * decoding the key once per burst instead of once per request. Never mutated after creation.
+   */
+  private readonly prepared = new WeakMap<Target, Prepared>();
+
+  private prepare(t: Target): Prepared {
+    let p = this.prepared.get(t);
+    if (!p) {
+      let url: URL | Error;
+      try {
+        url = targetUrl(t);
+      } catch (err) {
+        url = err as Error;
+      }
+      p = { url, standardKey: t.signature ? standardWebhookKey(t.signature.secret) : null };
+      this.prepared.set(t, p);
+    }
+    return p;
+  }
 
   constructor(private readonly opts: SenderOptions) {
     this.http = new HttpClient(opts.allow, opts.maxResponseBodyBytes);
@@ -86,19 +113,17 @@ export class Sender {
     headers['user-agent'] = this.opts.userAgent;
     headers['webhook-id'] = out.eventId;
     headers['webhook-timestamp'] = String(ts);
+    let prepared: Prepared | null = null;
     if (t.signature) {
+      prepared = this.prepare(t);
       headers[t.signature.header] = hexSignature(t.signature.secret, body);
-      headers['webhook-signature'] = standardSignature(t.signature.secret, out.eventId, ts, body);
+      headers['webhook-signature'] = standardSignature(prepared.standardKey!, out.eventId, ts, body);
     }
-    const result = (statusCode: number | null, error: string | null, responseBody: string | null = null, retryAfter: string | null = null): SendResult => ({
-      startedAt,
-      durationMs: Date.now() - startedAt,
-      statusCode,
-      error,
-      responseBody,
-      retryAfter,
-      requestHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, masked.has(k) ? MASK : v])),
-    });
+    const result = (statusCode: number | null, error: string | null, responseBody: string | null = null, retryAfter: string | null = null): SendResult => {
+      const requestHeaders: Record<string, string> = {};
+      for (const k in headers) requestHeaders[k] = masked.has(k) ? MASK : headers[k];
+      return { startedAt, durationMs: Date.now() - startedAt, statusCode, error, responseBody, retryAfter, requestHeaders };
+    };
     try {
       const auth = t.authentication;
       if (auth?.API_KEY) {
@@ -115,7 +140,8 @@ export class Sender {
         headers.authorization = `Bearer ${await this.oauth.get(auth.OAUTH2)}`;
         masked.add('authorization');
       }
-      const url = targetUrl(t);
+      const url = (prepared ?? this.prepare(t)).url;
+      if (url instanceof Error) throw url;
       let res = await this.http.post(url, headers, body, signal);
       if (res.statusCode === 401 && auth?.OAUTH2) {
         // The cached token may have been revoked early: fetch a new one, once.

@@ -15,8 +15,9 @@ export function standardWebhookKey(secret: string): Buffer {
   return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
 }
 
-export function standardSignature(secret: string, id: string, timestampSec: number, body: Buffer | string): string {
-  const mac = crypto.createHmac('sha256', standardWebhookKey(secret));
+/** `key` may be the secret or its standardWebhookKey(), which callers sending many requests keep. */
+export function standardSignature(key: string | Buffer, id: string, timestampSec: number, body: Buffer | string): string {
+  const mac = crypto.createHmac('sha256', typeof key === 'string' ? standardWebhookKey(key) : key);
   mac.update(`${id}.${timestampSec}.`);
   mac.update(body);
   return 'v1,' + mac.digest('base64');

@@ -216,18 +216,21 @@ export class Worker implements LocalDispatch {
     // The endpoint's slot frees when its response is in, not when the attempt is recorded: the
     // record waits for a group commit. Bench (2026-11-22): holding the slot through the commit
     // made a slot last ~7 ms on loopback and capped one webhook at ~1,000 deliveries/s.
+    // The job stops counting against its webhook's share with its response too: its lease stays
+    // ours until the attempt is recorded, so no claim can return it meanwhile, and the next jobs
+    // are claimed while the record waits for its group commit and fsync. Bench (2026-11-22, one
+    // webhook, SQLite on its thread): sampled every 50 ms, 60-160 finished attempts were waiting
+    // for their record while the webhook's claimed queue stood empty; its slots now stay busy.
     const endpointDone = () => {
       const left = (this.perEndpoint.get(job.webhookId) ?? 1) - 1;
       if (left > 0) this.perEndpoint.set(job.webhookId, left);
       else this.perEndpoint.delete(job.webhookId);
       this.next(job.webhookId);
-    };
-    const p = this.attempt(job, endpointDone).finally(() => {
-      this.inflight.delete(job.id);
       const held = this.hold(job.webhookId, -1);
       // Refill at half share, before the webhook's slots run dry; also a full worker has room again.
       if (held === Math.floor(this.share / 2) || this.totalHeld === this.opts.concurrency - 1) this.notify();
-    });
+    };
+    const p = this.attempt(job, endpointDone).finally(() => this.inflight.delete(job.id));
     this.inflight.set(job.id, p);
   }
 

@@ -236,6 +236,15 @@ export abstract class SqlQueueStore implements QueueStore {
     return rows.map(toJob).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 
+  async claimWithEvents(req: ClaimRequest): Promise<{ jobs: JobRow[]; events: EventRow[] }> {
+    const jobs = await this.claimDue(req);
+    const byOrg = new Map<number, Set<string>>();
+    for (const j of jobs) byOrg.set(j.orgId, (byOrg.get(j.orgId) ?? new Set()).add(j.eventId));
+    const events: EventRow[] = [];
+    for (const [orgId, ids] of byOrg) events.push(...(await this.findEvents(orgId, [...ids])));
+    return { jobs, events };
+  }
+
   async completeAttempt(a: AttemptRow, owner: string, t: JobTransition): Promise<boolean> {
     return (await this.completeAttempts([{ attempt: a, owner, transition: t }]))[0];
   }

@@ -254,6 +254,11 @@ export interface QueueStore {
   findJob(orgId: number, id: string): Promise<JobRow | null>;
   /** Atomically leases up to `limit` due jobs, including those whose lease expired. */
   claimDue(req: ClaimRequest): Promise<JobRow[]>;
+  /**
+   * claimDue, and the events of the claimed jobs, in one call: one message to a storage thread
+   * instead of two, each of which may wait behind a group commit.
+   */
+  claimWithEvents(req: ClaimRequest): Promise<{ jobs: JobRow[]; events: EventRow[] }>;
   /** Records the attempt and moves the job, in one transaction; false when the lease was lost. */
   completeAttempt(attempt: AttemptRow, owner: string, transition: JobTransition): Promise<boolean>;
   /** completeAttempt for many attempts in one transaction (group commit). */
