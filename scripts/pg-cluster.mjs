@@ -130,9 +130,10 @@ process.stdin.on('error', cleanup);
  * Starts a throwaway cluster. Tests run it without fsync (nothing in it must outlive the run);
  * `durable: true` keeps PostgreSQL's defaults (fsync, synchronous_commit, full_page_writes on), so
  * a commit is on disk before it is acknowledged, as in production: the benchmark uses that.
+ * `settings` adds server settings as name=value strings.
  * @returns {Promise<{ url: string, port: number, dataDir: string, stop(): Promise<void> }>}
  */
-export async function startPgCluster({ durable = false } = {}) {
+export async function startPgCluster({ durable = false, settings = [] } = {}) {
   const binDir = findPgBinDir();
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const pgUser = isRoot ? lookupPostgresUser() : null;
@@ -233,6 +234,8 @@ export async function startPgCluster({ durable = false } = {}) {
         '-c', 'listen_addresses=127.0.0.1',
         '-c', 'max_connections=300',
         ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+        // Extra name=value settings, e.g. shared_preload_libraries=pg_stat_statements to study a run.
+        ...settings.flatMap((kv) => ['-c', kv]),
       ];
       // The server is spawned directly with uid/gid (rather than via runuser)
       // so that it is our direct child: runuser swallows SIGINT, which would

@@ -36,8 +36,19 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/** Our SQL with `$n` placeholders, and the prepared-statement name of those that have one. */
+const texts = new Map<string, { text: string; name?: string }>();
+let prepared = 0;
+/**
+ * Statements with few parameters run as named prepared statements: each connection parses and
+ * plans them once, then only binds. That covers the hot path (claims, the unnest batch writes,
+ * event reads), whose texts do not vary with the batch size. Bounded, as each name costs memory
+ * in every server connection.
+ */
+const PREPARED_MAX = 200;
+const PREPARED_MAX_PARAMS = 64;
+
 class PgDb implements Db {
-  private readonly texts = new Map<string, string>();
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}
 
   // Claims run with the pool's settings: a deployment that wants them cheaper sets
@@ -46,18 +57,22 @@ class PgDb implements Db {
     return this;
   }
 
-  private text(sql: string): string {
-    let t = this.texts.get(sql);
+  private statement(sql: string, params: unknown[]): { text: string; name?: string } {
+    let t = texts.get(sql);
     if (!t) {
-      t = numbered(sql);
-      this.texts.set(sql, t);
+      t = { text: numbered(sql) };
+      if (params.length <= PREPARED_MAX_PARAMS && prepared < PREPARED_MAX) t.name = `hookrelay_${++prepared}`;
+      // Texts of many-parameter statements vary with their batch; keep this map bounded too.
+      if (texts.size > 5000) texts.clear();
+      texts.set(sql, t);
     }
     return t;
   }
 
   private async query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
     try {
-      return await this.client.query(this.text(sql), params);
+      const { text, name } = this.statement(sql, params);
+      return await this.client.query({ text, name, values: params });
     } catch (err) {
       throw mapError(err);
     }
@@ -105,9 +120,9 @@ export class PostgresStore extends SqlStore {
     this.db = new PgDb(this.pool);
   }
 
-  protected override readonly cteWrites = true;
+  protected override readonly arrayParams = true;
 
-  protected claimSql(excluded: number): string {
+  protected claimSql(excluded: number | 'array'): string {
     return claimStatement(excluded, 'FOR UPDATE SKIP LOCKED');
   }
 
