@@ -69,15 +69,28 @@ const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',
  * Shared shape of the claim; `lock` is the engine's row-locking clause, `key` the column that
  * names a row (SQLite: rowid, which its indexes carry, so the inner SELECT reads the index only).
  */
-export function claimStatement(excluded: number | 'array', lock: string, key = 'id'): string {
-  const exclude =
-    excluded === 'array' ? 'AND webhook_id <> ALL(CAST(? AS TEXT[]))' : excluded ? `AND webhook_id NOT IN (${Array.from({ length: excluded }, () => '?').join(', ')})` : '';
+export function claimStatement(excluded: 'none' | 'array' | 'json', lock: string, key = 'id'): string {
+  // One text whatever the number of excluded webhooks: PostgreSQL takes an array, SQLite a JSON one.
+  const exclude = { none: '', array: 'AND webhook_id <> ALL(CAST(? AS TEXT[]))', json: 'AND webhook_id NOT IN (SELECT value FROM json_each(?))' }[excluded];
   return `UPDATE jobs SET lease_owner = ?, lease_until = ?
     WHERE ${key} IN (
       SELECT ${key} FROM jobs
       WHERE status IN ('PENDING', 'RETRY') AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ${exclude}
       ORDER BY next_attempt_at LIMIT ? ${lock})
     RETURNING ${JOB_COLUMNS}`;
+}
+
+/**
+ * Batches are cut into chunks of a power of two rows (100 = 64 + 32 + 4), so the statements
+ * of every batch size come from a dozen texts that SQLite prepares once and keeps. Bench
+ * (2026-11-22, fan-out, SQLite on its thread): a text per batch size meant a prepared statement
+ * per size, whose native memory lives until the storage thread's heap is collected, and the
+ * service grew ~1 KB per delivery to 250 MB.
+ */
+function chunkSize(left: number, max: number): number {
+  let n = 1;
+  while (n * 2 <= left && n * 2 <= max) n *= 2;
+  return n;
 }
 
 /**
@@ -88,9 +101,9 @@ export function claimStatement(excluded: number | 'array', lock: string, key = '
 async function insertRows<T>(db: Db, table: string, columns: string, items: T[], params: (item: T) => unknown[]): Promise<void> {
   if (!items.length) return;
   const width = params(items[0]).length;
-  const per = Math.max(1, Math.floor(30_000 / width));
   const tuple = `(${placeholders(width)})`;
-  for (let i = 0; i < items.length; i += per) {
+  for (let i = 0, per = 0; i < items.length; i += per) {
+    per = chunkSize(items.length - i, Math.floor(30_000 / width));
     // Parameters are built a chunk at a time: a publish fanned out to 10,000 jobs built them all
     // first, and that garbage was the peak of the service's memory (bench, 2026-11-22).
     const chunk = items.slice(i, i + per);
@@ -164,7 +177,7 @@ function jobParams(j: JobRow): unknown[] {
 export abstract class SqlQueueStore implements QueueStore {
   protected abstract readonly db: Db;
   /** The engine's claim statement; parameters: owner, leaseUntil, now, now, ...excluded, limit. */
-  protected abstract claimSql(excluded: number | 'array'): string;
+  protected abstract claimSql(excluded: 'none' | 'array' | 'json'): string;
   /**
    * Whether the engine takes arrays as parameters (PostgreSQL). Its batch writes are then single
    * statements of data-modifying CTEs over unnest(...) arrays: one round trip where a transaction
@@ -233,7 +246,7 @@ export abstract class SqlQueueStore implements QueueStore {
     // (org_id, created_at) index and scanned the org's events, 2.6 ms for 32 ids (bench, 2026-11-22).
     const rows = this.arrayParams
       ? await this.db.all<Raw>('SELECT * FROM events WHERE id = ANY(CAST(? AS TEXT[]))', [ids])
-      : await this.db.all<Raw>(`SELECT * FROM events WHERE id IN (${placeholders(ids.length)})`, ids);
+      : await this.db.all<Raw>('SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
     return rows.map(toEvent).filter((e) => e.orgId === orgId);
   }
 
@@ -256,11 +269,12 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async claimDue(req: ClaimRequest): Promise<JobRow[]> {
+    const excluded = req.excludeWebhookIds;
     const rows = this.arrayParams
-      ? await this.db.leases.all<Raw>(this.claimSql('array'), [req.owner, req.now + req.leaseMs, req.now, req.now, req.excludeWebhookIds, req.limit])
-      : await this.db.leases.all<Raw>(this.claimSql(req.excludeWebhookIds.length), [
-          req.owner, req.now + req.leaseMs, req.now, req.now, ...req.excludeWebhookIds, req.limit,
-        ]);
+      ? await this.db.leases.all<Raw>(this.claimSql('array'), [req.owner, req.now + req.leaseMs, req.now, req.now, excluded, req.limit])
+      : excluded.length
+        ? await this.db.leases.all<Raw>(this.claimSql('json'), [req.owner, req.now + req.leaseMs, req.now, req.now, JSON.stringify(excluded), req.limit])
+        : await this.db.leases.all<Raw>(this.claimSql('none'), [req.owner, req.now + req.leaseMs, req.now, req.now, req.limit]);
     return rows.map(toJob).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 
@@ -280,8 +294,8 @@ export abstract class SqlQueueStore implements QueueStore {
   async completeAttempts(items: Completion[]): Promise<boolean[]> {
     if (!items.length) return [];
     const kept = new Set<string>();
-    const per = 1000;
-    for (let i = 0; i < items.length; i += per) {
+    for (let i = 0, per = 0; i < items.length; i += per) {
+      per = this.arrayParams ? 1000 : chunkSize(items.length - i, 512);
       const chunk = items.slice(i, i + per);
       const attempts = chunk.map(({ attempt }) => attemptParams(attempt));
       if (this.arrayParams) {
@@ -299,7 +313,8 @@ export abstract class SqlQueueStore implements QueueStore {
 
   async releaseLeases(owner: string, jobIds: string[]): Promise<void> {
     if (!jobIds.length) return;
-    await this.db.leases.run(`UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id IN (${placeholders(jobIds.length)})`, [owner, ...jobIds]);
+    if (this.arrayParams) await this.db.leases.run('UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id = ANY(CAST(? AS TEXT[]))', [owner, jobIds]);
+    else await this.db.leases.run('UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))', [owner, JSON.stringify(jobIds)]);
   }
 
   async searchJobs(q: JobQuery): Promise<{ rows: JobRow[]; total: number }> {

@@ -122,7 +122,7 @@ export class PostgresStore extends SqlStore {
 
   protected override readonly arrayParams = true;
 
-  protected claimSql(excluded: number | 'array'): string {
+  protected claimSql(excluded: 'none' | 'array' | 'json'): string {
     return claimStatement(excluded, 'FOR UPDATE SKIP LOCKED');
   }
 

@@ -222,7 +222,7 @@ export class SqliteStore extends SqlStore {
     this.db = new SqliteDb({ conn: this.conn, cache: new Map(), cachedChars: 0, wal: this.wal, busy: null, pending: [], committing: false });
   }
 
-  protected claimSql(excluded: number | 'array'): string {
+  protected claimSql(excluded: 'none' | 'array' | 'json'): string {
     return claimStatement(excluded, '', 'rowid');
   }
 
