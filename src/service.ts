@@ -26,7 +26,16 @@ export interface ServiceRoles {
 
 export async function openContext(config: Config): Promise<AppContext> {
   const log = createLogger(config.logLevel);
-  const store = await openStore(config.databaseUrl, { pgPoolSize: config.pgPoolSize, sqliteThread: config.sqliteThread });
+  const store = await openStore(config.databaseUrl, {
+    pgPoolSize: config.pgPoolSize,
+    sqliteThread: config.sqliteThread,
+    // Nothing can be stored any more: exit, so a supervisor restarts the process. Every accepted
+    // event is already on disk and leased jobs come back when their leases expire.
+    onFatal: (err) => {
+      log.fatal({ err }, 'the storage thread died; exiting');
+      process.exit(1);
+    },
+  });
   const applied = await store.migrate();
   if (applied.length) log.info({ applied, engine: store.engine }, 'migrations applied');
   const box = new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir));

@@ -31,9 +31,11 @@ class StorageThread {
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private seq = 0;
   private dead: Error | null = null;
+  private open = false;
   readonly ready: Promise<void>;
 
-  constructor(file: string) {
+  /** onFatal: the thread died while the store was open (not after close()). */
+  constructor(file: string, onFatal?: (err: Error) => void) {
     // Young generation 24 MB (main thread: semi-space 8 MB, about the same): 8 MB cost ~15% of
     // throughput (more scavenges of each claim's and publish's rows), V8's default more memory.
     this.worker = spawnHost({ file }, { maxYoungGenerationSizeMb: 24 });
@@ -41,7 +43,11 @@ class StorageThread {
     let failed!: (e: unknown) => void;
     this.ready = new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject)));
     this.worker.on('message', (r: Reply) => {
-      if (r.id === 0) return started();
+      if (r.id === 0) {
+        this.open = true;
+        this.worker.unref();
+        return started();
+      }
       const call = this.calls.get(r.id);
       if (!call) return;
       this.calls.delete(r.id);
@@ -51,6 +57,8 @@ class StorageThread {
       else call.resolve(r.v);
     });
     const die = (err: Error) => {
+      // A thread that never opened the database fails openStore() instead.
+      if (!this.dead && this.open) onFatal?.(err);
       this.dead ??= err;
       failed(err);
       for (const c of this.calls.values()) c.reject(err);
@@ -79,8 +87,8 @@ class StorageThread {
 }
 
 /** Opens a SQLite file on a storage thread; the result is a Store like SqliteStore itself. */
-export async function openThreadedSqlite(file: string): Promise<Store> {
-  const thread = new StorageThread(file);
+export async function openThreadedSqlite(file: string, onFatal?: (err: Error) => void): Promise<Store> {
+  const thread = new StorageThread(file, onFatal);
   await thread.ready;
   const own: Partial<Record<keyof Store, unknown>> = {
     engine: 'sqlite',
