@@ -420,3 +420,40 @@ export class Probe {
     }, 100);
   }
 }
+
+/**
+ * The setup the process tests share: a cluster on a fresh database, a receiver, a running
+ * `hookrelay serve`, a probe on the database, a signed-in API client and one webhook to the
+ * receiver. `restart` replaces the service process (after a kill or a stop).
+ */
+export class ServiceFixture {
+  probe: Probe | undefined;
+  private constructor(
+    readonly cluster: Cluster,
+    readonly receiver: Receiver,
+    public svc: Proc,
+    public api: Api,
+  ) {}
+
+  static async start(engine: Engine, opts: { receiverDelayMs: number; webhook: string; env?: Record<string, string> }): Promise<ServiceFixture> {
+    const cluster = await Cluster.create(engine);
+    const receiver = await Receiver.start(opts.receiverDelayMs);
+    const svc = await cluster.start('serve', 'serve-1', opts.env);
+    const f = new ServiceFixture(cluster, receiver, svc, await Api.login(svc.url!));
+    f.probe = await Probe.open(cluster);
+    await f.api.createWebhook(opts.webhook, receiver.url);
+    return f;
+  }
+
+  async restart(name: string, env?: Record<string, string>): Promise<void> {
+    this.svc = await this.cluster.start('serve', name, env);
+    this.api = await Api.login(this.svc.url!);
+  }
+
+  async close(): Promise<void> {
+    this.receiver.onArrival = null;
+    await this.probe?.close().catch(() => undefined);
+    await this.cluster.destroy();
+    await this.receiver.close();
+  }
+}
