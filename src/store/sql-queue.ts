@@ -104,8 +104,8 @@ async function insertRows<T>(db: Db, table: string, columns: string, items: T[],
   const tuple = `(${placeholders(width)})`;
   for (let i = 0, per = 0; i < items.length; i += per) {
     per = chunkSize(items.length - i, Math.floor(30_000 / width));
-    // Parameters are built a chunk at a time: a publish fanned out to 10,000 jobs built them all
-    // first, and that garbage was the peak of the service's memory (bench, 2026-11-22).
+    // Parameters are built a chunk at a time: a publish fanned out to 10,000 jobs never holds
+    // all of their parameter arrays at once.
     const chunk = items.slice(i, i + per);
     const values: unknown[] = [];
     for (const item of chunk) for (const v of params(item)) values.push(v);
@@ -176,7 +176,7 @@ function jobParams(j: JobRow): unknown[] {
 
 export abstract class SqlQueueStore implements QueueStore {
   protected abstract readonly db: Db;
-  /** The engine's claim statement; parameters: owner, leaseUntil, now, now, ...excluded, limit. */
+  /** The engine's claim statement (see claimStatement); parameters: owner, leaseUntil, now, now, [excluded,] limit. */
   protected abstract claimSql(excluded: 'none' | 'array' | 'json'): string;
   /**
    * Whether the engine takes arrays as parameters (PostgreSQL). Its batch writes are then single
