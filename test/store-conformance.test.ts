@@ -1,6 +1,8 @@
 // One suite, run unchanged against every storage engine: the Store interface's contract.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../src/store/index.ts';
 import { ConflictError, type AttemptRow, type EventRow, type JobRow, type PublishItem, type Store, type WebhookRow } from '../src/store/types.ts';
@@ -280,6 +282,21 @@ for (const { engine, thread } of variants) {
       assert.equal(results[20].status, 'rejected');
       assert.equal((await store.findEvents(0, good.map((i) => i.event.id))).length, 20);
       assert.equal(await store.findEvent(0, bad.event.id), null, 'the failed publish left nothing behind');
+    });
+
+    test('a column added by another process (a rolling upgrade) does not break statements already prepared', async () => {
+      for (let i = 0; i < 3; i++) assert.equal((await store.findOrg('beta'))?.id, 101);
+      if (engine === 'postgres') {
+        const other = new pg.Client({ connectionString: db.url });
+        await other.connect();
+        await other.query('ALTER TABLE orgs ADD COLUMN added_later TEXT');
+        await other.end();
+      } else {
+        const other = new Database(db.url);
+        other.exec('ALTER TABLE orgs ADD COLUMN added_later TEXT');
+        other.close();
+      }
+      for (let i = 0; i < 3; i++) assert.equal((await store.findOrg('beta'))?.id, 101);
     });
   });
 }

@@ -70,10 +70,17 @@ class PgDb implements Db {
   }
 
   private async query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    const st = this.statement(sql, params);
     try {
-      const { text, name } = this.statement(sql, params);
-      return await this.client.query({ text, name, values: params });
+      return await this.client.query({ text: st.text, name: st.name, values: params });
     } catch (err) {
+      // A rolling upgrade may add a column under a statement prepared as SELECT *: the server
+      // then refuses the cached plan ("cached plan must not change result type", 0A000). That
+      // text runs unprepared from now on, and at once again outside a transaction.
+      if (st.name && (err as { code?: string }).code === '0A000') {
+        st.name = undefined;
+        if (this.client instanceof pg.Pool) return this.query(sql, params);
+      }
       throw mapError(err);
     }
   }
