@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { engines, startService, type TestService } from './helpers/harness.ts';
-import { Api, startReceiver } from './helpers/receiver.ts';
+import { engines, type TestService } from './helpers/harness.ts';
+import { startReceiver, startWithApi, stopWithApi, type Api } from './helpers/receiver.ts';
 
 const API = '/api/rest/2.0';
 const SECRET = `whsec_${crypto.randomBytes(24).toString('base64')}`;
@@ -18,12 +18,10 @@ for (const engine of engines) {
     let api: Api;
 
     before(async () => {
-      svc = await startService({ engine, env: { HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32', HOOKRELAY_RETRY_SCHEDULE: '0.2,0.2,0.2', HOOKRELAY_PUBLIC_URL: 'https://relay.example' } });
-      api = new Api(svc.baseUrl, svc.adminToken);
+      ({ svc, api } = await startWithApi(engine, { HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32', HOOKRELAY_RETRY_SCHEDULE: '0.2,0.2,0.2', HOOKRELAY_PUBLIC_URL: 'https://relay.example' }));
     });
     after(async () => {
-      await svc?.close();
-      await api?.closeReceivers();
+      await stopWithApi(svc, api);
     });
 
     const prefs = (body: unknown) => api.ok('POST', `${API}/system/preferences/communication-channels/configure`, body, 204);

@@ -2,8 +2,8 @@
 // and of many (with a fresh retry budget), resend of an event as a new job.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { engines, startService, type TestService } from './helpers/harness.ts';
-import { Api } from './helpers/receiver.ts';
+import { engines, type TestService } from './helpers/harness.ts';
+import { startWithApi, stopWithApi, type Api } from './helpers/receiver.ts';
 
 const ATTEMPTS = 4; // 1 + the 3 retries of HOOKRELAY_RETRY_SCHEDULE
 
@@ -13,12 +13,10 @@ for (const engine of engines) {
     let api: Api;
 
     before(async () => {
-      svc = await startService({ engine, env: { HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32', HOOKRELAY_RETRY_SCHEDULE: '0.2,0.2,0.2' } });
-      api = new Api(svc.baseUrl, svc.adminToken);
+      ({ svc, api } = await startWithApi(engine, { HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32', HOOKRELAY_RETRY_SCHEDULE: '0.2,0.2,0.2' }));
     });
     after(async () => {
-      await svc?.close();
-      await api?.closeReceivers();
+      await stopWithApi(svc, api);
     });
 
     const dlq = async (query: string) => api.ok('GET', `/api/v1/dlq?${query}`);

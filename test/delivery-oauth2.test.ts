@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { engines, startService, type TestService } from './helpers/harness.ts';
-import { Api } from './helpers/receiver.ts';
+import { engines, type TestService } from './helpers/harness.ts';
+import { startWithApi, stopWithApi, type Api } from './helpers/receiver.ts';
 
 interface TokenServer { url: string; calls: URLSearchParams[]; current: () => string; close(): Promise<void> }
 
@@ -40,8 +40,7 @@ for (const engine of engines) {
     let tokens: TokenServer;
 
     before(async () => {
-      svc = await startService({ engine, env: { HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32', HOOKRELAY_RETRY_SCHEDULE: '0.2,0.2,0.2' } });
-      api = new Api(svc.baseUrl, svc.adminToken);
+      ({ svc, api } = await startWithApi(engine, { HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32', HOOKRELAY_RETRY_SCHEDULE: '0.2,0.2,0.2' }));
       tokens = await tokenServer();
     });
 

@@ -3,8 +3,8 @@
 // bodies, a stable webhook-id across retries, and one hanging endpoint not delaying another.
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { engines, startService, type TestService } from './helpers/harness.ts';
-import { Api, eventually, type Program, type Receiver } from './helpers/receiver.ts';
+import { engines, type TestService } from './helpers/harness.ts';
+import { eventually, type Program, type Receiver, startWithApi, stopWithApi, type Api } from './helpers/receiver.ts';
 
 const TIMEOUT_MS = 1000;
 const PER_ENDPOINT = 8;
@@ -17,20 +17,15 @@ for (const engine of engines) {
     let api: Api;
 
     before(async () => {
-      svc = await startService({
-        engine,
-        env: {
-          HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
-          HOOKRELAY_RETRY_SCHEDULE: '0.3,0.3,0.3',
-          HOOKRELAY_DELIVERY_TIMEOUT_MS: String(TIMEOUT_MS),
-          HOOKRELAY_ENDPOINT_CONCURRENCY: String(PER_ENDPOINT),
-        },
-      });
-      api = new Api(svc.baseUrl, svc.adminToken);
+      ({ svc, api } = await startWithApi(engine, {
+        HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
+        HOOKRELAY_RETRY_SCHEDULE: '0.3,0.3,0.3',
+        HOOKRELAY_DELIVERY_TIMEOUT_MS: String(TIMEOUT_MS),
+        HOOKRELAY_ENDPOINT_CONCURRENCY: String(PER_ENDPOINT),
+      }));
     });
     after(async () => {
-      await svc?.close();
-      await api?.closeReceivers();
+      await stopWithApi(svc, api);
     });
 
     const endpoint = (t: TestContext, program: Program, events = ['kpi.alert']) => api.endpoint(t, program, { events });

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { engines, startService, type TestService } from './helpers/harness.ts';
-import { Api, startReceiver, type Received } from './helpers/receiver.ts';
+import { engines, type TestService } from './helpers/harness.ts';
+import { startReceiver, type Received, startWithApi, stopWithApi, type Api } from './helpers/receiver.ts';
 
 const WHSEC = `whsec_${crypto.randomBytes(24).toString('base64')}`;
 const SIG_HEADER = 'X-Webhook-Signature';
@@ -63,12 +63,10 @@ for (const engine of engines) {
     let api: Api;
 
     before(async () => {
-      svc = await startService({ engine, env: { HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32', HOOKRELAY_RETRY_SCHEDULE: '0.2,0.2,0.2', HOOKRELAY_MAX_ATTACHMENT_BYTES: '4096' } });
-      api = new Api(svc.baseUrl, svc.adminToken);
+      ({ svc, api } = await startWithApi(engine, { HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32', HOOKRELAY_RETRY_SCHEDULE: '0.2,0.2,0.2', HOOKRELAY_MAX_ATTACHMENT_BYTES: '4096' }));
     });
     after(async () => {
-      await svc?.close();
-      await api?.closeReceivers();
+      await stopWithApi(svc, api);
     });
 
     test('every delivery, first try and retries, verifies with standardwebhooks and with seed 004 (whsec_ secret)', async (t) => {

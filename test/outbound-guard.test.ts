@@ -3,8 +3,8 @@
 // reached, and every such attempt fails with a detail that says it was refused.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { engines, startService, type TestService } from './helpers/harness.ts';
-import { Api, eventually, startReceiver, type Receiver } from './helpers/receiver.ts';
+import { engines, type TestService } from './helpers/harness.ts';
+import { eventually, startReceiver, type Receiver, startWithApi, stopWithApi, type Api } from './helpers/receiver.ts';
 
 for (const engine of engines) {
   describe(`outbound guard, default settings (${engine})`, () => {
@@ -17,8 +17,7 @@ for (const engine of engines) {
 
     before(async () => {
       // No HOOKRELAY_ALLOW_PRIVATE_TARGETS: the guard is closed.
-      svc = await startService({ engine, env: { HOOKRELAY_RETRY_SCHEDULE: '0.1,0.1,0.1' } });
-      api = new Api(svc.baseUrl, svc.adminToken);
+      ({ svc, api } = await startWithApi(engine, { HOOKRELAY_RETRY_SCHEDULE: '0.1,0.1,0.1' }));
       v4 = await startReceiver({ status: 200 });
       v6 = await startReceiver({ status: 200 }, { host: '::1' });
       api.receivers.push(v4, v6);
@@ -26,8 +25,7 @@ for (const engine of engines) {
       v6port = new URL(v6.url).port;
     });
     after(async () => {
-      await svc?.close();
-      await api?.closeReceivers();
+      await stopWithApi(svc, api);
     });
 
     test('loopback, private, metadata, [::1] and localhost targets are refused and never reached', async () => {

@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CredentialBroker } from '../src/storage/s3-credentials.ts';
 import { objectKey, sanitiseFileName } from '../src/storage/s3-upload.ts';
-import { engines, startService, type TestService } from './helpers/harness.ts';
-import { Api } from './helpers/receiver.ts';
+import { engines, type TestService } from './helpers/harness.ts';
+import { startWithApi, stopWithApi, type Api } from './helpers/receiver.ts';
 import { startStsServer, type StsServer } from './helpers/sts-server.ts';
 
 const require = createRequire(import.meta.url);
@@ -127,21 +127,16 @@ for (const engine of engines) {
     let api: Api;
 
     before(async () => {
-      svc = await startService({
-        engine,
-        env: {
-          HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
-          HOOKRELAY_S3_ENDPOINT: s3.url,
-          HOOKRELAY_STS_ENDPOINT: sts.url,
-          HOOKRELAY_AWS_CREDENTIALS_MODE: 'assume-role',
-          HOOKRELAY_RETRY_SCHEDULE: '0.2',
-        },
-      });
-      api = new Api(svc.baseUrl, svc.adminToken);
+      ({ svc, api } = await startWithApi(engine, {
+        HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
+        HOOKRELAY_S3_ENDPOINT: s3.url,
+        HOOKRELAY_STS_ENDPOINT: sts.url,
+        HOOKRELAY_AWS_CREDENTIALS_MODE: 'assume-role',
+        HOOKRELAY_RETRY_SCHEDULE: '0.2',
+      }));
     });
     after(async () => {
-      await svc?.close();
-      await api?.closeReceivers();
+      await stopWithApi(svc, api);
     });
 
     test('a 20 MB PDF lands in the bucket byte for byte; the receiver gets JSON with its location', async (t) => {
@@ -262,22 +257,17 @@ for (const engine of engines) {
     before(async () => {
       const tokenFile = path.join(tmp, `oidc-token-${engine}`);
       fs.writeFileSync(tokenFile, `${OIDC_TOKEN}\n`);
-      svc = await startService({
-        engine,
-        env: {
-          HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
-          HOOKRELAY_S3_ENDPOINT: s3.url,
-          HOOKRELAY_STS_ENDPOINT: sts.url,
-          HOOKRELAY_AWS_CREDENTIALS_MODE: 'web-identity',
-          HOOKRELAY_WEB_IDENTITY_TOKEN_FILE: tokenFile,
-          HOOKRELAY_RETRY_SCHEDULE: '0.2',
-        },
-      });
-      api = new Api(svc.baseUrl, svc.adminToken);
+      ({ svc, api } = await startWithApi(engine, {
+        HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
+        HOOKRELAY_S3_ENDPOINT: s3.url,
+        HOOKRELAY_STS_ENDPOINT: sts.url,
+        HOOKRELAY_AWS_CREDENTIALS_MODE: 'web-identity',
+        HOOKRELAY_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+        HOOKRELAY_RETRY_SCHEDULE: '0.2',
+      }));
     });
     after(async () => {
-      await svc?.close();
-      await api?.closeReceivers();
+      await stopWithApi(svc, api);
     });
 
     test('AssumeRoleWithWebIdentity with the token file, unsigned; the file lands and the receiver is told', async (t) => {

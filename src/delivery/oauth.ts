@@ -1,19 +1,14 @@
 // OAuth2 client-credentials tokens for webhooks with OAUTH2 authentication, cached per
 // (token URL, client id) until shortly before they expire.
+import { CredentialCache } from '../security/credential-cache.ts';
 import type { HttpClient } from './http-client.ts';
 
 export class OAuthError extends Error {
   readonly code = 'EHOOKRELAY_OAUTH';
 }
 
-interface Cached {
-  token: string;
-  expiresAt: number;
-}
-
 export class OAuthTokens {
-  private readonly cache = new Map<string, Cached>();
-  private readonly inflight = new Map<string, Promise<string>>();
+  private readonly cache = new CredentialCache<string>();
 
   constructor(private readonly http: HttpClient, private readonly timeoutMs: number) {}
 
@@ -22,23 +17,15 @@ export class OAuthTokens {
   }
 
   invalidate(c: { authorization_url: string; client_id: string }): void {
-    this.cache.delete(this.key(c));
+    this.cache.invalidate(this.key(c));
   }
 
-  async get(c: { authorization_url: string; client_id: string; client_secret: string }): Promise<string> {
-    const key = this.key(c);
-    const hit = this.cache.get(key);
-    if (hit && hit.expiresAt > Date.now()) return hit.token;
-    // Concurrent deliveries to one endpoint share a single token request.
-    let pending = this.inflight.get(key);
-    if (!pending) {
-      pending = this.fetch(c).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, pending);
-    }
-    return pending;
+  /** Concurrent deliveries to one endpoint share a single token request. */
+  get(c: { authorization_url: string; client_id: string; client_secret: string }): Promise<string> {
+    return this.cache.get(this.key(c), () => this.fetch(c));
   }
 
-  private async fetch(c: { authorization_url: string; client_id: string; client_secret: string }): Promise<string> {
+  private async fetch(c: { authorization_url: string; client_id: string; client_secret: string }): Promise<{ value: string; refreshAt: number }> {
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: c.client_id, client_secret: c.client_secret });
     const res = await this.http.post(new URL(c.authorization_url), { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, form.toString(), AbortSignal.timeout(this.timeoutMs));
     if (res.statusCode < 200 || res.statusCode >= 300) throw new OAuthError(`OAuth2 token request to ${c.authorization_url} answered HTTP ${res.statusCode}`);
@@ -51,7 +38,6 @@ export class OAuthTokens {
     if (!body.access_token) throw new OAuthError(`OAuth2 token response from ${c.authorization_url} has no access_token`);
     const ttlMs = (Number(body.expires_in) || 3600) * 1000;
     // Refresh 30 s early (or halfway for very short tokens) so a token never expires in flight.
-    this.cache.set(this.key(c), { token: body.access_token, expiresAt: Date.now() + Math.max(ttlMs - 30_000, ttlMs / 2) });
-    return body.access_token;
+    return { value: body.access_token, refreshAt: Date.now() + Math.max(ttlMs - 30_000, ttlMs / 2) };
   }
 }

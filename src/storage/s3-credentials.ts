@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import type { Credentials, STSClient } from '@aws-sdk/client-sts';
 import type { StorageConfig } from '../config.ts';
+import { CredentialCache } from '../security/credential-cache.ts';
 
 /** Credentials are renewed this long before they expire. */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -48,15 +49,10 @@ export function describeAwsError(service: string, operation: string, err: unknow
   return `operation error ${service}: ${operation}, ${code ? `${code}: ` : ''}${e?.message ?? String(err)}`;
 }
 
-interface Cached {
-  creds: TemporaryCredentials;
-  /** When to fetch new ones: five minutes before expiry. */
-  refreshAt: number;
-}
+const roleKey = (ref: RoleRef) => `${ref.roleArn}\n${ref.externalId ?? ''}`;
 
 export class CredentialBroker {
-  private readonly cache = new Map<string, Cached>();
-  private readonly pending = new Map<string, Promise<TemporaryCredentials>>();
+  private readonly cache: CredentialCache<TemporaryCredentials>;
   private readonly clients = new Map<string, STSClient>();
   // The AWS SDK is loaded on first use: ~15 MB of a service's memory that only S3 destinations need.
   private sdk: Promise<[typeof import('@aws-sdk/client-sts'), typeof import('@aws-sdk/credential-providers')]> | null = null;
@@ -64,41 +60,22 @@ export class CredentialBroker {
 
   constructor(
     private readonly cfg: StorageConfig,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.cache = new CredentialCache(now);
+  }
 
   /** Temporary credentials for the role, from the cache while they have 5+ minutes left. */
-  async get(ref: RoleRef): Promise<TemporaryCredentials> {
-    const key = `${ref.roleArn}\n${ref.externalId ?? ''}`;
-    const hit = this.cache.get(key);
-    if (hit && this.now() < hit.refreshAt) return hit.creds;
-    let p = this.pending.get(key);
-    if (!p) {
-      p = this.fetch(ref).then(
-        (creds) => {
-          this.pending.delete(key);
-          this.prune();
-          this.cache.set(key, { creds, refreshAt: creds.expiration.getTime() - REFRESH_MARGIN_MS });
-          return creds;
-        },
-        (err) => {
-          this.pending.delete(key);
-          throw err;
-        },
-      );
-      this.pending.set(key, p);
-    }
-    return p;
+  get(ref: RoleRef): Promise<TemporaryCredentials> {
+    return this.cache.get(roleKey(ref), async () => {
+      const creds = await this.fetch(ref);
+      return { value: creds, refreshAt: creds.expiration.getTime() - REFRESH_MARGIN_MS };
+    });
   }
 
   /** Forgets a role's credentials (S3 said they are no longer valid). */
   invalidate(ref: RoleRef): void {
-    this.cache.delete(`${ref.roleArn}\n${ref.externalId ?? ''}`);
-  }
-
-  private prune(): void {
-    const now = this.now();
-    for (const [k, v] of this.cache) if (v.refreshAt <= now) this.cache.delete(k);
+    this.cache.invalidate(roleKey(ref));
   }
 
   private async client(region: string): Promise<{ client: STSClient; sts: typeof import('@aws-sdk/client-sts') }> {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestContext } from 'node:test';
-import { call } from './harness.ts';
+import { call, startService, type Engine, type TestService } from './harness.ts';
 
 export interface Received {
   /** 1-based arrival number at this receiver. */
@@ -128,6 +128,18 @@ export async function eventually<T>(check: () => T | Promise<T>, opts: { timeout
 }
 
 // ---- the HookRelay calls delivery tests make -------------------------------------------------
+
+/** The before() of a delivery suite: a service on a fresh database and the client signed in to it. */
+export async function startWithApi(engine: Engine, env: Record<string, string>): Promise<{ svc: TestService; api: Api }> {
+  const svc = await startService({ engine, env });
+  return { svc, api: new Api(svc.baseUrl, svc.adminToken) };
+}
+
+/** Its after(): stops the service and the receivers its tests started (either may be missing). */
+export async function stopWithApi(svc: TestService | undefined, api: Api | undefined): Promise<void> {
+  await svc?.close();
+  await api?.closeReceivers();
+}
 
 export const DONE = ['SUCCESS', 'FAILED'];
 

@@ -4,7 +4,7 @@ import { get, post, query } from '../api.ts';
 import { plural } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
 import { can, type Job, type Pagination, type SessionUser, type Webhook } from '../types.ts';
-import { Empty, ErrorBanner, Loading, Notice, Pager } from './common.tsx';
+import { Empty, ErrorBanner, ListTable, Loading, Notice, Pager } from './common.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { DlqRow } from './DlqRow.tsx';
 import { ReplayList } from './ReplayList.tsx';
@@ -109,27 +109,11 @@ export function DeadLetterQueue({ user }: { user: SessionUser }) {
           <p className="count" aria-live="polite">
             {plural(total, 'failed delivery', 'failed deliveries')}
           </p>
-          <div className="table-wrap">
-            <table className="table responsive" aria-label="Failed deliveries">
-              <thead>
-                <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Webhook</th>
-                  <th scope="col">Last error</th>
-                  <th scope="col">Tries</th>
-                  <th scope="col">Failed at</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((j) => (
-                  <DlqRow key={j.id} job={j} webhookName={nameOf(j.webhook_id)} manage={manage} busy={replaying === j.id} onReplay={() => void replay(j)} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ListTable label="Failed deliveries" columns={['Event', 'Webhook', 'Last error', 'Tries', 'Failed at']}>
+            {items.map((j) => (
+              <DlqRow key={j.id} job={j} webhookName={nameOf(j.webhook_id)} manage={manage} busy={replaying === j.id} onReplay={() => void replay(j)} />
+            ))}
+          </ListTable>
           {dlq.data && <Pager offset={dlq.data.pagination.offset} limit={dlq.data.pagination.limit} total={total} onPage={setOffset} label="Dead letter queue pages" />}
         </>
       ) : null}

@@ -7,7 +7,7 @@ import { useInterval, useLoad } from '../hooks.ts';
 import { Link, paths } from '../router.tsx';
 import { can, type Attempt, type Pagination, type SessionUser, type Webhook } from '../types.ts';
 import { AttemptRow } from './AttemptRow.tsx';
-import { Empty, ErrorBanner, Loading, Notice, Pager } from './common.tsx';
+import { Empty, ErrorBanner, ListTable, Loading, Notice, Pager } from './common.tsx';
 import { HistoryFilters, NO_FILTERS, timeBounds, type Filters } from './HistoryFilters.tsx';
 
 const PAGE = 20;
@@ -92,27 +92,11 @@ export function DeliveryHistory({ id, user }: { id: string; user: SessionUser })
         </Empty>
       ) : rows.length ? (
         <>
-          <div className="table-wrap">
-            <table className="table responsive history" aria-label="Delivery attempts">
-              <thead>
-                <tr>
-                  <th scope="col">Status</th>
-                  <th scope="col">Time</th>
-                  <th scope="col">Response time</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Error</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((a) => (
-                  <AttemptRow key={a.id} attempt={a} expanded={expanded.has(a.id)} onToggle={() => toggle(a.id)} canResend={can.manageWebhooks(user)} resending={resending === a.id} onResend={() => void resend(a)} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ListTable className="history" label="Delivery attempts" columns={['Status', 'Time', 'Response time', 'Event', 'Error']}>
+            {rows.map((a) => (
+              <AttemptRow key={a.id} attempt={a} expanded={expanded.has(a.id)} onToggle={() => toggle(a.id)} canResend={can.manageWebhooks(user)} resending={resending === a.id} onResend={() => void resend(a)} />
+            ))}
+          </ListTable>
           {page && <Pager offset={page.offset} limit={page.limit} total={page.total} onPage={setOffset} label="Delivery history pages" />}
         </>
       ) : null}

@@ -6,7 +6,7 @@ import { takeFlash } from '../flash.ts';
 import { useLoad } from '../hooks.ts';
 import { Link, paths } from '../router.tsx';
 import { can, type SessionUser, type Webhook } from '../types.ts';
-import { Empty, ErrorBanner, Loading, Notice } from './common.tsx';
+import { Empty, ErrorBanner, ListTable, Loading, Notice } from './common.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { WebhookRow } from './WebhookRow.tsx';
 import { useTestDelivery } from './useTestDelivery.tsx';
@@ -67,27 +67,11 @@ export function WebhookList({ user }: { user: SessionUser }) {
           )}
         </Empty>
       ) : webhooks.length ? (
-        <div className="table-wrap">
-          <table className="table responsive webhooks" aria-describedby="page-title">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">Status</th>
-                <th scope="col">Last delivery</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {webhooks.map((w) => (
-                <WebhookRow key={w.id} webhook={w} manage={manage} testing={tests.busy(w.id)} onTest={() => void tests.run(w)} onDelete={() => { setDeleteError(null); setToDelete(w); }} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable className="webhooks" describedBy="page-title" columns={['Name', 'URL', 'Events', 'Status', 'Last delivery']}>
+          {webhooks.map((w) => (
+            <WebhookRow key={w.id} webhook={w} manage={manage} testing={tests.busy(w.id)} onTest={() => void tests.run(w)} onDelete={() => { setDeleteError(null); setToDelete(w); }} />
+          ))}
+        </ListTable>
       ) : null}
       <ConfirmDialog
         open={toDelete !== null}

@@ -1,4 +1,5 @@
-// Small shared pieces: loading and empty states, error and notice banners, status badges, paging.
+// Small shared pieces: loading and empty states, error and notice banners, status badges, paging,
+// the list table.
 import type { ReactNode } from 'react';
 import { ApiError } from '../api.ts';
 import { formatTime, relativeTime } from '../format.ts';
@@ -69,6 +70,29 @@ export function Time({ value }: { value: string | number | null | undefined }) {
     <time dateTime={iso} title={iso}>
       {formatTime(value)} <span className="muted">({relativeTime(value)})</span>
     </time>
+  );
+}
+
+/** A list as a responsive table: named columns and a last, unlabelled one for each row's actions. */
+export function ListTable({ className, label, describedBy, columns, children }: { className?: string; label?: string; describedBy?: string; columns: string[]; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table className={className ? `table responsive ${className}` : 'table responsive'} aria-label={label} aria-describedby={describedBy}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
   );
 }
 

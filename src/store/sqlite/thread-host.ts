@@ -2,7 +2,7 @@
 // thread's Store calls, one message each. Everything about transactions, group commit and the
 // WAL fsync stays in SqliteStore, unchanged; this file only carries calls across.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PublishItem, Store } from '../types.ts';
+import type { PublishItem } from '../types.ts';
 import { SqliteStore } from './index.ts';
 import { toWire, type Call } from './wire.ts';
 
@@ -35,4 +35,3 @@ port.on('message', (call: Call) => {
 });
 
 port.postMessage({ id: 0, v: 'ready' });
-export type { Store };
