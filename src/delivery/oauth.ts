@@ -27,7 +27,7 @@ export class OAuthTokens {
 
   private async fetch(c: { authorization_url: string; client_id: string; client_secret: string }): Promise<{ value: string; refreshAt: number }> {
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: c.client_id, client_secret: c.client_secret });
-    const res = await this.http.post(new URL(c.authorization_url), { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, form.toString(), AbortSignal.timeout(this.timeoutMs));
+    const res = await this.http.post(new URL(c.authorization_url), { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, form.toString(), Date.now() + this.timeoutMs);
     if (res.statusCode < 200 || res.statusCode >= 300) throw new OAuthError(`OAuth2 token request to ${c.authorization_url} answered HTTP ${res.statusCode}`);
     let body: { access_token?: string; expires_in?: number };
     try {

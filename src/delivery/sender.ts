@@ -103,7 +103,7 @@ export class Sender {
 
   async send(t: Target, out: Outgoing): Promise<SendResult> {
     const startedAt = Date.now();
-    const signal = AbortSignal.timeout(this.opts.timeoutMs);
+    const deadlineAt = startedAt + this.opts.timeoutMs;
     const { body, contentType } = out.attachments?.length ? multipart(out.eventId, out.payload, out.attachments) : { body: Buffer.from(out.payload), contentType: 'application/json' };
     const ts = Math.floor(startedAt / 1000);
     const headers: Record<string, string> = {};
@@ -142,15 +142,14 @@ export class Sender {
       }
       const url = (prepared ?? this.prepare(t)).url;
       if (url instanceof Error) throw url;
-      let res = await this.http.post(url, headers, body, signal);
+      let res = await this.http.post(url, headers, body, deadlineAt);
       if (res.statusCode === 401 && auth?.OAUTH2) {
         // The cached token may have been revoked early: fetch a new one, once.
         this.oauth.invalidate(auth.OAUTH2);
         headers.authorization = `Bearer ${await this.oauth.get(auth.OAUTH2)}`;
-        res = await this.http.post(url, headers, body, signal);
+        res = await this.http.post(url, headers, body, deadlineAt);
       }
-      const ra = res.headers['retry-after'];
-      return result(res.statusCode, null, res.body, Array.isArray(ra) ? ra[0] : (ra ?? null));
+      return result(res.statusCode, null, res.body, res.retryAfter);
     } catch (err) {
       return result(null, describeError(err, this.opts.timeoutMs));
     }
