@@ -17,7 +17,10 @@ export interface AppContext {
    * reservation back when the commit failed or the event was a duplicate (cancel).
    */
   dispatch?: {
-    reserve(jobs: JobRow[]): JobRow[];
+    /** Whether the worker would take one more job of this webhook now. */
+    hasRoom(webhookId: string): boolean;
+    /** Leases the job to the worker (checked with hasRoom first); started by start() after the commit. */
+    reserve(job: JobRow): void;
     start(jobs: JobRow[], events: EventRow[]): void;
     cancel(jobs: JobRow[]): void;
   };

@@ -216,6 +216,31 @@ for (const { engine, thread } of variants) {
       assert.equal(expired[0].created, true, 'an expired key is taken again');
     });
 
+    test('queue: a publish fan-out makes a PENDING job per webhook beside the rows given, in chunks past the parameter limit', async () => {
+      const hook = `qf-${crypto.randomUUID()}`;
+      // Not due before any other test's claims (their "now" is at most 2,000 s ahead).
+      const at = Date.now() + 1_000_000_000;
+      // Enough webhooks that SQLite needs several INSERT chunks (30,000 parameters / 16 columns).
+      const hooks = Array.from({ length: 2500 }, (_, i) => `${hook}-${i}`);
+      const given = publishItem(101, [`${hook}-given`], { at });
+      given.jobs[0].leaseOwner = 'w-publisher';
+      given.jobs[0].leaseUntil = at + 60_000;
+      const shared = { kind: 'event' as const, webhookIds: hooks };
+      const items = [{ ...given, fanout: shared }, { ...publishItem(101, [], { at }), fanout: shared }, { ...publishItem(101, [], { at, key: 'fk' }), fanout: shared }];
+      const dup = { ...publishItem(101, [], { at, key: 'fk' }), fanout: shared };
+      assert.deepEqual((await store.publishEvents([...items, dup], 60_000)).map((r) => r.created), [true, true, true, false]);
+      const { rows, total } = await store.searchJobs({ orgId: 101, eventIds: items.map((i) => i.event.id), offset: 0, limit: 10_000, order: 'ASC' });
+      assert.equal(total, 1 + 3 * hooks.length, 'one job per fan-out webhook and event, plus the given row; none for the duplicate');
+      const made = rows.filter((j) => j.webhookId !== `${hook}-given`);
+      assert.ok(made.every((j) => j.status === 'PENDING' && j.kind === 'event' && j.tryCount === 0 && j.leaseOwner === null && j.nextAttemptAt === at && j.createdAt === at && j.orgId === 101 && j.eventType === 'kpi.alert'));
+      assert.equal(new Set(made.map((j) => j.id)).size, made.length, 'job ids are distinct');
+      assert.ok(made.every((j) => /^n\.[0-9a-f-]{36}$/.test(j.id)), 'job ids have the shape of the ones the API makes');
+      for (const item of items) assert.deepEqual(made.filter((j) => j.eventId === item.event.id).map((j) => j.webhookId).sort(), [...hooks].sort());
+      const kept = rows.find((j) => j.webhookId === `${hook}-given`)!;
+      assert.equal(kept.id, given.jobs[0].id, 'a given row keeps its id');
+      assert.equal(kept.leaseOwner, 'w-publisher', 'and its lease');
+    });
+
     test('queue: claims lease due jobs once, skip excluded webhooks, and take expired leases back', async () => {
       const a = `qa-${crypto.randomUUID()}`;
       const b = `qb-${crypto.randomUUID()}`;

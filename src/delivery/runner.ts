@@ -140,7 +140,8 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
     },
   );
   ctx.dispatch = {
-    reserve: (jobs) => worker.reserve(jobs),
+    hasRoom: (webhookId) => worker.hasRoom(webhookId),
+    reserve: (job) => worker.reserve(job),
     start(jobs, events) {
       const byId = new Map(events.map((e) => [e.id, e]));
       for (const j of jobs) {

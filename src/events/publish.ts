@@ -7,6 +7,7 @@ import { FieldError } from '../domain/webhook-input.ts';
 import type { EventRow, JobKind, JobRow, NewAttachment, PublishItem, WebhookRow } from '../store/types.ts';
 import { buildEnvelope } from './envelope.ts';
 import { newId } from '../domain/ids.ts';
+import { newJob } from '../domain/jobs.ts';
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 
@@ -16,15 +17,6 @@ export interface EventInput {
   idempotency_key?: string;
 }
 
-export const newJobId = () => `n.${newId()}`;
-
-export function newJob(kind: JobKind, event: Pick<EventRow, 'id' | 'type' | 'orgId'>, webhookId: string, now: number): JobRow {
-  return {
-    id: newJobId(), kind, eventId: event.id, eventType: event.type, webhookId, orgId: event.orgId, status: 'PENDING',
-    tryCount: 0, budgetStart: 0, nextAttemptAt: now, leaseOwner: null, leaseUntil: null, detail: null, lastStatus: null,
-    createdAt: now, updatedAt: now,
-  };
-}
 
 export function checkEventInput(e: unknown, field = 'event'): EventInput {
   if (!e || typeof e !== 'object' || Array.isArray(e)) throw new FieldError(field, 'must be an object');
@@ -66,7 +58,41 @@ function buildItem(ctx: AppContext, orgId: number, input: EventInput, hooks: str
     attachments: attachments.map(({ id, fileName, contentType, size }) => ({ id, fileName, contentType, size })),
     createdAt: now,
   };
-  return { event, attachments, jobs: hooks.map((h) => newJob(kind, event, h, now)), idempotencyKey: input.idempotency_key };
+  // The jobs are made by the store (fanout), except those this process's worker takes (commit).
+  return { event, attachments, jobs: [], fanout: { kind, webhookIds: hooks }, idempotencyKey: input.idempotency_key };
+}
+
+const jobCount = (item: PublishItem) => item.jobs.length + (item.fanout?.webhookIds.length ?? 0);
+
+/**
+ * Moves the jobs this process's worker has room for from the items' fan-out to explicit rows
+ * leased to it. Items keep sharing one fan-out list (hooks of their event type) unless a job was
+ * taken from theirs: a shared list crosses to the storage thread once for the whole batch.
+ */
+function reserve(dispatch: NonNullable<AppContext['dispatch']>, items: PublishItem[]): JobRow[] {
+  const reserved: JobRow[] = [];
+  for (const item of items) {
+    for (const job of item.jobs) {
+      if (!dispatch.hasRoom(job.webhookId)) continue;
+      dispatch.reserve(job);
+      reserved.push(job);
+    }
+    const f = item.fanout;
+    if (!f || !f.webhookIds.some((h) => dispatch.hasRoom(h))) continue;
+    const rest: string[] = [];
+    for (const h of f.webhookIds) {
+      if (!dispatch.hasRoom(h)) {
+        rest.push(h);
+        continue;
+      }
+      const job = newJob(f.kind, item.event, h, item.event.createdAt);
+      dispatch.reserve(job);
+      item.jobs.push(job);
+      reserved.push(job);
+    }
+    item.fanout = { kind: f.kind, webhookIds: rest };
+  }
+  return reserved;
 }
 
 /**
@@ -74,7 +100,7 @@ function buildItem(ctx: AppContext, orgId: number, input: EventInput, hooks: str
  * the same transaction and handed to it after the commit (no claim, no read back).
  */
 async function commit(ctx: AppContext, items: PublishItem[]): Promise<{ eventId: string; created: boolean }[]> {
-  const reserved = ctx.dispatch?.reserve(items.flatMap((i) => i.jobs)) ?? [];
+  const reserved = ctx.dispatch ? reserve(ctx.dispatch, items) : [];
   let results: { eventId: string; created: boolean }[];
   try {
     results = await ctx.store.publishEvents(items, ctx.config.delivery.idempotencyTtlMs);
@@ -84,7 +110,7 @@ async function commit(ctx: AppContext, items: PublishItem[]): Promise<{ eventId:
   }
   // Wake the worker only for jobs it was not handed: waking it to claim nothing cost a claim per
   // publish (bench, 2026-11-22).
-  const stored = items.reduce((n, item, i) => n + (results[i].created ? item.jobs.length : 0), 0);
+  const stored = items.reduce((n, item, i) => n + (results[i].created ? jobCount(item) : 0), 0);
   if (stored > reserved.length) ctx.onPublished?.();
   if (reserved.length) {
     // A duplicate (idempotency key already used) stored none of its jobs.
@@ -102,14 +128,16 @@ export async function publishEvents(ctx: AppContext, orgId: number, inputs: Even
   for (const type of new Set(inputs.map((i) => i.type))) targets.set(type, await targetsOf(ctx, orgId, type));
   const items = inputs.map((input) => buildItem(ctx, orgId, input, targets.get(input.type)!, 'event', attachments, now));
   const results = await commit(ctx, items);
-  return results.map((r, i) => ({ ...r, jobs: r.created ? items[i].jobs.length : 0 }));
+  return results.map((r, i) => ({ ...r, jobs: r.created ? jobCount(items[i]) : 0 }));
 }
 
 /** A webhook.test event for one webhook, whatever it subscribes to. */
 export async function publishTest(ctx: AppContext, webhook: WebhookRow): Promise<{ eventId: string; jobId: string }> {
   const now = Date.now();
   const input = { type: TEST_EVENT_TYPE, data: { message: 'This is a test event from HookRelay', webhookId: webhook.id, webhookName: webhook.name } };
-  const item = buildItem(ctx, webhook.orgId, input, [webhook.id], 'test', [], now);
+  const item = buildItem(ctx, webhook.orgId, input, [], 'test', [], now);
+  // Its job as a row: its id is the answer.
+  item.jobs.push(newJob('test', item.event, webhook.id, now));
   await commit(ctx, [item]);
   return { eventId: item.event.id, jobId: item.jobs[0].id };
 }

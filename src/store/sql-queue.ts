@@ -1,6 +1,7 @@
 // The delivery queue's verbs in SQL both engines accept. The one statement that differs, the
 // claim, is supplied by each engine: PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers
 // never block on each other; SQLite's single writer makes the plain UPDATE ... RETURNING atomic.
+import { newJob } from '../domain/jobs.ts';
 import type { Db } from './db.ts';
 import type {
   AttemptQuery, AttemptRow, ClaimRequest, EventRow, JobQuery, JobRow, JobTransition, NewAttachment, PublishItem, QueueStore,
@@ -99,18 +100,50 @@ function chunkSize(left: number, max: number): number {
  * (2,094 events/s accepted).
  */
 async function insertRows<T>(db: Db, table: string, columns: string, items: T[], params: (item: T) => unknown[]): Promise<void> {
-  if (!items.length) return;
-  const width = params(items[0]).length;
-  const tuple = `(${placeholders(width)})`;
-  for (let i = 0, per = 0; i < items.length; i += per) {
-    per = chunkSize(items.length - i, Math.floor(30_000 / width));
+  await insertMany(db, table, columns, items.length, items[Symbol.iterator](), params);
+}
+
+/** insertRows over `count` rows drawn from an iterator, so they need not exist all at once. */
+async function insertMany<T>(db: Db, table: string, columns: string, count: number, rows: Iterator<T>, params: (item: T) => unknown[]): Promise<void> {
+  let tuple = '';
+  let width = 0;
+  for (let i = 0, per = 0; i < count; i += per) {
     // Parameters are built a chunk at a time: a publish fanned out to 10,000 jobs never holds
     // all of their parameter arrays at once.
-    const chunk = items.slice(i, i + per);
     const values: unknown[] = [];
-    for (const item of chunk) for (const v of params(item)) values.push(v);
-    await db.run(`INSERT INTO ${table} (${columns}) VALUES ${chunk.map(() => tuple).join(', ')}`, values);
+    const first = params(rows.next().value as T);
+    if (!width) {
+      width = first.length;
+      tuple = `(${placeholders(width)})`;
+    }
+    per = chunkSize(count - i, Math.floor(30_000 / width));
+    for (const v of first) values.push(v);
+    for (let k = 1; k < per; k++) for (const v of params(rows.next().value as T)) values.push(v);
+    await db.run(`INSERT INTO ${table} (${columns}) VALUES ${Array.from({ length: per }, () => tuple).join(', ')}`, values);
   }
+}
+
+/** The jobs of the items: their rows, then those of their fan-out, made one at a time. */
+function* jobsOf(items: PublishItem[]): Generator<JobRow> {
+  for (const item of items) {
+    yield* item.jobs;
+    const f = item.fanout;
+    if (f) for (const webhookId of f.webhookIds) yield newJob(f.kind, item.event, webhookId, item.event.createdAt);
+  }
+}
+
+const jobCount = (items: PublishItem[]) => items.reduce((n, i) => n + i.jobs.length + (i.fanout?.webhookIds.length ?? 0), 0);
+
+/** Rows as one array per column, from an iterator of `count` items. */
+function columnsFrom<T>(count: number, rows: Iterable<T>, params: (item: T) => unknown[], width: number): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: width }, () => new Array(count));
+  let r = 0;
+  for (const row of rows) {
+    const p = params(row);
+    for (let c = 0; c < width; c++) cols[c][r] = p[c];
+    r++;
+  }
+  return cols;
 }
 
 const EVENT_COLUMNS = 'id, org_id, type, payload, name, run_id, recipients, attachments, created_at';
@@ -194,7 +227,7 @@ export abstract class SqlQueueStore implements QueueStore {
   async publishEvents(items: PublishItem[], idempotencyTtlMs: number) {
     if (this.arrayParams && items.every((i) => i.idempotencyKey === undefined && !i.attachments.length)) {
       const events = columnsOf(items.map(eventParams), EVENT_TYPES.length);
-      const jobs = columnsOf(items.flatMap((i) => i.jobs).map(jobParams), JOB_TYPES.length);
+      const jobs = columnsFrom(jobCount(items), jobsOf(items), jobParams, JOB_TYPES.length);
       await this.db.run(PG_PUBLISH, [...events, ...jobs]);
       return items.map((i) => ({ eventId: i.event.id, created: true }));
     }
@@ -211,7 +244,7 @@ export abstract class SqlQueueStore implements QueueStore {
         // One statement per file: a file may be 25 MB, never several of them in one parameter list.
         for (const a of attachments) await insertRows(db, 'attachments', ATTACHMENT_COLUMNS, [a], (f) => [f.id, event.id, f.fileName, f.contentType, f.size, f.data]);
       }
-      await this.insertJobsIn(db, fresh.flatMap((i) => i.jobs));
+      await insertMany(db, 'jobs', JOB_COLUMNS, jobCount(fresh), jobsOf(fresh), jobParams);
       return results;
     });
   }

@@ -1,0 +1,14 @@
+// New delivery jobs: one per (event, webhook), PENDING and due at once. Built by publishes on the
+// API side and, for the fan-out of a publish, by the store itself (see PublishItem.fanout).
+import type { EventRow, JobKind, JobRow } from '../store/types.ts';
+import { newId } from './ids.ts';
+
+export const newJobId = () => `n.${newId()}`;
+
+export function newJob(kind: JobKind, event: Pick<EventRow, 'id' | 'type' | 'orgId'>, webhookId: string, now: number): JobRow {
+  return {
+    id: newJobId(), kind, eventId: event.id, eventType: event.type, webhookId, orgId: event.orgId, status: 'PENDING',
+    tryCount: 0, budgetStart: 0, nextAttemptAt: now, leaseOwner: null, leaseUntil: null, detail: null, lastStatus: null,
+    createdAt: now, updatedAt: now,
+  };
+}
