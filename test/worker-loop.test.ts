@@ -177,4 +177,22 @@ describe('delivery loop', () => {
     await until(() => q.done.size === 40);
     await w.stop(100);
   });
+  test('publishes hand jobs to the worker only while no backlog waits in the table', async () => {
+    // perEndpointConcurrency 2: a webhook's share is 8 jobs, a claim behind one webhook takes 4.
+    const jobs = Array.from({ length: 12 }, (_, i) => job(`b${i}`, 'hook'));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = fakeQueue(jobs, async () => (await gate, ok()));
+    const w = new Worker(q.deps, opts);
+    assert.equal(w.hasRoom('hook'), true, 'idle worker, nothing claimed yet: a publish may hand it jobs');
+    w.start();
+    await until(() => q.claims >= 1);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(w.hasRoom('hook'), false, 'the last claim took all it asked for: new jobs queue behind the backlog');
+    release();
+    await until(() => q.done.size === 12);
+    await until(() => w.hasRoom('hook'));
+    assert.equal(w.hasRoom('other'), true, 'a claim that came back short ends the backlog');
+    await w.stop(100);
+  });
 });

@@ -77,6 +77,14 @@ export class Worker implements LocalDispatch {
   private excludedEmptyAt = 0;
   /** Whether the last claim was spread over several webhooks (then a bigger claim cannot overflow one). */
   private spread = false;
+  /**
+   * Whether the last claim took all it asked for: due jobs are likely still waiting in the table,
+   * and new ones join them there (publishes reserve none) so they are delivered after them.
+   * Bench (2026-11-22, 100,000 events to one webhook, worker state sampled every 50 ms): jobs
+   * reserved by publishes held the webhook's whole share while their commit waited for its fsync,
+   * its slots idle in ~1 sample of 4 though the table held thousands of due jobs.
+   */
+  private backlog = false;
   private running: Promise<void> | null = null;
   private stopping = false;
   private wake = new AbortController();
@@ -98,7 +106,7 @@ export class Worker implements LocalDispatch {
    * If the process dies first, the leases expire and any worker takes the jobs.
    */
   hasRoom(webhookId: string): boolean {
-    return !this.stopping && this.totalHeld < this.opts.concurrency && (this.held.get(webhookId) ?? 0) < this.share;
+    return !this.stopping && !this.backlog && this.totalHeld < this.opts.concurrency && (this.held.get(webhookId) ?? 0) < this.share;
   }
 
   /** Leases a job that hasRoom() accepted to this worker. */
@@ -169,7 +177,9 @@ export class Worker implements LocalDispatch {
         // at half-full handed back half of every claim, 1,688 releases per 100,000 jobs. When the
         // last claim was spread over webhooks (fan-out), it takes all the room: 32 jobs a claim
         // there cut fan-out from 5,204 to 4,257 deliveries/s.
-        jobs = await this.deps.claim(this.owner, this.spread ? room : Math.min(room, Math.ceil(this.share / 2)), exclude);
+        const limit = this.spread ? room : Math.min(room, Math.ceil(this.share / 2));
+        jobs = await this.deps.claim(this.owner, limit, exclude);
+        this.backlog = jobs.length >= limit;
         this.spread = jobs.length > 1 && jobs.some((j) => j.webhookId !== jobs[0].webhookId);
         this.failures = 0;
       } catch (err) {
