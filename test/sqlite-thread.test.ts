@@ -2,6 +2,8 @@
 // unknown calls and calls after close fail cleanly, and an idle storage thread never keeps a
 // process alive while a pending call always does.
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -71,5 +73,42 @@ test('batches of every size reuse a bounded set of SQLite statements', async () 
   // 33 when written; with a statement text per batch size (before 819e82f) it was 607.
   assert.ok(prepared <= 60, `${prepared} statements prepared for batches of 1 to 120 rows`);
   await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('checkpoints copy the WAL back while the store keeps writing; data survive and close leaves no WAL behind', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'w.db');
+  const store = await openStore(file, { sqliteThread: false });
+  await store.migrate();
+  const pad = 'x'.repeat(1000);
+  const ids: string[] = [];
+  // ~15 MB of events in 150 commits: past the checkpoint threshold (1,000 pages) several times.
+  for (let b = 0; b < 150; b++) {
+    const items = Array.from({ length: 100 }, (_, i) => {
+      const id = `n.${crypto.randomUUID()}`;
+      ids.push(id);
+      return { event: { id, orgId: 0, type: 'kpi.alert', payload: JSON.stringify({ b, i, pad }), name: null, runId: null, recipients: null, attachments: [], createdAt: Date.now() }, attachments: [], jobs: [] };
+    });
+    await store.publishEvents(items, 60_000);
+  }
+  const probe = new Database(file);
+  try {
+    const deadline = Date.now() + 10_000;
+    let state = { log: 0, checkpointed: 0 };
+    while (Date.now() < deadline) {
+      [state] = probe.pragma('wal_checkpoint(NOOP)') as { log: number; checkpointed: number }[];
+      if (state.checkpointed > 0 || state.log < 1000) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(state.checkpointed > 0 || state.log < 1000, `the WAL was checkpointed (log ${state.log}, checkpointed ${state.checkpointed})`);
+  } finally {
+    probe.close();
+  }
+  await store.close();
+  assert.equal(fs.existsSync(`${file}-wal`), false, 'the last connection to close checkpointed and removed the WAL');
+  const again = await openStore(file, { sqliteThread: false });
+  assert.equal((await again.findEvents(0, ids)).length, ids.length, 'every committed event is in the database');
+  await again.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });

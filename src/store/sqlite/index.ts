@@ -218,7 +218,7 @@ export class SqliteStore extends SqlStore {
     this.conn.pragma('cache_size = -8000');
     // Durable like synchronous=FULL (an accepted event survives power loss, not only process
     // death), with the fsync off the event loop: see wal-sync.ts.
-    this.wal = new WalSync(this.conn, memory ? null : `${path.resolve(file)}-wal`);
+    this.wal = new WalSync(this.conn, memory ? null : { db: path.resolve(file), wal: `${path.resolve(file)}-wal` });
     this.db = new SqliteDb({ conn: this.conn, cache: new Map(), cachedChars: 0, wal: this.wal, busy: null, pending: [], committing: false });
   }
 

@@ -6,25 +6,12 @@
 // at ~4,000-4,150 deliveries/s; on its own thread 5,300-6,200/s in six runs (the cost is a second
 // V8 heap, see the README on memory). Durability is unchanged: every call is answered only when
 // SqliteStore would answer it, after the WAL fsync for writes.
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnThread } from './spawn.ts';
 import type { NewAttachment, Store } from '../types.ts';
 import { fromWire, type Call, type WireError } from './wire.ts';
 
 type Reply = { id: number; v?: unknown; e?: WireError };
-
-const fromSources = import.meta.url.endsWith('.ts');
-const HOST = new URL(fromSources ? './thread-host.ts' : './thread-host.js', import.meta.url);
-
-/**
- * Run from the TypeScript sources (tests, `npm run dev`), the thread must load tsx itself: loader
- * hooks registered on the main thread do not reach workers.
- */
-function spawnHost(workerData: unknown, resourceLimits: ResourceLimits): Worker {
-  if (!fromSources) return new Worker(HOST, { workerData, resourceLimits });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(HOST.href)}); })`;
-  return new Worker(boot, { eval: true, workerData, resourceLimits });
-}
 
 class StorageThread {
   private readonly worker: Worker;
@@ -38,7 +25,7 @@ class StorageThread {
   constructor(file: string, onFatal?: (err: Error) => void) {
     // Young generation 24 MB (main thread: semi-space 8 MB, about the same): 8 MB cost ~15% of
     // throughput (more scavenges of each claim's and publish's rows), V8's default more memory.
-    this.worker = spawnHost({ file }, { maxYoungGenerationSizeMb: 24 });
+    this.worker = spawnThread('thread-host', { file }, { maxYoungGenerationSizeMb: 24 });
     let started!: () => void;
     let failed!: (e: unknown) => void;
     this.ready = new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject)));
