@@ -3,10 +3,10 @@
 //
 // Requests go through undici's dispatcher interface with a small handler of our own instead of
 // undici.request(): request() wraps every response in a Readable stream and an AsyncResource,
-// and a per-request AbortSignal.timeout() adds a signal, a timer and listeners. Bench
-// (2026-11-22, SQLite, 100,000 deliveries, CPU profile of the service's event loop): the send
-// path outside the socket write was ~17% of the busy event loop and the garbage collector 18%.
-// Deadlines are kept by one timer per 10 ms slot (see Deadlines) instead of one per request.
+// and a per-request AbortSignal.timeout() adds a signal, a timer and listeners. Deadlines are
+// kept by one timer per 10 ms slot (see Deadlines) instead of one per request. Bench (2026-11-22,
+// SQLite, 100,000 deliveries, CPU profile of the event loop): busy time 18.0 s -> 13.4 s for the
+// same work; 4,484-5,269 -> 5,722-7,003 deliveries/s in the runs of that hour.
 import { Agent, type Dispatcher } from 'undici';
 import { checkLiteralHost, guardedLookup, type AllowRule, BlockedAddressError } from './ssrf-guard.ts';
 
