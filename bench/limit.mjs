@@ -1,15 +1,23 @@
-// The limit: the same receiver driven directly, no service and no storage. An undici Agent set
-// up like the service's (src/delivery/http-client.ts: 128 connections per origin, no pipelining,
-// keep-alive) sends the same envelope with the same headers and the same two HMAC-SHA256
-// signatures (src/delivery/sender.ts) at the worker's concurrency (64 in flight).
+// The limit: the same receiver driven directly, no service and no storage. The service's own HTTP
+// client (src/delivery/http-client.ts, compiled to dist/ at the start of the run: undici's
+// dispatcher with its small handler, 128 connections per origin, no pipelining, keep-alive)
+// sends the same envelope with the same headers and the same two HMAC-SHA256 signatures
+// (src/delivery/sender.ts) at the worker's concurrency (64 in flight). With the service's client
+// rather than a plain undici.request(), the ratios measure what the service adds (storage,
+// queueing, its API), not a difference of HTTP clients.
 import crypto from 'node:crypto';
-import { Agent, request } from 'undici';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, eventData, hexSignature, now, serveTask, standardSignature } from './common.mjs';
 
 const TIMEOUT_MS = 5000;
 
+const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/delivery');
+const { HttpClient } = await import(pathToFileURL(path.join(dist, 'http-client.js')).href);
+const { parseAllowRule } = await import(pathToFileURL(path.join(dist, 'ssrf-guard.js')).href);
+
 async function limit({ url, count, concurrency, deadlineMs }) {
-  const agent = new Agent({ connect: { timeout: 5000 }, keepAliveTimeout: 30_000, connections: 128, pipelining: 1 });
+  const http = new HttpClient(parseAllowRule('127.0.0.1/32'), 64 * 1024);
   const target = new URL(url);
   const deadline = now() + deadlineMs;
   let next = 0;
@@ -35,10 +43,7 @@ async function limit({ url, count, concurrency, deadlineMs }) {
         'webhook-signature': standardSignature(SIG_SECRET, id, ts, body),
       };
       try {
-        const res = await request(target, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS), dispatcher: agent });
-        const chunks = [];
-        for await (const c of res.body) chunks.push(c);
-        Buffer.concat(chunks).toString('utf8');
+        const res = await http.post(target, headers, body, Date.now() + TIMEOUT_MS);
         if (res.statusCode !== 204) errors++;
       } catch {
         errors++;
@@ -49,7 +54,7 @@ async function limit({ url, count, concurrency, deadlineMs }) {
   try {
     await Promise.all(Array.from({ length: concurrency }, lane));
   } finally {
-    await agent.close().catch(() => {});
+    await http.destroy().catch(() => {});
   }
   return { firstAt, lastAt, errors };
 }
