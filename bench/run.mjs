@@ -3,7 +3,7 @@
 //
 // End to end, with real processes on loopback (127.0.0.1 only):
 //   receiver  bench/receiver.mjs   node:http, answers 204, stamps receipts (forked, IPC)
-//   limit     bench/limit.mjs      undici straight to the receiver, same signing, 64 in flight
+//   limit     bench/limit.mjs      the service's HTTP client straight to the receiver, same signing, 64 in flight
 //   service   node bin/hookrelay.mjs serve  (API + worker in one process), SQLite then PostgreSQL
 //   load      bench/load.mjs       publishes through the HTTP API with a bearer token
 // Figures per engine: sustained deliveries/s (N events of ~1 KB to one signed webhook, batches of
@@ -485,7 +485,7 @@ function table(limit, results) {
   const le = (ph, s) => (ph?.partial ? `<=${s}` : s);
   const ge = (ph, s) => (ph?.partial ? `>=${s}` : s);
   const rows = [
-    ['limit: undici -> receiver, deliveries/s (best of 2)', ...cols.map(() => f0(limit.per_s))],
+    ['limit: its HTTP client -> receiver, /s (best of 2)', ...cols.map(() => f0(limit.per_s))],
     [`sustained deliveries/s (${SIZES.events.toLocaleString('en-US')} events, 1 webhook)`, ...cols.map((e) => le(r(e)?.throughput, f0(r(e)?.throughput?.deliveries_per_s)))],
     ['  ratio to limit', ...cols.map((e) => le(r(e)?.throughput, f2(r(e)?.throughput?.deliveries_per_s / limit.per_s)))],
     ['  publish accepted, events/s', ...cols.map((e) => f0(r(e)?.throughput?.publish?.publishPerS))],
