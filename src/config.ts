@@ -82,7 +82,7 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_DELIVERY_TIMEOUT_MS: { default: '5000', doc: 'Total time an attempt may take (connect to last response byte)' },
   HOOKRELAY_RETRY_SCHEDULE: { default: '60,300,900', doc: 'Seconds before each retry, comma-separated; after the last the job is FAILED' },
   HOOKRELAY_ALLOW_PRIVATE_TARGETS: { default: '(none)', doc: '`true`, or a comma-separated CIDR list, to let deliveries reach private/loopback/link-local addresses' },
-  HOOKRELAY_WORKER_CONCURRENCY: { default: '128', doc: 'Jobs a worker process holds at once (running or waiting for their endpoint)' },
+  HOOKRELAY_WORKER_CONCURRENCY: { default: '256', doc: 'Jobs a worker process holds at once (running or waiting for their endpoint)' },
   HOOKRELAY_ENDPOINT_CONCURRENCY: { default: '32', doc: 'Attempts in flight per webhook per worker process' },
   HOOKRELAY_LEASE_MS: { default: '30000', doc: 'How long a claimed job is reserved; an expired lease is reclaimed' },
   HOOKRELAY_POLL_INTERVAL_MS: { default: '250', doc: 'Idle worker poll interval' },
@@ -152,7 +152,12 @@ export function loadConfig(env: Env = process.env): Config {
       allowPrivateTargets: env.HOOKRELAY_ALLOW_PRIVATE_TARGETS ?? '',
       // Bench (2026-11-22, one webhook, loopback): 8 in flight per webhook delivered 2,969/s and
       // let a 2 s start-up backlog build at 1,000 events/s; 32 delivered 5,148/s.
-      concurrency: int(env, 'HOOKRELAY_WORKER_CONCURRENCY', 128, 1, 10_000),
+      // 256 held jobs: a webhook's share (half the worker, at most 4 rounds of its slots) is 128,
+      // so a claim behind one webhook's backlog takes 64 instead of 32. Bench (2026-11-22, four
+      // alternating runs, 100,000 events to one webhook): 1,402-1,518 claims instead of
+      // 2,568-2,663 (each a storage-thread round trip), 8,624-8,803 against 7,592-8,648
+      // deliveries/s, the same peak RSS (174-177 MB).
+      concurrency: int(env, 'HOOKRELAY_WORKER_CONCURRENCY', 256, 1, 10_000),
       perEndpointConcurrency: int(env, 'HOOKRELAY_ENDPOINT_CONCURRENCY', 32, 1, 1000),
       leaseMs: int(env, 'HOOKRELAY_LEASE_MS', 30_000, 1000, 3_600_000),
       pollIntervalMs: int(env, 'HOOKRELAY_POLL_INTERVAL_MS', 250, 10, 60_000),

@@ -5,10 +5,10 @@ import { describe, test } from 'node:test';
 import { ConfigError, loadConfig, OPTIONS } from '../src/config.ts';
 
 describe('configuration', () => {
-  test('defaults: 32 attempts per webhook, 128 held per worker, the 1/5/15 minute schedule', () => {
+  test('defaults: 32 attempts per webhook, 256 held per worker, the 1/5/15 minute schedule', () => {
     const c = loadConfig({ HOOKRELAY_DATA_DIR: '/tmp/hookrelay-config-test' });
     assert.equal(c.delivery.perEndpointConcurrency, 32);
-    assert.equal(c.delivery.concurrency, 128);
+    assert.equal(c.delivery.concurrency, 256);
     assert.deepEqual(c.delivery.retryScheduleMs, [60_000, 300_000, 900_000]);
     assert.equal(c.delivery.timeoutMs, 5000);
   });
