@@ -1,6 +1,6 @@
 // New delivery jobs: one per (event, webhook), PENDING and due at once. Built by publishes on the
 // API side and, for the fan-out of a publish, by the store itself (see PublishItem.fanout).
-import type { EventRow, JobKind, JobRow } from '../store/types.ts';
+import type { EventRow, JobKind, JobRow, PublishItem } from '../store/types.ts';
 import { newId } from './ids.ts';
 
 export const newJobId = () => `n.${newId()}`;
@@ -12,3 +12,6 @@ export function newJob(kind: JobKind, event: Pick<EventRow, 'id' | 'type' | 'org
     createdAt: now, updatedAt: now,
   };
 }
+
+/** The jobs a publish item stores: its rows and those of its fan-out. */
+export const jobCount = (item: PublishItem) => item.jobs.length + (item.fanout?.webhookIds.length ?? 0);

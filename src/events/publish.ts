@@ -7,7 +7,7 @@ import { FieldError } from '../domain/webhook-input.ts';
 import type { EventRow, JobKind, JobRow, NewAttachment, PublishItem, WebhookRow } from '../store/types.ts';
 import { buildEnvelope } from './envelope.ts';
 import { newId } from '../domain/ids.ts';
-import { newJob } from '../domain/jobs.ts';
+import { jobCount, newJob } from '../domain/jobs.ts';
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 
@@ -61,8 +61,6 @@ function buildItem(ctx: AppContext, orgId: number, input: EventInput, hooks: str
   // The jobs are made by the store (fanout), except those this process's worker takes (commit).
   return { event, attachments, jobs: [], fanout: { kind, webhookIds: hooks }, idempotencyKey: input.idempotency_key };
 }
-
-const jobCount = (item: PublishItem) => item.jobs.length + (item.fanout?.webhookIds.length ?? 0);
 
 /**
  * Moves the jobs this process's worker has room for from the items' fan-out to explicit rows

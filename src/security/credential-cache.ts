@@ -1,8 +1,11 @@
-// Credentials that expire (OAuth2 access tokens, STS role sessions): each kept until its refresh
-// time, and fetched once per key however many deliveries ask for it at the same moment.
+// Credentials that expire (OAuth2 access tokens, STS role sessions, the worker's webhook rows with
+// their opened secrets): each kept until its refresh time, and fetched once per key however many
+// deliveries ask for it at the same moment.
 export class CredentialCache<V> {
   private readonly entries = new Map<string, { value: V; refreshAt: number }>();
   private readonly pending = new Map<string, Promise<V>>();
+  /** Size at which expired entries are next swept: a sweep per fetch would cost O(entries) each. */
+  private sweepAt = 64;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -30,7 +33,9 @@ export class CredentialCache<V> {
   }
 
   private prune(): void {
+    if (this.entries.size < this.sweepAt) return;
     const now = this.now();
     for (const [k, v] of this.entries) if (v.refreshAt <= now) this.entries.delete(k);
+    this.sweepAt = Math.max(64, 2 * this.entries.size);
   }
 }

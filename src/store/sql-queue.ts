@@ -1,7 +1,7 @@
 // The delivery queue's verbs in SQL both engines accept. The one statement that differs, the
 // claim, is supplied by each engine: PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers
 // never block on each other; SQLite's single writer makes the plain UPDATE ... RETURNING atomic.
-import { newJob } from '../domain/jobs.ts';
+import { jobCount, newJob } from '../domain/jobs.ts';
 import type { Db } from './db.ts';
 import type {
   AttemptQuery, AttemptRow, ClaimRequest, EventRow, JobQuery, JobRow, JobTransition, NewAttachment, PublishItem, QueueStore,
@@ -132,9 +132,9 @@ function* jobsOf(items: PublishItem[]): Generator<JobRow> {
   }
 }
 
-const jobCount = (items: PublishItem[]) => items.reduce((n, i) => n + i.jobs.length + (i.fanout?.webhookIds.length ?? 0), 0);
+const jobsCount = (items: PublishItem[]) => items.reduce((n, i) => n + jobCount(i), 0);
 
-/** Rows as one array per column, from an iterator of `count` items. */
+/** Rows as one array per column (the parameters of an INSERT ... SELECT FROM unnest(...)), from `count` items. */
 function columnsFrom<T>(count: number, rows: Iterable<T>, params: (item: T) => unknown[], width: number): unknown[][] {
   const cols: unknown[][] = Array.from({ length: width }, () => new Array(count));
   let r = 0;
@@ -172,13 +172,6 @@ function transitionsSql(n: number): string {
 }
 
 type Completion = { attempt: AttemptRow; owner: string; transition: JobTransition };
-
-/** Rows as one array per column: the parameters of an INSERT ... SELECT FROM unnest(...). */
-function columnsOf(rows: unknown[][], width: number): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: width }, () => new Array(rows.length));
-  for (let r = 0; r < rows.length; r++) for (let c = 0; c < width; c++) cols[c][r] = rows[r][c];
-  return cols;
-}
 
 const unnest = (types: string[]) => `unnest(${types.map((t) => `CAST(? AS ${t}[])`).join(', ')})`;
 const EVENT_TYPES = ['TEXT', 'BIGINT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'BIGINT'];
@@ -220,14 +213,18 @@ export abstract class SqlQueueStore implements QueueStore {
    */
   protected readonly arrayParams: boolean = false;
 
-  private async insertJobsIn(db: Db, jobs: JobRow[]): Promise<void> {
-    await insertRows(db, 'jobs', JOB_COLUMNS, jobs, jobParams);
+  /**
+   * A list of ids as one parameter, so the statement text is the same for every length: an array
+   * on PostgreSQL, a JSON array on SQLite.
+   */
+  private idIn(ids: string[]): [sql: string, param: unknown] {
+    return this.arrayParams ? ['= ANY(CAST(? AS TEXT[]))', ids] : ['IN (SELECT value FROM json_each(?))', JSON.stringify(ids)];
   }
 
   async publishEvents(items: PublishItem[], idempotencyTtlMs: number) {
     if (this.arrayParams && items.every((i) => i.idempotencyKey === undefined && !i.attachments.length)) {
-      const events = columnsOf(items.map(eventParams), EVENT_TYPES.length);
-      const jobs = columnsFrom(jobCount(items), jobsOf(items), jobParams, JOB_TYPES.length);
+      const events = columnsFrom(items.length, items, eventParams, EVENT_TYPES.length);
+      const jobs = columnsFrom(jobsCount(items), jobsOf(items), jobParams, JOB_TYPES.length);
       await this.db.run(PG_PUBLISH, [...events, ...jobs]);
       return items.map((i) => ({ eventId: i.event.id, created: true }));
     }
@@ -244,7 +241,7 @@ export abstract class SqlQueueStore implements QueueStore {
         // One statement per file: a file may be 25 MB, never several of them in one parameter list.
         for (const a of attachments) await insertRows(db, 'attachments', ATTACHMENT_COLUMNS, [a], (f) => [f.id, event.id, f.fileName, f.contentType, f.size, f.data]);
       }
-      await insertMany(db, 'jobs', JOB_COLUMNS, jobCount(fresh), jobsOf(fresh), jobParams);
+      await insertMany(db, 'jobs', JOB_COLUMNS, jobsCount(fresh), jobsOf(fresh), jobParams);
       return results;
     });
   }
@@ -277,9 +274,8 @@ export abstract class SqlQueueStore implements QueueStore {
     if (!ids.length) return [];
     // By primary key only, the org checked here: with org_id in the WHERE, SQLite chose the
     // (org_id, created_at) index and scanned the org's events, 2.6 ms for 32 ids (bench, 2026-11-22).
-    const rows = this.arrayParams
-      ? await this.db.all<Raw>('SELECT * FROM events WHERE id = ANY(CAST(? AS TEXT[]))', [ids])
-      : await this.db.all<Raw>('SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
+    const [inIds, param] = this.idIn(ids);
+    const rows = await this.db.all<Raw>(`SELECT * FROM events WHERE id ${inIds}`, [param]);
     return rows.map(toEvent).filter((e) => e.orgId === orgId);
   }
 
@@ -293,7 +289,7 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async insertJobs(jobs: JobRow[]): Promise<void> {
-    await this.db.tx((db) => this.insertJobsIn(db, jobs));
+    await this.db.tx((db) => insertRows(db, 'jobs', JOB_COLUMNS, jobs, jobParams));
   }
 
   async findJob(orgId: number, id: string): Promise<JobRow | null> {
@@ -303,11 +299,12 @@ export abstract class SqlQueueStore implements QueueStore {
 
   async claimDue(req: ClaimRequest): Promise<JobRow[]> {
     const excluded = req.excludeWebhookIds;
+    const head = [req.owner, req.now + req.leaseMs, req.now, req.now];
     const rows = this.arrayParams
-      ? await this.db.leases.all<Raw>(this.claimSql('array'), [req.owner, req.now + req.leaseMs, req.now, req.now, excluded, req.limit])
+      ? await this.db.leases.all<Raw>(this.claimSql('array'), [...head, excluded, req.limit])
       : excluded.length
-        ? await this.db.leases.all<Raw>(this.claimSql('json'), [req.owner, req.now + req.leaseMs, req.now, req.now, JSON.stringify(excluded), req.limit])
-        : await this.db.leases.all<Raw>(this.claimSql('none'), [req.owner, req.now + req.leaseMs, req.now, req.now, req.limit]);
+        ? await this.db.leases.all<Raw>(this.claimSql('json'), [...head, JSON.stringify(excluded), req.limit])
+        : await this.db.leases.all<Raw>(this.claimSql('none'), [...head, req.limit]);
     return rows.map(toJob).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 
@@ -332,7 +329,7 @@ export abstract class SqlQueueStore implements QueueStore {
       const chunk = items.slice(i, i + per);
       const attempts = chunk.map(({ attempt }) => attemptParams(attempt));
       if (this.arrayParams) {
-        const params = [...columnsOf(attempts, ATTEMPT_TYPES.length), ...columnsOf(chunk.map(transitionParams), TRANSITION_TYPES.length)];
+        const params = [...columnsFrom(chunk.length, attempts, (a) => a, ATTEMPT_TYPES.length), ...columnsFrom(chunk.length, chunk, transitionParams, TRANSITION_TYPES.length)];
         for (const r of await this.db.all<Raw>(PG_COMPLETE, params)) kept.add(r.id as string);
       } else {
         await this.db.tx(async (db) => {
@@ -346,8 +343,8 @@ export abstract class SqlQueueStore implements QueueStore {
 
   async releaseLeases(owner: string, jobIds: string[]): Promise<void> {
     if (!jobIds.length) return;
-    if (this.arrayParams) await this.db.leases.run('UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id = ANY(CAST(? AS TEXT[]))', [owner, jobIds]);
-    else await this.db.leases.run('UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))', [owner, JSON.stringify(jobIds)]);
+    const [inIds, param] = this.idIn(jobIds);
+    await this.db.leases.run(`UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id ${inIds}`, [owner, param]);
   }
 
   async searchJobs(q: JobQuery): Promise<{ rows: JobRow[]; total: number }> {

@@ -18,70 +18,15 @@
 // one lets the writer start the WAL over: past WAL_LIMIT_PAGES the writer checkpoints itself.
 import fs from 'node:fs';
 import type Database from 'better-sqlite3';
-import type { Worker } from 'node:worker_threads';
-import { spawnThread } from './spawn.ts';
+import { Checkpointer } from './checkpointer.ts';
 
 /** WAL pages not yet copied back after which a checkpoint runs (SQLite's own default threshold). */
 const CHECKPOINT_PAGES = 1000;
 /** WAL length (pages, ~4 KB each) at which the writer runs a checkpoint itself, so the WAL restarts. */
 const WAL_LIMIT_PAGES = 16_000;
 
-/** Runs PASSIVE checkpoints on its own thread and connection, one at a time. */
-class Checkpointer {
-  private readonly worker: Worker;
-  private running = false;
-  private failed = false;
-  private readonly ready: Promise<boolean>;
-  private closed: Promise<void> | null = null;
-
-  constructor(file: string) {
-    // A small heap: the thread holds one connection and runs one pragma at a time.
-    this.worker = spawnThread('checkpoint-thread', { file }, { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 });
-    this.worker.unref();
-    this.ready = new Promise((resolve) => {
-      this.worker.on('message', (m: { ready?: true; done?: unknown; error?: string; closed?: true }) => {
-        if (m.ready) resolve(true);
-        else this.running = false;
-        if (m.error) this.failed = true;
-      });
-      const gone = () => {
-        this.failed = true;
-        this.running = false;
-        resolve(false);
-      };
-      this.worker.on('error', gone);
-      this.worker.on('exit', gone);
-    });
-  }
-
-  /** Whether checkpoints can be handed to the thread (else the writer runs them). */
-  get usable(): boolean {
-    return !this.failed && !this.closed;
-  }
-
-  request(): void {
-    if (this.running || !this.usable) return;
-    this.running = true;
-    this.worker.postMessage('checkpoint');
-  }
-
-  /** Closes its connection first, so the writer's is the last one and cleans up the WAL. */
-  close(): Promise<void> {
-    this.closed ??= (async () => {
-      if (!(await this.ready) || this.failed) return void (await this.worker.terminate());
-      const bye = new Promise<void>((resolve) => {
-        this.worker.on('message', (m: { closed?: true }) => m.closed && resolve());
-        this.worker.on('exit', () => resolve());
-      });
-      this.worker.postMessage('close');
-      await bye;
-      await this.worker.terminate();
-    })();
-    return this.closed;
-  }
-}
-
 export class WalSync {
+  private readonly walPath: string | null;
   private handle: fs.promises.FileHandle | null = null;
   private current: Promise<void> | null = null;
   private next: Promise<void> | null = null;
@@ -98,8 +43,6 @@ export class WalSync {
     conn.pragma('wal_autocheckpoint = 0');
     this.checkpointer = files ? new Checkpointer(files.db) : null;
   }
-
-  private readonly walPath: string | null;
 
   /** Resolves once everything written to the WAL before the call is on disk. */
   sync(): Promise<void> {
@@ -125,7 +68,10 @@ export class WalSync {
     await this.handle.sync();
   }
 
-  /** Called after each commit; now and then copies the WAL back, synchronously and synced. */
+  /**
+   * Called after each commit; now and then has the WAL copied back, by the checkpointer's thread
+   * or, past WAL_LIMIT_PAGES or without that thread, here, synchronously and synced.
+   */
   checkpointIfDue(): void {
     if (++this.commitsSinceCheckpoint < 64) return;
     this.commitsSinceCheckpoint = 0;
