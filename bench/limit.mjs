@@ -51,12 +51,14 @@ async function limit({ url, count, concurrency, deadlineMs }) {
       lastAt = now();
     }
   }
+  const cpu = process.cpuUsage();
   try {
     await Promise.all(Array.from({ length: concurrency }, lane));
   } finally {
     await http.destroy().catch(() => {});
   }
-  return { firstAt, lastAt, errors };
+  const used = process.cpuUsage(cpu);
+  return { firstAt, lastAt, errors, cpuUs: used.user + used.system };
 }
 
 serveTask({ limit });

@@ -8,7 +8,9 @@
 //   load      bench/load.mjs       publishes through the HTTP API with a bearer token
 // Figures per engine: sustained deliveries/s (N events of ~1 KB to one signed webhook, batches of
 // 100, first publish to last receipt), publish-to-receipt latency at 1,000 events/s open loop,
-// fan-out to 100 webhooks, peak RSS (VmHWM) of the service. Each phase gets a fresh service on a
+// fan-out to 100 webhooks, peak RSS (VmHWM) of the service, and the CPU time each delivery cost
+// (service, PostgreSQL cluster, receiver; the limit's client and receiver per request; see
+// cpu.mjs). Each phase gets a fresh service on a
 // fresh database, so no phase inherits another's backlog. The limit runs before and after the
 // engines; the better of the two is the limit. Prints a table and, as the last line, one JSON
 // object; saves both under bench/results/.
@@ -32,6 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SIG_HEADER, SIG_SECRET, now, sleep } from './common.mjs';
+import { clusterCpuUs, processCpuUs } from './cpu.mjs';
 import { formatSummary, summarizeProfiles } from './profile-summary.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -149,6 +152,7 @@ async function startReceiver() {
   const { port } = await withTimeout(next('listening'), 10_000, 'receiver start');
   return {
     port,
+    pid: child.pid,
     /** Arms a phase; returns { done } (wrapped: an async function returning the bare promise would wait for it). */
     async arm(phase, total, perHook) {
       const armed = next('armed', phase);
@@ -253,7 +257,7 @@ async function startService(engine, phase, databaseUrl, tmp) {
   // same V8 heap limit and the same malloc settings (env above).
   // (Semi-space 8 MB instead of V8's 16: peak RSS 193 MB instead of 212 MB over fan-out and
   // throughput, deliveries/s within the run-to-run noise; 4 MB gave 187 MB but ~15% fewer/s.)
-  const nodeArgs = [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8'];
+  const nodeArgs = [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', ...(process.env.XARGS ? process.env.XARGS.split(' ') : [])];
   if (PROFILE) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.join(PROF_DIR, `${RUN_ID}-${engine}-${phase}`)}`);
   const logFile = path.join(tmp, `service-${engine}-${phase}.log`);
   const out = fs.openSync(logFile, 'a');
@@ -331,13 +335,15 @@ async function runLimit(receiver, label) {
   const n = SIZES.events;
   log(`limit (${label}): ${n} signed requests straight to the receiver, ${LIMIT_IN_FLIGHT} in flight`);
   const armed = await receiver.arm(`limit-${label}`, n, n);
+  const receiverCpu = processCpuUs(receiver.pid);
   const r = await task('limit.mjs', { kind: 'limit', url: `http://127.0.0.1:${receiver.port}/h/0`, count: n, concurrency: LIMIT_IN_FLIGHT }, BUDGET_MS.limit);
   const s = await awaitDeliveries(receiver, armed, now() + 5000, r.lastAt);
+  const cpu = { client: r.cpuUs / n, receiver: (processCpuUs(receiver.pid) - receiverCpu) / n };
   if (r.errors) throw new Error(`limit run: ${r.errors} requests failed`);
   if (s.partial) throw new Error(`limit run: the receiver counted ${s.unique} of ${n}`);
   const perS = n / ((s.lastAt - r.firstAt) / 1000);
-  log(`limit (${label}): ${perS.toFixed(0)}/s`);
-  return { per_s: perS, seconds: (s.lastAt - r.firstAt) / 1000, loadavg: os.loadavg()[0] };
+  log(`limit (${label}): ${perS.toFixed(0)}/s, CPU per request ${cpu.client.toFixed(0)} us client + ${cpu.receiver.toFixed(0)} us receiver`);
+  return { per_s: perS, seconds: (s.lastAt - r.firstAt) / 1000, loadavg: os.loadavg()[0], cpu_us_per_request: cpu };
 }
 
 /** Figures of a phase that publishes in batches and counts deliveries per second. */
@@ -407,12 +413,14 @@ const PHASE_TITLES = {
 
 async function runEngine(engine, receiver, tmp) {
   let newDatabase = async () => null; // SQLite: the service's default file in its fresh data dir
+  let databaseCpuUs = () => 0; // SQLite runs inside the service process
   if (engine === 'postgres') {
     log('postgres: starting a throwaway cluster (scripts/pg-cluster.mjs)');
     const { startPgCluster } = await import('../scripts/pg-cluster.mjs');
     // Durable, as in production: the figures must not be bought by commits that are not on disk.
     const cluster = await startPgCluster({ durable: true });
     cleanups.push(() => cluster.stop());
+    databaseCpuUs = () => clusterCpuUs(cluster.dataDir);
     const { default: pg } = await import('pg');
     const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres' });
     await admin.connect();
@@ -438,7 +446,14 @@ async function runEngine(engine, receiver, tmp) {
     }
     result.service_start_ms.push(Math.round(svc.startMs));
     try {
+      const cpu0 = { service: processCpuUs(svc.pid), database: databaseCpuUs(), receiver: processCpuUs(receiver.pid) };
       result[phase] = await PHASES[phase](svc, receiver);
+      const n = result[phase].delivered;
+      result[phase].cpu_us_per_delivery = {
+        service: (processCpuUs(svc.pid) - cpu0.service) / n,
+        database: engine === 'postgres' ? (databaseCpuUs() - cpu0.database) / n : null,
+        receiver: (processCpuUs(receiver.pid) - cpu0.receiver) / n,
+      };
     } catch (err) {
       log(`${engine} ${phase} FAILED: ${err.message}`);
       result[phase] = { error: err.message };
@@ -477,6 +492,9 @@ const f0 = (v) => (bad(v) ? '-' : Math.round(v).toLocaleString('en-US'));
 const f1 = (v) => (bad(v) ? '-' : v.toFixed(1));
 const f2 = (v) => (bad(v) ? '-' : v.toFixed(2));
 
+/** "a + b + c" of the parts present (SQLite has no database process). */
+const cpuCell = (cpu, keys) => (cpu ? keys.filter((k) => cpu[k] !== null && cpu[k] !== undefined).map((k) => f0(cpu[k])).join(' + ') : '-');
+
 function table(limit, results) {
   const cols = engines;
   const r = (e) => results[e];
@@ -486,8 +504,10 @@ function table(limit, results) {
   const ge = (ph, s) => (ph?.partial ? `>=${s}` : s);
   const rows = [
     ['limit: its HTTP client -> receiver, /s (best of 2)', ...cols.map(() => f0(limit.per_s))],
+    ['  CPU per request, us: client + receiver (that run)', ...cols.map(() => cpuCell(limit.runs.find((l) => l.per_s === limit.per_s)?.cpu_us_per_request, ['client', 'receiver']))],
     [`sustained deliveries/s (${SIZES.events.toLocaleString('en-US')} events, 1 webhook)`, ...cols.map((e) => le(r(e)?.throughput, f0(r(e)?.throughput?.deliveries_per_s)))],
     ['  ratio to limit', ...cols.map((e) => le(r(e)?.throughput, f2(r(e)?.throughput?.deliveries_per_s / limit.per_s)))],
+    ['  CPU per delivery, us: service + database + receiver', ...cols.map((e) => cpuCell(r(e)?.throughput?.cpu_us_per_delivery, ['service', 'database', 'receiver']))],
     ['  publish accepted, events/s', ...cols.map((e) => f0(r(e)?.throughput?.publish?.publishPerS))],
     ['  batch publish (100 events) p99, ms', ...cols.map((e) => f1(r(e)?.throughput?.publish?.requestMs?.p99))],
     [`latency at ${SIZES.latencyRate}/s for ${SIZES.latencyMs / 1000} s: p50 ms`, ...cols.map((e) => ge(r(e)?.latency, f1(r(e)?.latency?.p50)))],
@@ -497,6 +517,7 @@ function table(limit, results) {
     ['  publish request p99 ms (until 202)', ...cols.map((e) => (r(e)?.latency?.publish?.unanswered ? '>=' : '') + f1(r(e)?.latency?.publish?.requestMs?.p99))],
     [`fan-out ${SIZES.fanoutEvents} events x ${SIZES.fanoutHooks} webhooks, deliveries/s`, ...cols.map((e) => le(r(e)?.fanout, f0(r(e)?.fanout?.deliveries_per_s)))],
     ['  ratio to limit', ...cols.map((e) => le(r(e)?.fanout, f2(r(e)?.fanout?.deliveries_per_s / limit.per_s)))],
+    ['  CPU per delivery, us: service + database + receiver', ...cols.map((e) => cpuCell(r(e)?.fanout?.cpu_us_per_delivery, ['service', 'database', 'receiver']))],
     ['peak RSS of the service, MB (VmHWM, max of phases)', ...cols.map((e) => f1(r(e)?.rss_mb))],
     ['duplicates received (all phases)', ...cols.map((e) => f0(['throughput', 'latency', 'fanout'].reduce((n, p) => n + (r(e)?.[p]?.receiver?.duplicates ?? 0), 0)))],
     ['signatures (first delivery of each phase)', ...cols.map((e) => [...new Set(['throughput', 'latency', 'fanout'].map((p) => r(e)?.[p]?.receiver?.signature ?? '-'))].join('/'))],
