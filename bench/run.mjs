@@ -74,6 +74,9 @@ if (!PHASE_LIST.every((p) => ['throughput', 'latency', 'fanout'].includes(p))) {
 const SIZES = QUICK
   ? { events: 5_000, latencyRate: 1_000, latencyMs: 5_000, warmupMs: 1_000, fanoutEvents: 50, fanoutHooks: 100 }
   : { events: 100_000, latencyRate: 1_000, latencyMs: 30_000, warmupMs: 3_000, fanoutEvents: 1_000, fanoutHooks: 100 };
+// Extra node flags for the service (BENCH_NODE_ARGS="--single-threaded-gc ..."), for trying V8
+// settings; a run with them says so in its notes.
+const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const BATCH = 100;
 const PUBLISH_CONCURRENCY = 4; // in-flight batch publishes
 // In-flight requests of the limit client: twice what one webhook gets in the service by default
@@ -257,7 +260,7 @@ async function startService(engine, phase, databaseUrl, tmp) {
   // same V8 heap limit and the same malloc settings (env above).
   // (Semi-space 8 MB instead of V8's 16: peak RSS 193 MB instead of 212 MB over fan-out and
   // throughput, deliveries/s within the run-to-run noise; 4 MB gave 187 MB but ~15% fewer/s.)
-  const nodeArgs = [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', ...(process.env.XARGS ? process.env.XARGS.split(' ') : [])];
+  const nodeArgs = [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', ...EXTRA_NODE_ARGS];
   if (PROFILE) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.join(PROF_DIR, `${RUN_ID}-${engine}-${phase}`)}`);
   const logFile = path.join(tmp, `service-${engine}-${phase}.log`);
   const out = fs.openSync(logFile, 'a');
@@ -560,6 +563,7 @@ async function main() {
     sizes: { ...SIZES, batch: BATCH, publish_concurrency: PUBLISH_CONCURRENCY, worker_concurrency: LIMIT_IN_FLIGHT },
     budgets_ms: BUDGET_MS,
     // HOOKRELAY_* variables of the bench's environment reach the service (all but those the bench sets).
+    service_node_args: EXTRA_NODE_ARGS,
     service_env_overrides: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HOOKRELAY_') && !BENCH_SET.includes(k))),
   };
   log(`mode ${MODE}, commit ${info.commit.short}${info.commit.dirty ? ' (uncommitted changes in src)' : ''}, ${info.machine.cpus} cpus, ${info.machine.total_memory_mb} MB, load average ${info.loadavg_at_start.join(' ')}`);
@@ -597,6 +601,7 @@ async function main() {
   const failed = engines.flatMap((e) => ['throughput', 'latency', 'fanout'].filter((p) => results[e]?.[p]?.error).map((p) => `${e} ${p}: ${results[e][p].error.replace(/\s*\n\s*/g, ' ').slice(0, 300)}`));
   if (failed.length) notes.push(`FAILED phases (no figure): ${failed.join('; ')}.`);
   const overrides = Object.entries(info.service_env_overrides);
+  if (EXTRA_NODE_ARGS.length) notes.push(`Service started with extra node flags (BENCH_NODE_ARGS): ${EXTRA_NODE_ARGS.join(' ')}.`);
   if (overrides.length) notes.push(`Service configuration overridden from the environment: ${overrides.map(([k, v]) => `${k}=${v}`).join(', ')}.`);
   if (partial.length) notes.push(`Partial (cut at the time budget; rates are what arrived, latencies count missing deliveries at a lower bound): ${partial.join(', ')}.`);
   if (pgSettings) {
