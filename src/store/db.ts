@@ -5,6 +5,13 @@ export interface Db {
   all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   get<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T | undefined>;
   run(sql: string, params?: unknown[]): Promise<{ changes: number }>;
+  /**
+   * Rows as arrays in the statement's column order, for the hot reads (claims, their events):
+   * no object with a property per column is built for each row only to be mapped to another.
+   * Bench (2026-11-23, 64 job rows of 16 columns, better-sqlite3): 3.5-5.0 us a row as objects
+   * mapped to JobRow, 1.5-2.3 us as arrays mapped to JobRow.
+   */
+  rows(sql: string, params?: unknown[]): Promise<unknown[][]>;
   /** Runs fn in one transaction; a thrown error rolls it back. */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   /**

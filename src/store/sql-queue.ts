@@ -10,38 +10,40 @@ import type {
 type Raw = Record<string, any>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-export function toJob(r: Raw): JobRow {
+/** A job from its columns in JOB_COLUMNS order (Db.rows). */
+function toJob(r: unknown[]): JobRow {
   return {
-    id: r.id,
-    kind: r.kind,
-    eventId: r.event_id,
-    eventType: r.event_type,
-    webhookId: r.webhook_id,
-    orgId: Number(r.org_id),
-    status: r.status,
-    tryCount: Number(r.try_count),
-    budgetStart: Number(r.budget_start),
-    nextAttemptAt: Number(r.next_attempt_at),
-    leaseOwner: r.lease_owner ?? null,
-    leaseUntil: num(r.lease_until),
-    detail: r.detail ?? null,
-    lastStatus: num(r.last_status),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
+    id: r[0] as string,
+    kind: r[1] as JobRow['kind'],
+    eventId: r[2] as string,
+    eventType: r[3] as string,
+    webhookId: r[4] as string,
+    orgId: Number(r[5]),
+    status: r[6] as JobRow['status'],
+    tryCount: Number(r[7]),
+    budgetStart: Number(r[8]),
+    nextAttemptAt: Number(r[9]),
+    leaseOwner: (r[10] as string | null) ?? null,
+    leaseUntil: num(r[11]),
+    detail: (r[12] as string | null) ?? null,
+    lastStatus: num(r[13]),
+    createdAt: Number(r[14]),
+    updatedAt: Number(r[15]),
   };
 }
 
-function toEvent(r: Raw): EventRow {
+/** An event from its columns in EVENT_COLUMNS order (Db.rows). */
+function toEvent(r: unknown[]): EventRow {
   return {
-    id: r.id,
-    orgId: Number(r.org_id),
-    type: r.type,
-    payload: r.payload,
-    name: r.name ?? null,
-    runId: r.run_id ?? null,
-    recipients: r.recipients ? JSON.parse(r.recipients) : null,
-    attachments: r.attachments ? JSON.parse(r.attachments) : [],
-    createdAt: Number(r.created_at),
+    id: r[0] as string,
+    orgId: Number(r[1]),
+    type: r[2] as string,
+    payload: r[3] as string,
+    name: (r[4] as string | null) ?? null,
+    runId: (r[5] as string | null) ?? null,
+    recipients: r[6] ? JSON.parse(r[6] as string) : null,
+    attachments: r[7] ? JSON.parse(r[7] as string) : [],
+    createdAt: Number(r[8]),
   };
 }
 
@@ -266,7 +268,7 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async findEvent(orgId: number, id: string): Promise<EventRow | null> {
-    const r = await this.db.get<Raw>('SELECT * FROM events WHERE id = ? AND org_id = ?', [id, orgId]);
+    const [r] = await this.db.rows(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ? AND org_id = ?`, [id, orgId]);
     return r ? toEvent(r) : null;
   }
 
@@ -275,7 +277,7 @@ export abstract class SqlQueueStore implements QueueStore {
     // By primary key only, the org checked here: with org_id in the WHERE, SQLite chose the
     // (org_id, created_at) index and scanned the org's events, 2.6 ms for 32 ids (bench, 2026-11-22).
     const [inIds, param] = this.idIn(ids);
-    const rows = await this.db.all<Raw>(`SELECT * FROM events WHERE id ${inIds}`, [param]);
+    const rows = await this.db.rows(`SELECT ${EVENT_COLUMNS} FROM events WHERE id ${inIds}`, [param]);
     return rows.map(toEvent).filter((e) => e.orgId === orgId);
   }
 
@@ -293,7 +295,7 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async findJob(orgId: number, id: string): Promise<JobRow | null> {
-    const r = await this.db.get<Raw>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ? AND org_id = ?`, [id, orgId]);
+    const [r] = await this.db.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ? AND org_id = ?`, [id, orgId]);
     return r ? toJob(r) : null;
   }
 
@@ -301,10 +303,10 @@ export abstract class SqlQueueStore implements QueueStore {
     const excluded = req.excludeWebhookIds;
     const head = [req.owner, req.now + req.leaseMs, req.now, req.now];
     const rows = this.arrayParams
-      ? await this.db.leases.all<Raw>(this.claimSql('array'), [...head, excluded, req.limit])
+      ? await this.db.leases.rows(this.claimSql('array'), [...head, excluded, req.limit])
       : excluded.length
-        ? await this.db.leases.all<Raw>(this.claimSql('json'), [...head, JSON.stringify(excluded), req.limit])
-        : await this.db.leases.all<Raw>(this.claimSql('none'), [...head, req.limit]);
+        ? await this.db.leases.rows(this.claimSql('json'), [...head, JSON.stringify(excluded), req.limit])
+        : await this.db.leases.rows(this.claimSql('none'), [...head, req.limit]);
     return rows.map(toJob).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 
@@ -365,7 +367,7 @@ export abstract class SqlQueueStore implements QueueStore {
     if (q.until !== undefined) (where.push('created_at <= ?'), params.push(q.until));
     const cond = where.join(' AND ');
     const total = await this.db.get<Raw>(`SELECT COUNT(*) AS n FROM jobs WHERE ${cond}`, params);
-    const rows = await this.db.all<Raw>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE ${cond} ORDER BY updated_at ${q.order}, id ${q.order} LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]);
+    const rows = await this.db.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE ${cond} ORDER BY updated_at ${q.order}, id ${q.order} LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]);
     return { rows: rows.map(toJob), total: Number(total?.n ?? 0) };
   }
 

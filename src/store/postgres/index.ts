@@ -71,17 +71,18 @@ class PgDb implements Db {
     return t;
   }
 
-  private async query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+  private async query(sql: string, params: unknown[], rowMode?: 'array'): Promise<pg.QueryResult> {
     const st = this.statement(sql, params);
     try {
-      return await this.client.query({ text: st.text, name: st.name, values: params });
+      const config = { text: st.text, name: st.name, values: params };
+      return await (rowMode ? this.client.query({ ...config, rowMode }) : this.client.query(config));
     } catch (err) {
       // A rolling upgrade may add a column under a statement prepared as SELECT *: the server
       // then refuses the cached plan ("cached plan must not change result type", 0A000). That
       // text runs unprepared from now on, and at once again outside a transaction.
       if (st.name && (err as { code?: string }).code === '0A000') {
         st.name = undefined;
-        if (this.client instanceof pg.Pool) return this.query(sql, params);
+        if (this.client instanceof pg.Pool) return this.query(sql, params, rowMode);
       }
       throw mapError(err);
     }
@@ -97,6 +98,10 @@ class PgDb implements Db {
 
   async run(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
     return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+
+  async rows(sql: string, params: unknown[] = []): Promise<unknown[][]> {
+    return (await this.query(sql, params, 'array')).rows as unknown[][];
   }
 
   async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {

@@ -118,6 +118,18 @@ class SqliteDb implements Db {
     return this.exec(sql, (s) => (s.reader ? s.get(...params) : (s.run(...params), undefined)) as T | undefined);
   }
 
+  rows(sql: string, params: unknown[] = []): Promise<unknown[][]> {
+    // raw() is a mode of the (cached, shared) statement: set for this call only.
+    return this.exec(sql, (s) => {
+      s.raw(true);
+      try {
+        return s.all(...params) as unknown[][];
+      } finally {
+        s.raw(false);
+      }
+    });
+  }
+
   run(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
     return this.exec(sql, (s) => (s.reader ? { changes: s.all(...params).length } : { changes: s.run(...params).changes }));
   }
