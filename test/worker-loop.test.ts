@@ -177,6 +177,23 @@ describe('delivery loop', () => {
     await until(() => q.done.size === 40);
     await w.stop(100);
   });
+  test('behind one webhook\'s backlog, claims fit its share: nothing claimed is handed back', async () => {
+    // Share 8, claims of 4 (half a share). A claim takes a few ms (the storage round trip) while
+    // sends complete meanwhile, so a claim started when the webhook held more than half would
+    // come back with jobs that no longer fit, handed back by a release.
+    const jobs = Array.from({ length: 400 }, (_, i) => job(`k${i}`, 'hook'));
+    const q = fakeQueue(jobs, async () => (await new Promise((r) => setTimeout(r, 1)), ok()));
+    const claim = q.deps.claim;
+    q.deps.claim = async (...args) => (await new Promise((r) => setTimeout(r, 2)), claim(...args));
+    const w = new Worker(q.deps, opts);
+    w.start();
+    try {
+      await until(() => q.done.size === 400);
+      assert.deepEqual(q.released, [], 'no claimed job went back');
+    } finally {
+      await w.stop(100);
+    }
+  });
   test('publishes hand jobs to the worker only while no backlog waits in the table', async () => {
     // perEndpointConcurrency 2: a webhook's share is 8 jobs, a claim behind one webhook takes 4.
     const jobs = Array.from({ length: 12 }, (_, i) => job(`b${i}`, 'hook'));
