@@ -2,9 +2,10 @@
 // release and sleep, so it can be tested with fakes.
 //
 // Claimed jobs are "held" by this worker: running (at most perEndpointConcurrency per webhook) or
-// waiting in a short local queue for that webhook's next free slot. A webhook holding
-// perEndpointConcurrency * QUEUE_DEPTH jobs is "full" and excluded from claims, so a slow endpoint
-// holds at most its own few slots and never delays the claim of other endpoints' jobs.
+// waiting in a short local queue for that webhook's next free slot. A webhook holding its share
+// (perEndpointConcurrency * QUEUE_DEPTH jobs, at most half the worker) is "full" and excluded from
+// claims; a claim already under way may bring it up to half a share more. So a slow endpoint holds
+// at most its own few slots and never delays the claim of other endpoints' jobs.
 //
 // The loop claims when there is room and sleeps otherwise; it is woken by a publish in this
 // process, or when a webhook's holding falls to half its share (refill before its slots run dry).
@@ -142,7 +143,7 @@ export class Worker implements LocalDispatch {
     return this.inflight.size;
   }
 
-  /** Jobs one webhook may hold: a few rounds of its slots, and never more than half the worker. */
+  /** Jobs at which a webhook is full: a few rounds of its slots, and never more than half the worker. */
   private get share(): number {
     return Math.max(1, Math.min(this.opts.perEndpointConcurrency * QUEUE_DEPTH, Math.floor(this.opts.concurrency / 2)));
   }
