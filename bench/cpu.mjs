@@ -21,10 +21,10 @@ function usPerTick() {
   return tickUs;
 }
 
-/** utime + stime (+ the children it has waited for, when `reaped`), in µs; null when gone. */
-function cpuOf(pid, reaped = false) {
+/** utime + stime (+ the children it has waited for, when `reaped`), in µs, from a stat file; null when gone. */
+function cpuOf(pid, reaped = false, file = `/proc/${pid}/stat`) {
   try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = fs.readFileSync(file, 'utf8');
     // Fields after "(comm)": state ppid ... utime(11) stime(12) cutime(13) cstime(14).
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
@@ -37,6 +37,16 @@ function cpuOf(pid, reaped = false) {
 /** CPU µs used so far by one process (all its threads). */
 export function processCpuUs(pid) {
   return cpuOf(pid)?.us ?? 0;
+}
+
+/** CPU µs used so far by each thread of a process, by thread id. */
+export function threadCpuUs(pid) {
+  const out = new Map();
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    const c = cpuOf(pid, false, `/proc/${pid}/task/${t}/stat`);
+    if (c) out.set(t, c.us);
+  }
+  return out;
 }
 
 /**

@@ -27,15 +27,14 @@
 // minus the end of publishing), so a cut never flatters the figure. Both are marked with ">=" or
 // "<=" in the table and listed under "partial" in the saved JSON.
 import { execFileSync, fork, spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SIG_HEADER, SIG_SECRET, now, sleep } from './common.mjs';
 import { clusterCpuUs, processCpuUs } from './cpu.mjs';
 import { formatSummary, summarizeProfiles } from './profile-summary.mjs';
+import { BENCH_SET, api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -128,17 +127,6 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`${what} timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 // ---- receiver -----------------------------------------------------------------------------------
 async function startReceiver() {
   const child = track(fork(path.join(here, 'receiver.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
@@ -228,39 +216,18 @@ function tailFile(file, lines = 20) {
   }
 }
 
-const BENCH_SET = ['HOOKRELAY_DATA_DIR', 'HOOKRELAY_DATABASE_URL', 'HOOKRELAY_ADMIN_USERNAME', 'HOOKRELAY_ADMIN_PASSWORD', 'HOOKRELAY_ALLOW_PRIVATE_TARGETS', 'HOOKRELAY_LOG_LEVEL', 'HOOKRELAY_SECRET_KEY', 'HOOKRELAY_SHUTDOWN_GRACE_MS', 'HOOKRELAY_PUBLIC_URL'];
-
 async function startService(engine, phase, databaseUrl, tmp) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const password = crypto.randomBytes(12).toString('base64url') + 'aA1!';
+  const password = newPassword();
   const dataDir = path.join(tmp, `${engine}-${phase}`);
   fs.mkdirSync(dataDir, { recursive: true });
-  const env = {
-    // glibc malloc as `npm start` sets it (see package.json and README): fewer per-thread arenas
-    // and large buffers returned to the system when freed.
-    MALLOC_ARENA_MAX: '2',
-    MALLOC_MMAP_THRESHOLD_: '131072',
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    HOOKRELAY_DATA_DIR: dataDir,
-    HOOKRELAY_DATABASE_URL: databaseUrl ?? path.join(dataDir, 'hookrelay.db'),
-    HOOKRELAY_ADMIN_USERNAME: 'bench',
-    HOOKRELAY_ADMIN_PASSWORD: password,
-    HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
-    HOOKRELAY_LOG_LEVEL: 'warn',
-    HOOKRELAY_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
-    HOOKRELAY_SHUTDOWN_GRACE_MS: '1000',
-    HOOKRELAY_PUBLIC_URL: base,
-  };
+  const env = serviceEnv(serviceSettings({ port, dataDir, databaseUrl: databaseUrl ?? path.join(dataDir, 'hookrelay.db'), password }));
   // One directory per phase; node names each file CPU.<date>.<time>.<pid>.<thread>.<seq>, thread 0
   // being the main thread (tsx's module loader thread writes its own, smaller, profile).
   // Started the way `npm start` starts it: compiled dist/ (built at the start of the run), the
-  // same V8 heap limit and the same malloc settings (env above).
-  // (Semi-space 8 MB instead of V8's 16: peak RSS 193 MB instead of 212 MB over fan-out and
-  // throughput, deliveries/s within the run-to-run noise; 4 MB gave 187 MB but ~15% fewer/s.)
-  const nodeArgs = [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', ...EXTRA_NODE_ARGS];
+  // same node flags and the same malloc settings (service.mjs).
+  const nodeArgs = [...serviceNodeArgs(), ...EXTRA_NODE_ARGS];
   if (PROFILE) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.join(PROF_DIR, `${RUN_ID}-${engine}-${phase}`)}`);
   const logFile = path.join(tmp, `service-${engine}-${phase}.log`);
   const out = fs.openSync(logFile, 'a');
@@ -311,15 +278,6 @@ async function startService(engine, phase, databaseUrl, tmp) {
   const startMs = now() - t;
   const tok = await api(base, null, '/api/rest/2.0/auth/token/full', { username: 'bench', password, validity_time_in_sec: 86_400 });
   return { base, token: tok.token, pid: child.pid, logFile, startMs, peak: () => (sample(), peak), stop };
-}
-
-async function api(base, token, p, body) {
-  const headers = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const r = await fetch(base + p, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`POST ${p} answered ${r.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : null;
 }
 
 async function createHooks(svc, receiverPort, prefix, n) {

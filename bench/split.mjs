@@ -13,14 +13,14 @@
 // Prints one line per step; nothing is saved. Rates are shown but, as everywhere on this shared
 // machine, CPU per event moves less than they do.
 import { execFileSync, spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, eventData, sleep } from './common.mjs';
-import { clusterCpuUs } from './cpu.mjs';
+import { clusterCpuUs, threadCpuUs } from './cpu.mjs';
+import { api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const opt = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
@@ -32,29 +32,13 @@ if (!Number.isInteger(N) || N < BATCH || !['sqlite', 'postgres'].includes(ENGINE
   process.exit(2);
 }
 
-/** CPU µs per thread of a process, by thread id and name. */
-function threads(pid) {
-  const out = new Map();
-  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const st = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      const name = fs.readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
-      out.set(t, { name, us: (Number(f[11]) + Number(f[12])) * 10_000 });
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
-
 /**
  * Per-event CPU between two snapshots: the main thread (the one whose id is the pid), the busiest
  * other thread (SQLite's storage thread when there is one), and the rest together (V8's GC
  * helpers, libuv's pool doing fsyncs, the checkpointer).
  */
 function perEvent(pid, before, after, n = N) {
-  const d = [...after].map(([t, a]) => ({ t, us: a.us - (before.get(t)?.us ?? 0) }));
+  const d = [...after].map(([t, us]) => ({ t, us: us - (before.get(t) ?? 0) }));
   const main = d.find((x) => x.t === String(pid))?.us ?? 0;
   const others = d.filter((x) => x.t !== String(pid)).sort((a, b) => b.us - a.us);
   const second = others[0]?.us ?? 0;
@@ -79,44 +63,17 @@ if (ENGINE === 'postgres') {
   const { startPgCluster } = await import('../scripts/pg-cluster.mjs');
   cluster = await startPgCluster({ durable: true });
 }
-const port = await new Promise((resolve) => {
-  const s = http.createServer().listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => resolve(p));
-  });
-});
-const password = crypto.randomBytes(12).toString('base64url') + 'aA1!';
-const env = {
-  MALLOC_ARENA_MAX: '2',
-  MALLOC_MMAP_THRESHOLD_: '131072',
-  ...process.env,
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  HOOKRELAY_DATA_DIR: dataDir,
-  HOOKRELAY_DATABASE_URL: cluster ? cluster.url : path.join(dataDir, 'hookrelay.db'),
-  HOOKRELAY_ADMIN_USERNAME: 'bench',
-  HOOKRELAY_ADMIN_PASSWORD: password,
-  HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
-  HOOKRELAY_LOG_LEVEL: 'warn',
-  HOOKRELAY_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
-  HOOKRELAY_SHUTDOWN_GRACE_MS: '1000',
-};
+const port = await freePort();
+const password = newPassword();
+const env = serviceEnv(serviceSettings({ port, dataDir, databaseUrl: cluster ? cluster.url : path.join(dataDir, 'hookrelay.db'), password }));
 const base = `http://127.0.0.1:${port}`;
 // As `npm start` and `npm run bench` start it (dist/ is built first, below).
-const start = (args) =>
-  spawn(process.execPath, [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', 'bin/hookrelay.mjs', ...args], { cwd: repo, env, stdio: ['ignore', 'inherit', 'inherit'] });
+const start = (args) => spawn(process.execPath, [...serviceNodeArgs(), 'bin/hookrelay.mjs', ...args], { cwd: repo, env, stdio: ['ignore', 'inherit', 'inherit'] });
 const stop = async (child) => {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
 };
-async function api(p, body, token) {
-  const headers = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
-  const r = await fetch(base + p, { method: 'POST', headers, body: JSON.stringify(body) });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`POST ${p} answered ${r.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : null;
-}
 
 execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
 let svc = start(['serve', '--no-worker']);
@@ -125,24 +82,24 @@ try {
     ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
     if (!ready) await sleep(50);
   }
-  const { token } = await api('/api/rest/2.0/auth/token/full', { username: 'bench', password, validity_time_in_sec: 86_400 });
-  await api('/api/rest/2.0/webhooks/create', {
+  const { token } = await api(base, null, '/api/rest/2.0/auth/token/full', { username: 'bench', password, validity_time_in_sec: 86_400 });
+  await api(base, token, '/api/rest/2.0/webhooks/create', {
     name: 'split', url: `http://127.0.0.1:${receiver.address().port}/h/0`, events: [EVENT_TYPE],
     signature_verification: { type: 'HMAC_SHA256', header: SIG_HEADER, algorithm: 'SHA256', secret: SIG_SECRET },
-  }, token);
+  });
 
   const db0 = cluster ? clusterCpuUs(cluster.dataDir) : 0;
-  const p0 = threads(svc.pid);
+  const p0 = threadCpuUs(svc.pid);
   const t0 = performance.now();
   let next = 0;
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (next < N / BATCH) {
       const b = next++;
       const events = Array.from({ length: BATCH }, (_, i) => ({ type: EVENT_TYPE, data: eventData(b * BATCH + i, Date.now()) }));
-      await api('/api/v1/events/batch', { events }, token);
+      await api(base, token, '/api/v1/events/batch', { events });
     }
   }));
-  const pub = perEvent(svc.pid, p0, threads(svc.pid));
+  const pub = perEvent(svc.pid, p0, threadCpuUs(svc.pid));
   const pubDb = cluster ? (clusterCpuUs(cluster.dataDir) - db0) / N : null;
   const pubS = N / ((performance.now() - t0) / 1000);
   await stop(svc);
@@ -152,10 +109,10 @@ try {
   while (received === 0) await sleep(2);
   const r0 = received;
   const db1 = cluster ? clusterCpuUs(cluster.dataDir) : 0;
-  const w0 = threads(svc.pid);
+  const w0 = threadCpuUs(svc.pid);
   const t1 = performance.now();
   while (received < N) await sleep(10);
-  const del = perEvent(svc.pid, w0, threads(svc.pid), N - r0);
+  const del = perEvent(svc.pid, w0, threadCpuUs(svc.pid), N - r0);
   const delDb = cluster ? (clusterCpuUs(cluster.dataDir) - db1) / (N - r0) : null;
   const delS = (N - r0) / ((performance.now() - t1) / 1000);
   const dbText = (v) => (v === null ? '' : `; PostgreSQL ${v.toFixed(1)}`);

@@ -1,0 +1,65 @@
+// How the benchmark's scripts start the service and talk to it: the same environment, node flags
+// and API calls for `npm run bench` (run.mjs) and `npm run bench:split` (split.mjs).
+import crypto from 'node:crypto';
+import net from 'node:net';
+
+/** A port free on loopback right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A password the service's admin rules accept. */
+export const newPassword = () => crypto.randomBytes(12).toString('base64url') + 'aA1!';
+
+/** The service's settings the benchmark sets (all other HOOKRELAY_* come from the environment). */
+export function serviceSettings({ port, dataDir, databaseUrl, password }) {
+  return {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    HOOKRELAY_DATA_DIR: dataDir,
+    HOOKRELAY_DATABASE_URL: databaseUrl,
+    HOOKRELAY_ADMIN_USERNAME: 'bench',
+    HOOKRELAY_ADMIN_PASSWORD: password,
+    HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
+    HOOKRELAY_LOG_LEVEL: 'warn',
+    HOOKRELAY_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+    HOOKRELAY_SHUTDOWN_GRACE_MS: '1000',
+    HOOKRELAY_PUBLIC_URL: `http://127.0.0.1:${port}`,
+  };
+}
+
+/** Names of the HOOKRELAY_* variables serviceSettings sets. */
+export const BENCH_SET = Object.keys(serviceSettings({})).filter((k) => k.startsWith('HOOKRELAY_'));
+
+/**
+ * The service's environment: glibc malloc as `npm start` sets it (see package.json and README:
+ * fewer per-thread arenas, large buffers returned to the system when freed), then the caller's
+ * environment, then the benchmark's settings.
+ */
+export function serviceEnv(settings) {
+  return { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env, ...settings };
+}
+
+/**
+ * Node flags as `npm start` passes them: the same V8 heap limit. (Semi-space 8 MB instead of
+ * V8's 16: peak RSS 193 MB instead of 212 MB over fan-out and throughput, deliveries/s within the
+ * run-to-run noise; 4 MB gave 187 MB but ~15% fewer/s.)
+ */
+export const serviceNodeArgs = () => [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8'];
+
+/** POST to the service's API; its JSON answer, or an error naming the status. */
+export async function api(base, token, p, body) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(base + p, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`POST ${p} answered ${r.status}: ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : null;
+}
