@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { SIG_HEADER, SIG_SECRET, now, sleep } from './common.mjs';
 import { clusterCpuUs, processCpuUs } from './cpu.mjs';
 import { formatSummary, summarizeProfiles } from './profile-summary.mjs';
-import { BENCH_SET, api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
+import { BENCH_SET, EXTRA_NODE_ARGS, api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -73,9 +73,10 @@ if (!PHASE_LIST.every((p) => ['throughput', 'latency', 'fanout'].includes(p))) {
 const SIZES = QUICK
   ? { events: 5_000, latencyRate: 1_000, latencyMs: 5_000, warmupMs: 1_000, fanoutEvents: 50, fanoutHooks: 100 }
   : { events: 100_000, latencyRate: 1_000, latencyMs: 30_000, warmupMs: 3_000, fanoutEvents: 1_000, fanoutHooks: 100 };
-// Extra node flags for the service (BENCH_NODE_ARGS="--single-threaded-gc ..."), for trying V8
-// settings; a run with them says so in its notes.
-const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// Extra PostgreSQL server settings (BENCH_PG_SETTINGS="log_min_duration_statement=20 ..."), for
+// studying a run; its server log is then kept at PG_LOG_COPY and the run says so in its notes.
+const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filter(Boolean);
+const PG_LOG_COPY = path.join(os.tmpdir(), 'hookrelay-bench-postgres.log');
 const BATCH = 100;
 const PUBLISH_CONCURRENCY = 4; // in-flight batch publishes
 // In-flight requests of the limit client: twice what one webhook gets in the service by default
@@ -227,7 +228,7 @@ async function startService(engine, phase, databaseUrl, tmp) {
   // being the main thread (tsx's module loader thread writes its own, smaller, profile).
   // Started the way `npm start` starts it: compiled dist/ (built at the start of the run), the
   // same node flags and the same malloc settings (service.mjs).
-  const nodeArgs = [...serviceNodeArgs(), ...EXTRA_NODE_ARGS];
+  const nodeArgs = serviceNodeArgs();
   if (PROFILE) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.join(PROF_DIR, `${RUN_ID}-${engine}-${phase}`)}`);
   const logFile = path.join(tmp, `service-${engine}-${phase}.log`);
   const out = fs.openSync(logFile, 'a');
@@ -379,8 +380,15 @@ async function runEngine(engine, receiver, tmp) {
     log('postgres: starting a throwaway cluster (scripts/pg-cluster.mjs)');
     const { startPgCluster } = await import('../scripts/pg-cluster.mjs');
     // Durable, as in production: the figures must not be bought by commits that are not on disk.
-    const cluster = await startPgCluster({ durable: true });
+    const cluster = await startPgCluster({ durable: true, settings: PG_SETTINGS });
     cleanups.push(() => cluster.stop());
+    if (PG_SETTINGS.length) {
+      // The server's log outlives the throwaway cluster: what settings such as auto_explain wrote.
+      cleanups.push(() => {
+        fs.copyFileSync(path.join(path.dirname(cluster.dataDir), 'postgres.log'), PG_LOG_COPY);
+        log(`postgres: server log copied to ${PG_LOG_COPY}`);
+      });
+    }
     databaseCpuUs = () => clusterCpuUs(cluster.dataDir);
     const { default: pg } = await import('pg');
     const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres' });
@@ -559,6 +567,7 @@ async function main() {
   const failed = engines.flatMap((e) => ['throughput', 'latency', 'fanout'].filter((p) => results[e]?.[p]?.error).map((p) => `${e} ${p}: ${results[e][p].error.replace(/\s*\n\s*/g, ' ').slice(0, 300)}`));
   if (failed.length) notes.push(`FAILED phases (no figure): ${failed.join('; ')}.`);
   const overrides = Object.entries(info.service_env_overrides);
+  if (PG_SETTINGS.length) notes.push(`PostgreSQL started with extra settings (BENCH_PG_SETTINGS): ${PG_SETTINGS.join(' ')}.`);
   if (EXTRA_NODE_ARGS.length) notes.push(`Service started with extra node flags (BENCH_NODE_ARGS): ${EXTRA_NODE_ARGS.join(' ')}.`);
   if (overrides.length) notes.push(`Service configuration overridden from the environment: ${overrides.map(([k, v]) => `${k}=${v}`).join(', ')}.`);
   if (partial.length) notes.push(`Partial (cut at the time budget; rates are what arrived, latencies count missing deliveries at a lower bound): ${partial.join(', ')}.`);

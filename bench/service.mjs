@@ -52,7 +52,13 @@ export function serviceEnv(settings) {
  * V8's 16: peak RSS 193 MB instead of 212 MB over fan-out and throughput, deliveries/s within the
  * run-to-run noise; 4 MB gave 187 MB but ~15% fewer/s.)
  */
-export const serviceNodeArgs = () => [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8'];
+export const serviceNodeArgs = () => [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', ...EXTRA_NODE_ARGS];
+
+/**
+ * Extra node flags for the service (BENCH_NODE_ARGS="--single-threaded-gc ..."), for trying V8
+ * settings or profiling; a run with them says so in its notes.
+ */
+export const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** POST to the service's API; its JSON answer, or an error naming the status. */
 export async function api(base, token, p, body) {

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { Db } from '../db.ts';
+import { PLANNED_PER_CALL, type Db } from '../db.ts';
 import { LEDGER_DDL, readMigrations } from '../migrations.ts';
 import { claimStatement } from '../sql-queue.ts';
 import { SqlStore } from '../sql-store.ts';
@@ -42,8 +42,8 @@ let prepared = 0;
 /**
  * Statements with few parameters run as named prepared statements: each connection parses and
  * plans them once, then only binds. That covers the hot path (claims, the unnest batch writes,
- * event reads), whose texts do not vary with the batch size. Bounded, as each name costs memory
- * in every server connection.
+ * event reads), whose texts do not vary with the batch size; not the statements marked
+ * PLANNED_PER_CALL (see db.ts). Bounded, as each name costs memory in every server connection.
  */
 const PREPARED_MAX = 200;
 const PREPARED_MAX_PARAMS = 64;
@@ -63,7 +63,7 @@ class PgDb implements Db {
     let t = texts.get(sql);
     if (!t) {
       t = { text: numbered(sql) };
-      if (params.length <= PREPARED_MAX_PARAMS && prepared < PREPARED_MAX) t.name = `hookrelay_${++prepared}`;
+      if (params.length <= PREPARED_MAX_PARAMS && prepared < PREPARED_MAX && !sql.startsWith(PLANNED_PER_CALL)) t.name = `hookrelay_${++prepared}`;
       // Texts of many-parameter statements vary with their batch; keep this map bounded too.
       if (texts.size > 5000) texts.clear();
       texts.set(sql, t);
@@ -142,10 +142,10 @@ export class PostgresStore extends SqlStore {
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
     // One worker loop claims one batch at a time; releases are rare.
-    this.leasePool = new pg.Pool({ connectionString: url, max: 2, types });
+    // The planner settings travel in the connection's startup packet: in force before its first
+    // query, with no statement of their own.
+    this.leasePool = new pg.Pool({ connectionString: url, max: 2, types, options: '-c enable_bitmapscan=off -c enable_sort=off' });
     this.leasePool.on('error', () => undefined);
-    // Queued on the new connection ahead of any query the pool hands it.
-    this.leasePool.on('connect', (client) => void client.query('SET enable_bitmapscan = off; SET enable_sort = off').catch(() => undefined));
     this.db = new PgDb(this.pool, new PgDb(this.leasePool));
   }
 
