@@ -9,8 +9,11 @@ export interface AppContext {
   store: Store;
   box: SecretBox;
   log: Logger;
-  /** Called after events are committed, to wake this process's worker at once. */
-  onPublished?: () => void;
+  /**
+   * Called after jobs are committed, to wake this process's worker at once; with the webhooks of
+   * the jobs when the caller knows them (see Worker.notify).
+   */
+  onPublished?: (webhookIds?: Iterable<string>) => void;
   /**
    * This process's worker, when it runs one: a publish leases it the new jobs it has room for
    * before the commit (reserve), then hands them over with their events (start), or gives the

@@ -55,7 +55,7 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
   const sender = createSender(ctx);
   const worker = roles.worker ? createWorker(ctx, sender) : null;
   if (worker) {
-    ctx.onPublished = () => worker.notify();
+    ctx.onPublished = (webhookIds) => worker.notify(webhookIds);
     worker.start();
   }
   const app = roles.api ? await buildApp(ctx, sender) : null;

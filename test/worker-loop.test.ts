@@ -53,7 +53,7 @@ function fakeQueue(jobs: JobRow[], deliver: (j: JobRow) => Promise<SendResult>) 
     },
     sleep: (ms, signal) => new Promise((r) => { const t = setTimeout(r, ms); signal.addEventListener('abort', () => (clearTimeout(t), r())); }),
   };
-  return { deps, done, released, maxPerEndpoint, get claims() { return claims; } };
+  return { deps, done, released, maxPerEndpoint, pending, get claims() { return claims; } };
 }
 
 async function until(cond: () => boolean, ms = 5000) {
@@ -110,7 +110,7 @@ describe('delivery loop', () => {
       if (calls <= 3) throw new Error('database down');
       return realClaim(...args);
     };
-    const w = new Worker(q.deps, { ...opts, pollIntervalMs: 20 });
+    const w = new Worker(q.deps, { ...opts, pollIntervalMs: 40 });
     w.start();
     await until(() => q.done.has('x'));
     await w.stop(100);
@@ -211,5 +211,43 @@ describe('delivery loop', () => {
     await until(() => w.hasRoom('hook'));
     assert.equal(w.hasRoom('other'), true, 'a claim that came back short ends the backlog');
     await w.stop(100);
+  });
+
+  test('behind a full webhook, empty claims for the others back off; a publish for another webhook is claimed at once', async () => {
+    // Share 8 (perEndpointConcurrency 2): 'full' holds 8 jobs whose sends never finish, so every
+    // claim after that excludes it and finds nothing, until a job of 'other' is published.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = fakeQueue(Array.from({ length: 20 }, (_, i) => job(`f${i}`, 'full')), async (j) => (j.webhookId === 'full' ? await gate : undefined, ok()));
+    const excluding: number[] = [];
+    const claim = q.deps.claim;
+    q.deps.claim = async (owner, limit, exclude) => {
+      if (exclude.length) excluding.push(Date.now());
+      return claim(owner, limit, exclude);
+    };
+    const w = new Worker(q.deps, { ...opts, pollIntervalMs: 40 });
+    w.start();
+    try {
+      await until(() => excluding.length >= 1);
+      await new Promise((r) => setTimeout(r, 1200));
+      // Every 40 ms that would be ~30 claims; doubling up to 8 x 40 ms: 40, 80, 160, 320, 320, ...
+      assert.ok(excluding.length <= 10, `${excluding.length} empty excluding claims in 1200 ms`);
+      assert.ok(excluding.length >= 3, `${excluding.length} excluding claims: the others are still looked for`);
+      // A publish in this process for the full webhook does not end the back-off...
+      const before = excluding.length;
+      w.notify(['full']);
+      await new Promise((r) => setTimeout(r, 30));
+      assert.ok(excluding.length <= before + 1, 'no claim for a publish to the full webhook beyond the one due anyway');
+      // ...one for another webhook does: its job is claimed and sent well within one back-off step.
+      const other = job('o1', 'other');
+      const published = Date.now();
+      q.pending.push(other);
+      w.notify(['other']);
+      await until(() => q.done.has('o1'), 1000);
+      assert.ok(Date.now() - published < 150, `claimed ${Date.now() - published} ms after the publish (one back-off step: 320 ms)`);
+    } finally {
+      release();
+      await w.stop(100);
+    }
   });
 });

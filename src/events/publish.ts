@@ -93,6 +93,18 @@ function reserve(dispatch: NonNullable<AppContext['dispatch']>, items: PublishIt
   return reserved;
 }
 
+/** The webhooks of the stored jobs not handed to this process's worker (reserved jobs are leased). */
+function waitingWebhooks(items: PublishItem[], results: { created: boolean }[]): Set<string> {
+  const ids = new Set<string>();
+  items.forEach((item, i) => {
+    if (!results[i].created) return;
+    for (const j of item.jobs) if (j.leaseOwner === null) ids.add(j.webhookId);
+    // Items of one batch share their fan-out list: it is read once.
+    if (item.fanout && (i === 0 || item.fanout !== items[i - 1].fanout)) for (const h of item.fanout.webhookIds) ids.add(h);
+  });
+  return ids;
+}
+
 /**
  * Stores the items; with a worker in this process, the jobs it has room for are leased to it in
  * the same transaction and handed to it after the commit (no claim, no read back).
@@ -109,7 +121,7 @@ async function commit(ctx: AppContext, items: PublishItem[]): Promise<{ eventId:
   // Wake the worker only for jobs it was not handed: waking it to claim nothing cost a claim per
   // publish (bench, 2026-11-22).
   const stored = items.reduce((n, item, i) => n + (results[i].created ? jobCount(item) : 0), 0);
-  if (stored > reserved.length) ctx.onPublished?.();
+  if (stored > reserved.length) ctx.onPublished?.(waitingWebhooks(items, results));
   if (reserved.length) {
     // A duplicate (idempotency key already used) stored none of its jobs.
     const created = new Set(items.filter((_, i) => results[i].created).map((i) => i.event.id));
