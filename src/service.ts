@@ -9,6 +9,7 @@ import { createLogger } from './log.ts';
 import { loadOrCreateKey, SecretBox } from './security/secret-box.ts';
 import { bootstrapAdmin, ensurePrimaryOrg } from './services/identity.ts';
 import { openStore } from './store/index.ts';
+import { withReadCache } from './store/read-cache.ts';
 
 export interface RunningService {
   ctx: AppContext;
@@ -26,7 +27,7 @@ export interface ServiceRoles {
 
 export async function openContext(config: Config): Promise<AppContext> {
   const log = createLogger(config.logLevel);
-  const store = await openStore(config.databaseUrl, {
+  const opened = await openStore(config.databaseUrl, {
     pgPoolSize: config.pgPoolSize,
     sqliteThread: config.sqliteThread,
     // Nothing can be stored any more: exit, so a supervisor restarts the process. Every accepted
@@ -36,6 +37,7 @@ export async function openContext(config: Config): Promise<AppContext> {
       process.exit(1);
     },
   });
+  const store = withReadCache(opened);
   const applied = await store.migrate();
   if (applied.length) log.info({ applied, engine: store.engine }, 'migrations applied');
   const box = new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir));

@@ -114,8 +114,7 @@ export interface Store extends QueueStore {
   /** Replaces every field but id, org and creation data. */
   updateWebhook(webhook: WebhookRow): Promise<boolean>;
   deleteWebhook(orgId: number, id: string): Promise<boolean>;
-  /** The org's webhooks subscribed to an event type: the fan-out of a publish. */
-  /** Ids of the org's webhooks subscribed to the event type. */
+  /** Ids of the org's webhooks subscribed to the event type: the fan-out of a publish. */
   subscribedWebhookIds(orgId: number, eventType: string): Promise<string[]>;
 
   getClusterPreferences(): Promise<ChannelPreference[]>;
