@@ -22,15 +22,6 @@ export interface Db {
   readonly leases: Db;
 }
 
-/**
- * A statement whose text carries this comment is planned on every call with its actual
- * parameters, never from a plan cached for the connection (PostgreSQL; SQLite ignores comments).
- * For joins whose right plan depends on the size of a table that grows from empty: a cached plan
- * keeps the choice made when the table was small until statistics change, and autovacuum first
- * analyzes a new database's tables a minute or more after they fill (see PG_COMPLETE).
- */
-export const PLANNED_PER_CALL = '/* planned per call */';
-
 export interface Migration {
   version: string;
   name: string;

@@ -2,7 +2,7 @@
 // claim, is supplied by each engine: PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers
 // never block on each other; SQLite's single writer makes the plain UPDATE ... RETURNING atomic.
 import { jobCount, newJob } from '../domain/jobs.ts';
-import { PLANNED_PER_CALL, type Db } from './db.ts';
+import type { Db } from './db.ts';
 import type {
   AttemptQuery, AttemptRow, ClaimRequest, EventRow, JobQuery, JobRow, JobTransition, NewAttachment, PublishItem, QueueStore,
 } from './types.ts';
@@ -189,14 +189,7 @@ const TRANSITION_TYPES = ['TEXT', 'TEXT', 'BIGINT', 'TEXT', 'BIGINT', 'BIGINT', 
  */
 const PG_PUBLISH = `WITH e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT * FROM ${unnest(EVENT_TYPES)})
   INSERT INTO jobs (${JOB_COLUMNS}) SELECT * FROM ${unnest(JOB_TYPES)}`;
-/**
- * The completion is planned per call (PLANNED_PER_CALL): its join to jobs must look each job up
- * by key, and a plan cached while jobs was small scanned the whole table instead. auto_explain
- * (2026-11-23, durable cluster, 1,000 single publishes/s): every completion of the latency phase
- * hashed its few rows and read all 33,000 jobs, 14-16 ms each, the plan made when the table held
- * a few hundred rows and no analyze had run yet.
- */
-const PG_COMPLETE = `${PLANNED_PER_CALL} WITH a AS (INSERT INTO attempts (${ATTEMPT_COLUMNS}) SELECT * FROM ${unnest(ATTEMPT_TYPES)})
+const PG_COMPLETE = `WITH a AS (INSERT INTO attempts (${ATTEMPT_COLUMNS}) SELECT * FROM ${unnest(ATTEMPT_TYPES)})
   UPDATE jobs SET status = v.status, try_count = jobs.try_count + 1, next_attempt_at = COALESCE(v.next_at, jobs.next_attempt_at),
       detail = v.detail, last_status = v.last_status, lease_owner = NULL, lease_until = NULL, updated_at = v.updated_at
     FROM ${unnest(TRANSITION_TYPES)} AS v(id, status, next_at, detail, last_status, updated_at, owner)
