@@ -51,7 +51,10 @@ for (const a of argv) {
 }
 const PROFILE = flag('profile');
 const QUICK = flag('quick') || (PROFILE && !flag('full')); // --profile --full: profile at full sizes
-const MODE = PROFILE ? (QUICK ? 'profile' : 'profile-full') : QUICK ? 'quick' : 'full';
+// A run of some engines or phases only, or with extra node flags or server settings, is saved
+// as `-partial`: it must never take the file name of a full run of the same commit (one did).
+const PARTIAL = ['only', 'phases'].some((k) => opt(k) !== undefined) || !!process.env.BENCH_NODE_ARGS || !!process.env.BENCH_PG_SETTINGS;
+const MODE = (PROFILE ? (QUICK ? 'profile' : 'profile-full') : QUICK ? 'quick' : 'full') + (PARTIAL ? '-partial' : '');
 const PROF_DIR = path.resolve(opt('prof-dir') ?? '/tmp/prof');
 const RUN_ID = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 let engines = PROFILE ? ['sqlite'] : ['sqlite', 'postgres'];
