@@ -51,9 +51,13 @@ for (const a of argv) {
 }
 const PROFILE = flag('profile');
 const QUICK = flag('quick') || (PROFILE && !flag('full')); // --profile --full: profile at full sizes
+// Extra PostgreSQL server settings (BENCH_PG_SETTINGS="log_min_duration_statement=20 ..."), for
+// studying a run; its server log is then kept at PG_LOG_COPY and the run says so in its notes.
+const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filter(Boolean);
+const PG_LOG_COPY = path.join(os.tmpdir(), 'hookrelay-bench-postgres.log');
 // A run of some engines or phases only, or with extra node flags or server settings, is saved
 // as `-partial`: it must never take the file name of a full run of the same commit (one did).
-const PARTIAL = ['only', 'phases'].some((k) => opt(k) !== undefined) || !!process.env.BENCH_NODE_ARGS || !!process.env.BENCH_PG_SETTINGS;
+const PARTIAL = ['only', 'phases'].some((k) => opt(k) !== undefined) || EXTRA_NODE_ARGS.length > 0 || PG_SETTINGS.length > 0;
 const MODE = (PROFILE ? (QUICK ? 'profile' : 'profile-full') : QUICK ? 'quick' : 'full') + (PARTIAL ? '-partial' : '');
 const PROF_DIR = path.resolve(opt('prof-dir') ?? '/tmp/prof');
 const RUN_ID = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
@@ -76,10 +80,6 @@ if (!PHASE_LIST.every((p) => ['throughput', 'latency', 'fanout'].includes(p))) {
 const SIZES = QUICK
   ? { events: 5_000, latencyRate: 1_000, latencyMs: 5_000, warmupMs: 1_000, fanoutEvents: 50, fanoutHooks: 100 }
   : { events: 100_000, latencyRate: 1_000, latencyMs: 30_000, warmupMs: 3_000, fanoutEvents: 1_000, fanoutHooks: 100 };
-// Extra PostgreSQL server settings (BENCH_PG_SETTINGS="log_min_duration_statement=20 ..."), for
-// studying a run; its server log is then kept at PG_LOG_COPY and the run says so in its notes.
-const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filter(Boolean);
-const PG_LOG_COPY = path.join(os.tmpdir(), 'hookrelay-bench-postgres.log');
 const BATCH = 100;
 const PUBLISH_CONCURRENCY = 4; // in-flight batch publishes
 // In-flight requests of the limit client: twice what one webhook gets in the service by default

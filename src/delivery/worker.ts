@@ -227,12 +227,9 @@ export class Worker implements LocalDispatch {
       if (exclude.length) {
         this.excludedMisses = jobs.length ? 0 : this.excludedMisses + 1;
         this.lastExcluded = new Set(exclude);
-      }
-      if (!jobs.length) {
-        if (exclude.length) this.excludedEmptyAt = Date.now();
-        else await this.idle(this.opts.pollIntervalMs);
-        continue;
-      }
+        if (!jobs.length) this.excludedEmptyAt = Date.now();
+      } else if (!jobs.length) await this.idle(this.opts.pollIntervalMs);
+      if (!jobs.length) continue;
       // A claim started below a webhook's share may come back with more than fits it (sends
       // completed meanwhile, then the refill came): up to one refill step over the share is
       // kept, not handed back. Bench (2026-11-23, 50,000 deliveries to one webhook, worker

@@ -1,11 +1,13 @@
-// Credentials that expire (OAuth2 access tokens, STS role sessions, the worker's webhook rows with
-// their opened secrets): each kept until its refresh time, and fetched once per key however many
-// deliveries ask for it at the same moment.
+// Values that expire (OAuth2 access tokens, STS role sessions, the worker's webhook rows with
+// their opened secrets, the store's read cache): each kept until its refresh time, and fetched
+// once per key however many callers ask for it at the same moment.
 export class CredentialCache<V> {
   private readonly entries = new Map<string, { value: V; refreshAt: number }>();
   private readonly pending = new Map<string, Promise<V>>();
   /** Size at which expired entries are next swept: a sweep per fetch would cost O(entries) each. */
   private sweepAt = 64;
+  /** Bumped by clear(): a fetch that started before it answers its callers but is not kept. */
+  private generation = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -15,14 +17,20 @@ export class CredentialCache<V> {
     if (hit && this.now() < hit.refreshAt) return Promise.resolve(hit.value);
     let p = this.pending.get(key);
     if (!p) {
-      p = fetch()
+      const started = this.generation;
+      const fetching: Promise<V> = fetch()
         .then(({ value, refreshAt }) => {
-          this.prune();
-          this.entries.set(key, { value, refreshAt });
+          if (started === this.generation) {
+            this.prune();
+            this.entries.set(key, { value, refreshAt });
+          }
           return value;
         })
-        .finally(() => this.pending.delete(key));
-      this.pending.set(key, p);
+        .finally(() => {
+          if (this.pending.get(key) === fetching) this.pending.delete(key);
+        });
+      this.pending.set(key, fetching);
+      p = fetching;
     }
     return p;
   }
@@ -30,6 +38,13 @@ export class CredentialCache<V> {
   /** Forgets a key's value (the other side no longer accepts it). */
   invalidate(key: string): void {
     this.entries.delete(key);
+  }
+
+  /** Forgets every value, and the fetches under way: the source changed. */
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+    this.pending.clear();
   }
 
   private prune(): void {

@@ -10,6 +10,7 @@
 // preferences) empties the cache at once, so this process sees it on its next request; other
 // processes see it within TTL_MS. Token expiry is checked on every request (resolveToken), not
 // cached. Reads under way when a write lands are not kept.
+import { CredentialCache } from '../security/credential-cache.ts';
 import type { Store } from './types.ts';
 
 /** How long a read is kept: the longest another process may act on a revoked token or a changed subscription. */
@@ -27,51 +28,22 @@ const INVALIDATING = new Set<keyof Store>([
 type Method = (...args: unknown[]) => Promise<unknown>;
 
 export function withReadCache(store: Store, now: () => number = Date.now): Store {
-  const entries = new Map<string, { value: unknown; until: number }>();
-  const pending = new Map<string, Promise<unknown>>();
-  /** Bumped by every write: a read that started before it is answered but not kept. */
-  let generation = 0;
-  let sweepAt = 256;
+  const cache = new CredentialCache<unknown>(now);
 
-  function cached(name: string, fn: Method): Method {
-    return (...args) => {
-      const key = `${name}\u0000${JSON.stringify(args)}`;
-      const hit = entries.get(key);
-      if (hit && now() < hit.until) return Promise.resolve(hit.value);
-      let p = pending.get(key);
-      if (!p) {
-        const started = generation;
-        p = fn(...args).then((value) => {
-          if (started === generation) {
-            // Unknown tokens are not kept: a flood of made-up ones must not fill the cache.
-            if (value !== null) entries.set(key, { value: deepFreeze(value), until: now() + TTL_MS });
-            if (entries.size >= sweepAt) {
-              const t = now();
-              for (const [k, e] of entries) if (e.until <= t) entries.delete(k);
-              sweepAt = Math.max(256, 2 * entries.size);
-            }
-          }
-          return value;
-        }).finally(() => {
-          if (pending.get(key) === p) pending.delete(key);
-        });
-        pending.set(key, p);
-      }
-      return p;
-    };
-  }
+  const cached = (name: string, fn: Method): Method => (...args) =>
+    cache.get(`${name}\u0000${JSON.stringify(args)}`, async () => {
+      const value = await fn(...args);
+      // Unknown tokens are kept stale, for the next sweep to drop: a flood of made-up ones must not fill the cache.
+      return value === null ? { value, refreshAt: 0 } : { value: deepFreeze(value), refreshAt: now() + TTL_MS };
+    });
 
-  function invalidating(fn: Method): Method {
-    return async (...args) => {
-      try {
-        return await fn(...args);
-      } finally {
-        generation++;
-        entries.clear();
-        pending.clear();
-      }
-    };
-  }
+  const invalidating = (fn: Method): Method => async (...args) => {
+    try {
+      return await fn(...args);
+    } finally {
+      cache.clear();
+    }
+  };
 
   // Methods bound once (a store's methods are fixed for its life): the hot path's calls pass
   // through without a new function per call.
