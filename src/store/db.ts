@@ -15,9 +15,11 @@ export interface Db {
   /** Runs fn in one transaction; a thrown error rolls it back. */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   /**
-   * The same executor for writes that need not survive a crash: lease claims and releases. A
-   * lost lease is the same as an expired one (the job becomes claimable again), so waiting for
-   * the disk on each claim buys nothing. Engines without such a mode return themselves.
+   * The same executor for writes that need not survive a power loss (they do survive the death
+   * of the process): lease claims and releases, and attempt records. A lost lease is the same as
+   * an expired one (the job becomes claimable again), and a lost attempt record leaves its job
+   * leased, so it is delivered again: at least once. Waiting for the disk on them buys nothing.
+   * Engines without such a mode return themselves (PostgreSQL: a pool for claims, see there).
    */
   readonly leases: Db;
 }

@@ -334,7 +334,11 @@ export abstract class SqlQueueStore implements QueueStore {
         const params = [...columnsFrom(chunk.length, attempts, (a) => a, ATTEMPT_TYPES.length), ...columnsFrom(chunk.length, chunk, transitionParams, TRANSITION_TYPES.length)];
         for (const r of await this.db.all<Raw>(PG_COMPLETE, params)) kept.add(r.id as string);
       } else {
-        await this.db.tx(async (db) => {
+        // Not waited on to reach the disk (Db.leases): a record lost with the machine's power
+        // leaves its job leased, so it is claimed and delivered again when the lease expires:
+        // at least once, as promised. Bench (2026-11-23, SQLite, 1,000 single publishes/s): one
+        // fsync (~90 us of CPU here) per completion batch was a third of the service's fsyncs.
+        await this.db.leases.tx(async (db) => {
           await insertRows(db, 'attempts', ATTEMPT_COLUMNS, attempts, (a) => a);
           for (const r of await db.all<Raw>(transitionsSql(chunk.length), chunk.flatMap(transitionParams))) kept.add(r.id as string);
         });

@@ -144,7 +144,7 @@ class SqliteDb implements Db {
   async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     if (!this.gated) return fn(this); // already inside a transaction: nest flat
     return new Promise<T>((resolve, reject) => {
-      this.sh.pending.push({ fn, resolve, reject } as PendingTx);
+      this.sh.pending.push({ fn, resolve, reject, durable: !this.relaxed } as PendingTx);
       if (this.sh.pending.length === 1 && !this.sh.committing) setImmediate(() => void this.commitGroups());
     });
   }
@@ -193,18 +193,25 @@ class SqliteDb implements Db {
       this.sh.busy = null;
       release();
     }
-    if (!failed) await this.sh.wal.sync().catch((err) => (failed = err));
-    group.forEach((t, i) => {
+    const settle = (t: PendingTx, i: number) => {
       const o = outcomes[i];
       if (failed) t.reject(failed);
       else if (o.ok) t.resolve(o.value);
       else t.reject(o.err);
-    });
+    };
+    // Transactions of the relaxed view are answered once committed (in the OS's cache, safe from
+    // kill -9); the group's fsync, if any of it must survive power loss, answers the others.
+    group.forEach((t, i) => !t.durable && settle(t, i));
+    if (!group.some((t) => t.durable)) return;
+    if (!failed) await this.sh.wal.sync().catch((err) => (failed = err));
+    group.forEach((t, i) => t.durable && settle(t, i));
   }
 }
 
 interface PendingTx {
   fn: (db: Db) => Promise<unknown>;
+  /** Answered only once the WAL is on disk (false: from the relaxed view, see Db.leases). */
+  durable: boolean;
   resolve: (v: unknown) => void;
   reject: (err: unknown) => void;
 }
