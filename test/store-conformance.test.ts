@@ -216,6 +216,35 @@ for (const { engine, thread } of variants) {
       assert.equal(expired[0].created, true, 'an expired key is taken again');
     });
 
+    test('queue: payloads, file lists and attempt headers come back byte for byte, whatever characters they hold', async () => {
+      // PostgreSQL passes these JSON columns joined by a separator (sql-queue.ts, JSON_SEP); a
+      // value that holds it, or is empty, must still arrive intact (the batch goes the array way).
+      const tricky = ['{"q":"a \\"quoted\\" \\\\ back\\\\slash, {brace}, (paren) NULL \\u001e é 🚀"}', '{}', '[1,2,{"a":[]}]', 'x\x1ey', ' '];
+      for (const batch of [tricky.slice(0, 3), tricky]) {
+        const hook = `p-${crypto.randomUUID()}`;
+        const items = batch.map((payload) => {
+          const it = publishItem(102, [hook]);
+          it.event.payload = payload;
+          return it;
+        });
+        items[0].event.attachments = [{ id: 'a"1', fileName: 'r,"é".csv', contentType: 'text/csv', size: 1 }];
+        await store.publishEvents(items, 60_000);
+        const found = await store.findEvents(102, items.map((i) => i.event.id));
+        assert.deepEqual(new Map(found.map((e) => [e.id, e.payload])), new Map(items.map((i) => [i.event.id, i.event.payload])));
+        assert.deepEqual(found.find((e) => e.id === items[0].event.id)?.attachments, items[0].event.attachments);
+        const { jobs } = await store.claimWithEvents({ owner: 'w-json', now: Date.now(), leaseMs: 60_000, limit: 100, excludeWebhookIds: [] });
+        const mine = jobs.filter((j) => j.webhookId === hook);
+        assert.equal(mine.length, batch.length);
+        const headers = [{ 'x-sig': 'sha256="a\\b"', 'user-agent': 'HookRelay 🚀' }, {}, { sep: 'x\x1ey' }];
+        await store.completeAttempts(mine.map((j, i) => ({
+          attempt: { ...attemptFor(j, true), requestHeaders: headers[i % (batch === tricky ? 3 : 2)] },
+          owner: 'w-json',
+          transition: { status: 'SUCCESS' as const, nextAttemptAt: null, detail: '' },
+        })));
+        for (const [i, j] of mine.entries()) assert.deepEqual((await store.lastAttempt(j.id))?.requestHeaders, headers[i % (batch === tricky ? 3 : 2)]);
+      }
+    });
+
     test('queue: a publish fan-out makes a PENDING job per webhook beside the rows given, in chunks past the parameter limit', async () => {
       const hook = `qf-${crypto.randomUUID()}`;
       // Not due before any other test's claims (their "now" is at most 2,000 s ahead).
