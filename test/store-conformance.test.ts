@@ -260,6 +260,17 @@ for (const { engine, thread } of variants) {
       }
     });
 
+    test('queue: many publishes at once all commit, each answered for its own events (PostgreSQL groups them)', async () => {
+      const hook = `c-${crypto.randomUUID()}`;
+      const calls = Array.from({ length: 60 }, (_, i) => Array.from({ length: 1 + (i % 3) }, () => publishItem(103, [hook])));
+      const answers = await Promise.all(calls.map((items) => store.publishEvents(items, 60_000)));
+      answers.forEach((a, i) => assert.deepEqual(a, calls[i].map((it) => ({ eventId: it.event.id, created: true }))));
+      const ids = calls.flat().map((it) => it.event.id);
+      assert.equal((await store.findEvents(103, ids)).length, ids.length);
+      const { total } = await store.searchJobs({ orgId: 103, webhookIds: [hook], offset: 0, limit: 1, order: 'ASC' });
+      assert.equal(total, ids.length, 'one job per event');
+    });
+
     test('queue: a publish fan-out makes a PENDING job per webhook beside the rows given, in chunks past the parameter limit', async () => {
       const hook = `qf-${crypto.randomUUID()}`;
       // Not due before any other test's claims (their "now" is at most 2,000 s ahead).

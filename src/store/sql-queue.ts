@@ -235,6 +235,12 @@ function jobParams(j: JobRow): unknown[] {
   return [j.id, j.kind, j.eventId, j.eventType, j.webhookId, j.orgId, j.status, j.tryCount, j.budgetStart, j.nextAttemptAt, j.leaseOwner, j.leaseUntil, j.detail, j.lastStatus, j.createdAt, j.updatedAt];
 }
 
+/**
+ * Whether an array-parameter engine publishes these items in one statement: no idempotency key
+ * to claim first, no files (each its own statement).
+ */
+export const oneStatement = (items: PublishItem[]) => items.every((i) => i.idempotencyKey === undefined && !i.attachments.length);
+
 export abstract class SqlQueueStore implements QueueStore {
   protected abstract readonly db: Db;
   /** The engine's claim statement (see claimStatement); parameters: owner, leaseUntil, now, now, [excluded,] limit. */
@@ -257,7 +263,7 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async publishEvents(items: PublishItem[], idempotencyTtlMs: number) {
-    if (this.arrayParams && items.every((i) => i.idempotencyKey === undefined && !i.attachments.length)) {
+    if (this.arrayParams && oneStatement(items)) {
       const events = columnsFrom(items.length, items, eventParams, EVENT_TYPES.length);
       const jobs = columnsFrom(jobsCount(items), jobsOf(items), jobParams, JOB_TYPES.length);
       const joined = joinColumns(events, EVENT_JSON);

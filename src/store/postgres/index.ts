@@ -5,7 +5,8 @@ import pg from 'pg';
 import type { Db } from '../db.ts';
 import { jobCount } from '../../domain/jobs.ts';
 import { LEDGER_DDL, readMigrations } from '../migrations.ts';
-import { claimStatement } from '../sql-queue.ts';
+import { Coalescer } from '../coalescer.ts';
+import { claimStatement, oneStatement } from '../sql-queue.ts';
 import { SqlStore } from '../sql-store.ts';
 import { ConflictError, type JobRow, type PublishItem } from '../types.ts';
 
@@ -149,6 +150,13 @@ export class PostgresStore extends SqlStore {
     this.leasePool = new pg.Pool({ connectionString: url, max: 2, types, options: '-c enable_bitmapscan=off -c enable_sort=off' });
     this.leasePool.on('error', () => undefined);
     this.db = new PgDb(this.pool, new PgDb(this.leasePool));
+    // A statement of them holds at most what one API batch may (1,000 events); idempotency TTL
+    // plays no part in them.
+    this.publishes = new Coalescer((items) => super.publishEvents(items, 0), {
+      maxInFlight: Math.max(1, Math.floor(poolSize / 2)),
+      maxItems: 1000,
+      rowError: (err) => err instanceof ConflictError || /^2[23]/.test((err as { code?: string })?.code ?? ''),
+    });
   }
 
   protected override readonly arrayParams = true;
@@ -192,8 +200,18 @@ export class PostgresStore extends SqlStore {
   private analyzeAt = FIRST_ANALYZE_AT;
   private analyzing: Promise<void> = Promise.resolve();
 
+  /**
+   * Publishes that are one statement each (see oneStatement) and arrive while half the pool is
+   * busy with them go together (coalescer.ts). Bench (2026-11-23, 1,000 single publishes/s just
+   * after start, cold code): every publish its own statement and commit, the pool's queue grew
+   * to ~30 waiting and the bench's warm-up (first 3 s) measured p50 733 and 882 ms; grouped,
+   * 86 and 60 ms. The steady latency phase and the throughput phase did not change beyond the
+   * noise (service CPU per event at 1,000/s 647-660 -> 613-616 us).
+   */
+  private readonly publishes: Coalescer<PublishItem, { eventId: string; created: boolean }>;
+
   override async publishEvents(items: PublishItem[], idempotencyTtlMs: number) {
-    const results = await super.publishEvents(items, idempotencyTtlMs);
+    const results = oneStatement(items) ? await this.publishes.add(items) : await super.publishEvents(items, idempotencyTtlMs);
     this.grew(items.reduce((n, item, i) => n + (results[i].created ? jobCount(item) : 0), 0));
     return results;
   }
