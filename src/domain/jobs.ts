@@ -15,3 +15,7 @@ export function newJob(kind: JobKind, event: Pick<EventRow, 'id' | 'type' | 'org
 
 /** The jobs a publish item stores: its rows and those of its fan-out. */
 export const jobCount = (item: PublishItem) => item.jobs.length + (item.fanout?.webhookIds.length ?? 0);
+
+/** The jobs a publish stored: those of its items that were created (not an idempotent repeat). */
+export const storedJobCount = (items: PublishItem[], results: { created: boolean }[]) =>
+  items.reduce((n, item, i) => n + (results[i].created ? jobCount(item) : 0), 0);

@@ -7,7 +7,7 @@ import { FieldError } from '../domain/webhook-input.ts';
 import type { EventRow, JobKind, JobRow, NewAttachment, PublishItem, WebhookRow } from '../store/types.ts';
 import { buildEnvelope } from './envelope.ts';
 import { newId } from '../domain/ids.ts';
-import { jobCount, newJob } from '../domain/jobs.ts';
+import { jobCount, newJob, storedJobCount } from '../domain/jobs.ts';
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 
@@ -120,7 +120,7 @@ async function commit(ctx: AppContext, items: PublishItem[]): Promise<{ eventId:
   }
   // Wake the worker only for jobs it was not handed: waking it to claim nothing cost a claim per
   // publish (bench, 2026-11-22).
-  const stored = items.reduce((n, item, i) => n + (results[i].created ? jobCount(item) : 0), 0);
+  const stored = storedJobCount(items, results);
   if (stored > reserved.length) ctx.onPublished?.(waitingWebhooks(items, results));
   if (reserved.length) {
     // A duplicate (idempotency key already used) stored none of its jobs.

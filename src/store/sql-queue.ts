@@ -175,7 +175,9 @@ function transitionsSql(n: number): string {
 
 type Completion = { attempt: AttemptRow; owner: string; transition: JobTransition };
 
-const unnest = (types: string[]) => `unnest(${types.map((t) => `CAST(? AS ${t}[])`).join(', ')})`;
+/** unnest() of one array parameter per column, or a joined text for the columns at `joined` (see JSON_SEP). */
+const unnest = (types: string[], joined: number[] = []) =>
+  `unnest(${types.map((t, i) => (joined.includes(i) ? `string_to_array(?, E'\\x1e')` : `CAST(? AS ${t}[])`)).join(', ')})`;
 const EVENT_TYPES = ['TEXT', 'BIGINT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'BIGINT'];
 const JOB_TYPES = ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'BIGINT', 'TEXT', 'BIGINT', 'BIGINT', 'BIGINT', 'TEXT', 'BIGINT', 'TEXT', 'BIGINT', 'BIGINT', 'BIGINT'];
 const ATTEMPT_TYPES = ['TEXT', 'TEXT', 'TEXT', 'TEXT', 'BIGINT', 'BIGINT', 'BIGINT', 'BIGINT', 'BIGINT', 'BIGINT', 'TEXT', 'TEXT', 'TEXT'];
@@ -187,7 +189,7 @@ const TRANSITION_TYPES = ['TEXT', 'TEXT', 'BIGINT', 'TEXT', 'BIGINT', 'BIGINT', 
  * see postgres/index.ts) instead of once per batch of up to 16 x 100 placeholders. pg_stat_statements
  * (2026-11-22, 50,000 deliveries): planning alone was 16% of the server's time for these statements.
  */
-const PG_PUBLISH = `WITH e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT * FROM ${unnest(EVENT_TYPES)})
+const pgPublish = (eventJson: number[]) => `WITH e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT * FROM ${unnest(EVENT_TYPES, eventJson)})
   INSERT INTO jobs (${JOB_COLUMNS}) SELECT * FROM ${unnest(JOB_TYPES)}`;
 
 /**
@@ -199,14 +201,10 @@ const PG_PUBLISH = `WITH e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT * FR
  * hand-built one could) sends the whole batch the array way instead.
  */
 const JSON_SEP = '\x1e';
-const SPLIT = `string_to_array(?, E'\\x1e')`;
-/** unnest() of the given column types, the columns at `split` passed joined (see JSON_SEP). */
-const unnestSplit = (types: string[], split: number[]) =>
-  `unnest(${types.map((t, i) => (split.includes(i) ? SPLIT : `CAST(? AS ${t}[])`)).join(', ')})`;
-/** The columns at `split` joined by JSON_SEP, or null if a value is not a non-empty string free of it. */
-function joinColumns(cols: unknown[][], split: number[]): unknown[] | null {
+/** The columns at `joined` joined by JSON_SEP, or null if a value is not a non-empty string free of it. */
+function joinColumns(cols: unknown[][], joined: number[]): unknown[] | null {
   const out: unknown[] = cols.slice();
-  for (const c of split) {
+  for (const c of joined) {
     const values = cols[c] as (string | null)[];
     // (An empty string would vanish in the split: string_to_array('') is an empty array.)
     if (values.some((v) => typeof v !== 'string' || !v || v.includes(JSON_SEP))) return null;
@@ -217,17 +215,17 @@ function joinColumns(cols: unknown[][], split: number[]): unknown[] | null {
 /** events.payload and events.attachments; attempts.request_headers. */
 const EVENT_JSON = [3, 7];
 const ATTEMPT_JSON = [12];
-const PG_PUBLISH_SPLIT = `WITH e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT * FROM ${unnestSplit(EVENT_TYPES, EVENT_JSON)})
-  INSERT INTO jobs (${JOB_COLUMNS}) SELECT * FROM ${unnest(JOB_TYPES)}`;
+const PG_PUBLISH = pgPublish([]);
+const PG_PUBLISH_SPLIT = pgPublish(EVENT_JSON);
 
-const pgComplete = (attempts: string) => `WITH a AS (INSERT INTO attempts (${ATTEMPT_COLUMNS}) SELECT * FROM ${attempts})
+const pgComplete = (attemptJson: number[]) => `WITH a AS (INSERT INTO attempts (${ATTEMPT_COLUMNS}) SELECT * FROM ${unnest(ATTEMPT_TYPES, attemptJson)})
   UPDATE jobs SET status = v.status, try_count = jobs.try_count + 1, next_attempt_at = COALESCE(v.next_at, jobs.next_attempt_at),
       detail = v.detail, last_status = v.last_status, lease_owner = NULL, lease_until = NULL, updated_at = v.updated_at
     FROM ${unnest(TRANSITION_TYPES)} AS v(id, status, next_at, detail, last_status, updated_at, owner)
     WHERE jobs.id = v.id AND jobs.lease_owner = v.owner
     RETURNING jobs.id`;
-const PG_COMPLETE = pgComplete(unnest(ATTEMPT_TYPES));
-const PG_COMPLETE_SPLIT = pgComplete(unnestSplit(ATTEMPT_TYPES, ATTEMPT_JSON));
+const PG_COMPLETE = pgComplete([]);
+const PG_COMPLETE_SPLIT = pgComplete(ATTEMPT_JSON);
 
 const transitionParams = ({ attempt: a, owner, transition: t }: Completion) => [a.jobId, t.status, t.nextAttemptAt, t.detail, a.statusCode, a.startedAt + a.durationMs, owner];
 

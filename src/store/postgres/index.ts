@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Db } from '../db.ts';
-import { jobCount } from '../../domain/jobs.ts';
+import { storedJobCount } from '../../domain/jobs.ts';
 import { LEDGER_DDL, readMigrations } from '../migrations.ts';
 import { Coalescer } from '../coalescer.ts';
 import { claimStatement, oneStatement } from '../sql-queue.ts';
@@ -212,7 +212,7 @@ export class PostgresStore extends SqlStore {
 
   override async publishEvents(items: PublishItem[], idempotencyTtlMs: number) {
     const results = oneStatement(items) ? await this.publishes.add(items) : await super.publishEvents(items, idempotencyTtlMs);
-    this.grew(items.reduce((n, item, i) => n + (results[i].created ? jobCount(item) : 0), 0));
+    this.grew(storedJobCount(items, results));
     return results;
   }
 
