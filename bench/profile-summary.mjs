@@ -12,7 +12,8 @@ function shortUrl(url) {
   let u = url.replace(/^file:\/\//, '');
   const nm = u.lastIndexOf('/node_modules/');
   if (nm >= 0) return u.slice(nm + 1);
-  const src = u.indexOf('/src/');
+  // The bench runs the compiled service (dist/), tests and tsx the sources (src/).
+  const src = u.search(/\/(src|dist)\//);
   if (src >= 0) return u.slice(src + 1);
   return u.replace(/^.*\/(bench|bin|scripts)\//, '$1/');
 }
@@ -26,8 +27,8 @@ function packageOf(url) {
     const rest = u.slice(nm + 14).split('/');
     return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
-  const src = u.indexOf('/src/');
-  if (src >= 0) return 'src/' + u.slice(src + 5).split('/').slice(0, -1).join('/');
+  const src = u.search(/\/(src|dist)\//);
+  if (src >= 0) return u.slice(src + 1).split('/').slice(0, -1).join('/');
   return shortUrl(url);
 }
 
@@ -42,7 +43,7 @@ export function summarizeProfiles(profs) {
   // continuations start a new stack, so a store call resumed after an await is charged to the
   // store function (e.g. tx), not to the verb that awaited it.
   const owner = new Map();
-  const isApp = (url) => /\/src\//.test(url);
+  const isApp = (url) => /\/(src|dist)\//.test(url) && !url.includes('/node_modules/');
   for (const prof of profs) {
     const byId = new Map(prof.nodes.map((n) => [n.id, n]));
     const parent = new Map();
