@@ -10,6 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import { spawnThread } from './spawn.ts';
 import type { NewAttachment, Store } from '../types.ts';
 import { fromWire, type Call, type WireError } from './wire.ts';
+import { ROW_CODECS } from './wire-rows.ts';
 
 type Reply = { id: number; v?: unknown; e?: WireError };
 
@@ -89,7 +90,13 @@ export async function openThreadedSqlite(file: string, onFatal?: (err: Error) =>
       if (prop in target) return target[prop as keyof Store];
       // Not a thenable: `await openThreadedSqlite()` must not call the thread.
       if (typeof prop !== 'string' || prop === 'then') return undefined;
-      const fn = (...args: unknown[]) => thread.call(prop, args);
+      const codec = ROW_CODECS[prop];
+      const fn = codec
+        ? async (...args: unknown[]) => {
+            const v = await thread.call(prop, codec.args ? codec.args.encode(args) : args);
+            return codec.result ? codec.result.decode(v) : v;
+          }
+        : (...args: unknown[]) => thread.call(prop, args);
       (target as Record<string, unknown>)[prop] = fn;
       return fn;
     },

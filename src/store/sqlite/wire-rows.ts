@@ -1,0 +1,96 @@
+// How the delivery path's rows cross between the main thread and the storage thread: as arrays
+// of column values, not objects. A structured clone writes every object's property names and
+// rebuilds the object one property at a time on the other side; arrays of plain values copy
+// faster, even with the objects built again on arrival. Measured (2026-11-23, encode + clone +
+// decode per row, against the clone of the objects): an attempt record with its request headers
+// 6.2 -> 4.6 us, a published event with its job 7.0-8.6 -> 6.7-7.7 us, a claimed job with its
+// event 6.1-6.4 -> 4.7-5.0 us. The store alone on its thread (30,000 events published, claimed
+// and recorded, five alternated pairs): main thread 20-23 -> 16-20 us per delivery, storage
+// thread 58-67 -> 52-65 us.
+// Only the hot calls (publishes, claims, attempt records) are encoded; every other call crosses
+// as it is.
+import type { AttemptRow, EventRow, JobRow, JobTransition, NewAttachment, PublishItem } from '../types.ts';
+
+type Completion = { attempt: AttemptRow; owner: string; transition: JobTransition };
+
+function job(j: JobRow): unknown[] {
+  return [j.id, j.kind, j.eventId, j.eventType, j.webhookId, j.orgId, j.status, j.tryCount, j.budgetStart, j.nextAttemptAt, j.leaseOwner, j.leaseUntil, j.detail, j.lastStatus, j.createdAt, j.updatedAt];
+}
+
+function toJob(w: any[]): JobRow {
+  return {
+    id: w[0], kind: w[1], eventId: w[2], eventType: w[3], webhookId: w[4], orgId: w[5], status: w[6], tryCount: w[7],
+    budgetStart: w[8], nextAttemptAt: w[9], leaseOwner: w[10], leaseUntil: w[11], detail: w[12], lastStatus: w[13], createdAt: w[14], updatedAt: w[15],
+  };
+}
+
+function event(e: EventRow): unknown[] {
+  return [e.id, e.orgId, e.type, e.payload, e.name, e.runId, e.recipients, e.attachments, e.createdAt];
+}
+
+function toEvent(w: any[]): EventRow {
+  return { id: w[0], orgId: w[1], type: w[2], payload: w[3], name: w[4], runId: w[5], recipients: w[6], attachments: w[7], createdAt: w[8] };
+}
+
+/** Request headers as [name, value, name, value, ...]: their order is kept. */
+function completion({ attempt: a, owner, transition: t }: Completion): unknown[] {
+  const headers: string[] = [];
+  for (const k in a.requestHeaders) headers.push(k, a.requestHeaders[k]);
+  return [a.id, a.jobId, a.eventId, a.webhookId, a.orgId, a.attemptNo, a.startedAt, a.durationMs, a.statusCode, a.success, a.error, a.responseBody, headers, owner, t.status, t.nextAttemptAt, t.detail];
+}
+
+function toCompletion(w: any[]): Completion {
+  const requestHeaders: Record<string, string> = {};
+  const h = w[12] as string[];
+  for (let i = 0; i < h.length; i += 2) requestHeaders[h[i]] = h[i + 1];
+  return {
+    attempt: {
+      id: w[0], jobId: w[1], eventId: w[2], webhookId: w[3], orgId: w[4], attemptNo: w[5], startedAt: w[6], durationMs: w[7],
+      statusCode: w[8], success: w[9], error: w[10], responseBody: w[11], requestHeaders,
+    },
+    owner: w[13],
+    transition: { status: w[14], nextAttemptAt: w[15], detail: w[16] },
+  };
+}
+
+/** Structured clone turns Buffers into Uint8Arrays; SQLite must bind file contents as blobs. */
+function revive(files: NewAttachment[]): NewAttachment[] {
+  for (const f of files) f.data = Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength);
+  return files;
+}
+
+interface Codec {
+  /** Arguments: encoded on the main thread, decoded on the storage thread. */
+  args?: { encode(a: any[]): unknown[]; decode(w: any[]): unknown[] };
+  /** The result: encoded on the storage thread, decoded on the main thread. */
+  result?: { encode(v: any): unknown; decode(w: any): unknown };
+}
+
+/** The Store methods whose arguments or results cross encoded, by name. */
+export const ROW_CODECS: Record<string, Codec> = {
+  publishEvents: {
+    args: {
+      encode: ([items, ttl]: [PublishItem[], number]) => [items.map((i) => [event(i.event), i.attachments, i.jobs.map(job), i.fanout, i.idempotencyKey]), ttl],
+      decode: ([items, ttl]: [any[][], number]) => [
+        items.map((w): PublishItem => ({ event: toEvent(w[0]), attachments: revive(w[1]), jobs: (w[2] as any[][]).map(toJob), fanout: w[3], idempotencyKey: w[4] })),
+        ttl,
+      ],
+    },
+    result: {
+      encode: (v: { eventId: string; created: boolean }[]) => [v.map((r) => r.eventId), v.map((r) => r.created)],
+      decode: ([ids, created]: [string[], boolean[]]) => ids.map((eventId, i) => ({ eventId, created: created[i] })),
+    },
+  },
+  claimWithEvents: {
+    result: {
+      encode: (v: { jobs: JobRow[]; events: EventRow[] }) => [v.jobs.map(job), v.events.map(event)],
+      decode: ([jobs, events]: [any[][], any[][]]) => ({ jobs: jobs.map(toJob), events: events.map(toEvent) }),
+    },
+  },
+  completeAttempts: {
+    args: {
+      encode: ([items]: [Completion[]]) => [items.map(completion)],
+      decode: ([items]: [any[][]]) => [items.map(toCompletion)],
+    },
+  },
+};
