@@ -3,13 +3,7 @@
 // fsync rate. Completions arriving within a few milliseconds are written in one transaction
 // instead. A crash before the commit loses only the record of those attempts, and their jobs are
 // delivered again when the lease expires: at-least-once, as promised.
-import type { AttemptRow, JobTransition } from '../store/types.ts';
-
-export interface Completion {
-  attempt: AttemptRow;
-  owner: string;
-  transition: JobTransition;
-}
+import type { Completion } from '../store/types.ts';
 
 export class CompletionBatcher {
   private queue: { item: Completion; resolve: (kept: boolean) => void; reject: (err: unknown) => void }[] = [];

@@ -4,7 +4,7 @@
 import { jobCount, newJob } from '../domain/jobs.ts';
 import type { Db } from './db.ts';
 import type {
-  AttemptQuery, AttemptRow, ClaimRequest, EventRow, JobQuery, JobRow, JobTransition, NewAttachment, PublishItem, QueueStore,
+  AttemptQuery, AttemptRow, ClaimRequest, Completion, EventRow, JobQuery, JobRow, JobTransition, NewAttachment, PublishItem, QueueStore,
 } from './types.ts';
 
 type Raw = Record<string, any>;
@@ -172,8 +172,6 @@ function transitionsSql(n: number): string {
     WHERE jobs.id = v.column1 AND jobs.lease_owner = v.column7
     RETURNING jobs.id`;
 }
-
-type Completion = { attempt: AttemptRow; owner: string; transition: JobTransition };
 
 /** unnest() of one array parameter per column, or a joined text for the columns at `joined` (see JSON_SEP). */
 const unnest = (types: string[], joined: number[] = []) =>

@@ -198,6 +198,13 @@ export interface JobTransition {
   detail: string | null;
 }
 
+/** An attempt to record, by the worker that holds its job's lease, and what it did to the job. */
+export interface Completion {
+  attempt: AttemptRow;
+  owner: string;
+  transition: JobTransition;
+}
+
 export interface JobQuery {
   orgId: number;
   jobIds?: string[];
@@ -269,7 +276,7 @@ export interface QueueStore {
   /** Records the attempt and moves the job, in one transaction; false when the lease was lost. */
   completeAttempt(attempt: AttemptRow, owner: string, transition: JobTransition): Promise<boolean>;
   /** completeAttempt for many attempts in one transaction (group commit). */
-  completeAttempts(items: { attempt: AttemptRow; owner: string; transition: JobTransition }[]): Promise<boolean[]>;
+  completeAttempts(items: Completion[]): Promise<boolean[]>;
   /** Gives claimed jobs back unattempted (shutdown), so another worker takes them at once. */
   releaseLeases(owner: string, jobIds: string[]): Promise<void>;
   searchJobs(query: JobQuery): Promise<{ rows: JobRow[]; total: number }>;

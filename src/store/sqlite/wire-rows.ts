@@ -9,9 +9,7 @@
 // thread 58-67 -> 52-65 us.
 // Only the hot calls (publishes, claims, attempt records) are encoded; every other call crosses
 // as it is.
-import type { AttemptRow, EventRow, JobRow, JobTransition, NewAttachment, PublishItem } from '../types.ts';
-
-type Completion = { attempt: AttemptRow; owner: string; transition: JobTransition };
+import type { Completion, EventRow, JobRow, NewAttachment, PublishItem } from '../types.ts';
 
 function job(j: JobRow): unknown[] {
   return [j.id, j.kind, j.eventId, j.eventType, j.webhookId, j.orgId, j.status, j.tryCount, j.budgetStart, j.nextAttemptAt, j.leaseOwner, j.leaseUntil, j.detail, j.lastStatus, j.createdAt, j.updatedAt];
