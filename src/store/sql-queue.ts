@@ -10,8 +10,8 @@ import type {
 type Raw = Record<string, any>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-/** A job from its columns in JOB_COLUMNS order (Db.rows). */
-function toJob(r: unknown[]): JobRow {
+/** A job from its columns in JOB_COLUMNS order (Db.rows, and the storage thread's wire: sqlite/wire-rows.ts). */
+export function toJob(r: unknown[]): JobRow {
   return {
     id: r[0] as string,
     kind: r[1] as JobRow['kind'],
@@ -227,7 +227,8 @@ const PG_COMPLETE_SPLIT = pgComplete(ATTEMPT_JSON);
 
 const transitionParams = ({ attempt: a, owner, transition: t }: Completion) => [a.jobId, t.status, t.nextAttemptAt, t.detail, a.statusCode, a.startedAt + a.durationMs, owner];
 
-function jobParams(j: JobRow): unknown[] {
+/** A job's columns in JOB_COLUMNS order (toJob's inverse). */
+export function jobParams(j: JobRow): unknown[] {
   return [j.id, j.kind, j.eventId, j.eventType, j.webhookId, j.orgId, j.status, j.tryCount, j.budgetStart, j.nextAttemptAt, j.leaseOwner, j.leaseUntil, j.detail, j.lastStatus, j.createdAt, j.updatedAt];
 }
 

@@ -9,18 +9,8 @@
 // thread 58-67 -> 52-65 us.
 // Only the hot calls (publishes, claims, attempt records) are encoded; every other call crosses
 // as it is.
+import { jobParams, toJob } from '../sql-queue.ts';
 import type { Completion, EventRow, JobRow, NewAttachment, PublishItem } from '../types.ts';
-
-function job(j: JobRow): unknown[] {
-  return [j.id, j.kind, j.eventId, j.eventType, j.webhookId, j.orgId, j.status, j.tryCount, j.budgetStart, j.nextAttemptAt, j.leaseOwner, j.leaseUntil, j.detail, j.lastStatus, j.createdAt, j.updatedAt];
-}
-
-function toJob(w: any[]): JobRow {
-  return {
-    id: w[0], kind: w[1], eventId: w[2], eventType: w[3], webhookId: w[4], orgId: w[5], status: w[6], tryCount: w[7],
-    budgetStart: w[8], nextAttemptAt: w[9], leaseOwner: w[10], leaseUntil: w[11], detail: w[12], lastStatus: w[13], createdAt: w[14], updatedAt: w[15],
-  };
-}
 
 function event(e: EventRow): unknown[] {
   return [e.id, e.orgId, e.type, e.payload, e.name, e.runId, e.recipients, e.attachments, e.createdAt];
@@ -68,7 +58,7 @@ interface Codec {
 export const ROW_CODECS: Record<string, Codec> = {
   publishEvents: {
     args: {
-      encode: ([items, ttl]: [PublishItem[], number]) => [items.map((i) => [event(i.event), i.attachments, i.jobs.map(job), i.fanout, i.idempotencyKey]), ttl],
+      encode: ([items, ttl]: [PublishItem[], number]) => [items.map((i) => [event(i.event), i.attachments, i.jobs.map(jobParams), i.fanout, i.idempotencyKey]), ttl],
       decode: ([items, ttl]: [any[][], number]) => [
         items.map((w): PublishItem => ({ event: toEvent(w[0]), attachments: revive(w[1]), jobs: (w[2] as any[][]).map(toJob), fanout: w[3], idempotencyKey: w[4] })),
         ttl,
@@ -81,7 +71,7 @@ export const ROW_CODECS: Record<string, Codec> = {
   },
   claimWithEvents: {
     result: {
-      encode: (v: { jobs: JobRow[]; events: EventRow[] }) => [v.jobs.map(job), v.events.map(event)],
+      encode: (v: { jobs: JobRow[]; events: EventRow[] }) => [v.jobs.map(jobParams), v.events.map(event)],
       decode: ([jobs, events]: [any[][], any[][]]) => ({ jobs: jobs.map(toJob), events: events.map(toEvent) }),
     },
   },
