@@ -12,6 +12,11 @@ export interface Db {
    * mapped to JobRow, 1.5-2.3 us as arrays mapped to JobRow.
    */
   rows(sql: string, params?: unknown[]): Promise<unknown[][]>;
+  /**
+   * One statement run once per parameter list, in order; the rows each run changed. SQLite runs
+   * them in one synchronous loop over one prepared statement (see sql-queue.ts's attempt records).
+   */
+  runEach(sql: string, paramLists: unknown[][]): Promise<number[]>;
   /** Runs fn in one transaction; a thrown error rolls it back. */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   /**

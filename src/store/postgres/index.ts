@@ -107,6 +107,12 @@ class PgDb implements Db {
     return (await this.query(sql, params, 'array')).rows as unknown[][];
   }
 
+  async runEach(sql: string, paramLists: unknown[][]): Promise<number[]> {
+    const changes: number[] = [];
+    for (const params of paramLists) changes.push((await this.run(sql, params)).changes);
+    return changes;
+  }
+
   async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     if (!(this.client instanceof pg.Pool)) return fn(this);
     const client = await this.client.connect();

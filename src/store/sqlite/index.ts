@@ -134,6 +134,10 @@ class SqliteDb implements Db {
     return this.exec(sql, (s) => (s.reader ? { changes: s.all(...params).length } : { changes: s.run(...params).changes }));
   }
 
+  runEach(sql: string, paramLists: unknown[][]): Promise<number[]> {
+    return this.exec(sql, (s) => paramLists.map((params) => s.run(...params).changes));
+  }
+
   /**
    * Group commit. Transactions asked for within one turn of the event loop, or while the previous
    * group waits for its fsync, run together inside one BEGIN IMMEDIATE ... COMMIT, each in its own
