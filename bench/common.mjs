@@ -44,15 +44,20 @@ export function percentiles(values) {
   return { count: values.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: values[values.length - 1], mean: sum / values.length };
 }
 
-/** Runs fn in a forked-process context: receives one {task} message, replies {ok, result|error}. */
+/**
+ * Runs fns in a forked-process context: each {task} message is answered {ok, result|error}; the
+ * process exits on {cmd: 'exit'}. One process may run several tasks in a row (the latency phase
+ * runs its warm-up and its measured window in the same, warm, load generator).
+ */
 export function serveTask(handlers) {
   process.on('message', async (msg) => {
+    if (msg?.cmd === 'exit') process.exit(0);
     if (!msg || msg.cmd !== 'task') return;
     try {
       const fn = handlers[msg.task.kind];
       if (!fn) throw new Error(`unknown task ${msg.task.kind}`);
       const result = await fn(msg.task);
-      process.send({ ok: true, result }, () => process.exit(0));
+      process.send({ ok: true, result });
     } catch (err) {
       process.send({ ok: false, error: String(err?.stack ?? err) }, () => process.exit(1));
     }

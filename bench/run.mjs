@@ -166,22 +166,47 @@ async function startReceiver() {
   };
 }
 
-/** Runs one task in a forked bench process (load.mjs or limit.mjs), bounded in time. */
-function task(file, t, timeoutMs) {
-  const p = new Promise((resolve, reject) => {
-    const child = track(fork(path.join(here, file), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-    let settled = false;
-    child.on('message', (m) => {
-      settled = true;
-      if (m.ok) resolve(m.result);
-      else reject(new Error(`${file} ${t.kind}: ${m.error}`));
-    });
-    child.on('exit', (code, signal) => {
-      if (!settled) reject(new Error(`${file} ${t.kind} exited (${code ?? signal}) without a result`));
-    });
-    child.send({ cmd: 'task', task: { ...t, deadlineMs: timeoutMs } });
+/**
+ * A forked bench process (load.mjs or limit.mjs) that runs tasks one after another, each bounded
+ * in time. Reusing one for consecutive tasks keeps it warm: the latency phase stamps each event's
+ * publish time in the load generator, and a freshly started generator (node's start-up, undici's
+ * HTTP parser compiled on its first request) on the same two cores delayed the first events of
+ * the measured window. Run of 2026-11-23 with a new generator per task: the window's first 0.3 s
+ * had p50 33-46 ms and 286 of the window's 518 events over 20 ms (the p99 is its 300th slowest).
+ */
+function taskProcess(file) {
+  const child = track(fork(path.join(here, file), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  let waiting = null;
+  child.on('message', (m) => {
+    const w = waiting;
+    waiting = null;
+    if (!w) return;
+    if (m.ok) w.resolve(m.result);
+    else w.reject(new Error(`${file} ${w.kind}: ${m.error}`));
   });
-  return withTimeout(p, timeoutMs + 30_000, `${file} ${t.kind}`);
+  child.on('exit', (code, signal) => waiting?.reject(new Error(`${file} ${waiting.kind} exited (${code ?? signal}) without a result`)));
+  return {
+    run(t, timeoutMs) {
+      const p = new Promise((resolve, reject) => {
+        waiting = { kind: t.kind, resolve, reject };
+        child.send({ cmd: 'task', task: { ...t, deadlineMs: timeoutMs } });
+      });
+      return withTimeout(p, timeoutMs + 30_000, `${file} ${t.kind}`);
+    },
+    close() {
+      if (child.connected) child.send({ cmd: 'exit' });
+    },
+  };
+}
+
+/** Runs one task in a forked bench process of its own, bounded in time. */
+async function task(file, t, timeoutMs) {
+  const proc = taskProcess(file);
+  try {
+    return await proc.run(t, timeoutMs);
+  } finally {
+    proc.close();
+  }
 }
 
 /**
@@ -340,22 +365,28 @@ const PHASES = {
     const warm = Math.round((SIZES.latencyRate * SIZES.warmupMs) / 1000);
     const warmArmed = await receiver.arm('latency-warmup', warm, warm);
     const wt = now();
-    const wpub = await task('load.mjs', { kind: 'openloop', base: svc.base, token: svc.token, rate: SIZES.latencyRate, durationMs: SIZES.warmupMs, maxInflight: warm, drainMs: 10_000 }, 60_000);
-    const ws = await awaitDeliveries(receiver, warmArmed, wt + SIZES.warmupMs + 10_000, wpub.lastAt);
-    log(`  warm-up: ${warm} events at ${SIZES.latencyRate}/s, p50 ${ws.latency.p50.toFixed(1)} ms, p99 ${ws.latency.p99.toFixed(1)} ms (not counted)`);
-    const warmup = { events: warm, p50: ws.latency.p50, p99: ws.latency.p99, max: ws.latency.max, missing: ws.missing };
-    const armed = await receiver.arm('latency', total, total);
-    const t = now();
-    // Answers to publishes are awaited only within the phase budget (a service that accepts fewer
-    // than the offered rate would otherwise stretch the phase far beyond it).
-    const pub = await task('load.mjs', { kind: 'openloop', base: svc.base, token: svc.token, rate: SIZES.latencyRate, durationMs: SIZES.latencyMs, maxInflight: total, drainMs: BUDGET_MS.latency - SIZES.latencyMs }, BUDGET_MS.latency + 60_000);
-    // Truly open loop: every event is sent on schedule (maxInflight = all of them), queueing in the
-    // client behind a slow service; unanswered/unsent ones count as missing deliveries.
-    if (pub.unanswered) log(`  ${pub.unanswered} publishes still unanswered at the end of the budget`);
-    if (pub.unsent) log(`  ${pub.unsent} events could not be sent on schedule (generator behind)`);
-    const s = await awaitDeliveries(receiver, armed, t + BUDGET_MS.latency, pub.lastAt);
-    log(`  p50 ${s.latency.p50.toFixed(1)} ms, p99 ${s.latency.p99.toFixed(1)} ms${s.partial ? ` (partial: ${s.missing} of ${total} not delivered, counted at >= ${(s.cutAt - pub.lastAt).toFixed(0)} ms)` : ''}`);
-    return { offered_per_s: SIZES.latencyRate, seconds: SIZES.latencyMs / 1000, ...s.latency, delivered: s.unique, partial: s.partial, publish: pub, receiver: s, warmup };
+    // One load generator for the warm-up and the window: see taskProcess.
+    const gen = taskProcess('load.mjs');
+    try {
+      const wpub = await gen.run({ kind: 'openloop', base: svc.base, token: svc.token, rate: SIZES.latencyRate, durationMs: SIZES.warmupMs, maxInflight: warm, drainMs: 10_000 }, 60_000);
+      const ws = await awaitDeliveries(receiver, warmArmed, wt + SIZES.warmupMs + 10_000, wpub.lastAt);
+      log(`  warm-up: ${warm} events at ${SIZES.latencyRate}/s, p50 ${ws.latency.p50.toFixed(1)} ms, p99 ${ws.latency.p99.toFixed(1)} ms (not counted)`);
+      const warmup = { events: warm, p50: ws.latency.p50, p99: ws.latency.p99, max: ws.latency.max, missing: ws.missing };
+      const armed = await receiver.arm('latency', total, total);
+      const t = now();
+      // Answers to publishes are awaited only within the phase budget (a service that accepts fewer
+      // than the offered rate would otherwise stretch the phase far beyond it).
+      const pub = await gen.run({ kind: 'openloop', base: svc.base, token: svc.token, rate: SIZES.latencyRate, durationMs: SIZES.latencyMs, maxInflight: total, drainMs: BUDGET_MS.latency - SIZES.latencyMs }, BUDGET_MS.latency + 60_000);
+      // Truly open loop: every event is sent on schedule (maxInflight = all of them), queueing in the
+      // client behind a slow service; unanswered/unsent ones count as missing deliveries.
+      if (pub.unanswered) log(`  ${pub.unanswered} publishes still unanswered at the end of the budget`);
+      if (pub.unsent) log(`  ${pub.unsent} events could not be sent on schedule (generator behind)`);
+      const s = await awaitDeliveries(receiver, armed, t + BUDGET_MS.latency, pub.lastAt);
+      log(`  p50 ${s.latency.p50.toFixed(1)} ms, p99 ${s.latency.p99.toFixed(1)} ms${s.partial ? ` (partial: ${s.missing} of ${total} not delivered, counted at >= ${(s.cutAt - pub.lastAt).toFixed(0)} ms)` : ''}`);
+      return { offered_per_s: SIZES.latencyRate, seconds: SIZES.latencyMs / 1000, ...s.latency, delivered: s.unique, partial: s.partial, publish: pub, receiver: s, warmup };
+    } finally {
+      gen.close();
+    }
   },
   async fanout(svc, receiver) {
     const { fanoutEvents: n, fanoutHooks: h } = SIZES;
