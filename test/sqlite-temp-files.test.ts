@@ -1,0 +1,51 @@
+// SQLite's temp files: the delivery path must not create any (statement journals stay in memory,
+// see SqliteStore's temp_store). SQLite reads its temp directory from SQLITE_TMPDIR once, when the
+// library first opens a database in the process: set here, before any store is opened (node
+// --test runs each file in a process of its own).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { SqliteStore } from '../src/store/sqlite/index.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-tempfiles-'));
+const tmp = path.join(dir, 'tmp');
+fs.mkdirSync(tmp);
+process.env.SQLITE_TMPDIR = tmp;
+
+test('SQLite: the delivery path writes no temp files (statement journals stay in memory)', async () => {
+  // A temp file is created and unlinked at once: it is seen by watching the directory.
+  const seen: string[] = [];
+  const watcher = fs.watch(tmp, (_kind, name) => seen.push(String(name)));
+  try {
+    const store = new SqliteStore(path.join(dir, 't.db'));
+    await store.migrate();
+    await store.createOrg({ id: 0, name: 'Primary', description: null, status: 'ACTIVE', visibility: 'SHOW', createdAt: Date.now() });
+    const now = Date.now();
+    // Batches as the API publishes them: 100 events of ~1 KB, multi-row statements inside the
+    // group commit's savepoints, which is when SQLite journals a statement.
+    for (let b = 0; b < 3; b++) {
+      const items = Array.from({ length: 100 }, (_, i) => {
+        const event = { id: `n.e${b}-${i}`, orgId: 0, type: 'kpi.alert', payload: JSON.stringify({ i, pad: 'x'.repeat(1000) }), name: null, runId: null, recipients: null, attachments: [], createdAt: now };
+        const job = { id: `j.${b}-${i}`, kind: 'event' as const, eventId: event.id, eventType: 'kpi.alert', webhookId: 'w1', orgId: 0, status: 'PENDING' as const, tryCount: 0, budgetStart: 0, nextAttemptAt: now, leaseOwner: null, leaseUntil: null, detail: null, lastStatus: null, createdAt: now, updatedAt: now };
+        return { event, attachments: [], jobs: [job] };
+      });
+      await store.publishEvents(items, 60_000);
+    }
+    const { jobs } = await store.claimWithEvents({ owner: 'o', now, leaseMs: 60_000, limit: 300, excludeWebhookIds: [] });
+    assert.equal(jobs.length, 300);
+    const kept = await store.completeAttempts(jobs.map((j, i) => ({
+      attempt: { id: `a.${i}`, jobId: j.id, eventId: j.eventId, webhookId: j.webhookId, orgId: 0, attemptNo: 1, startedAt: now, durationMs: 1, statusCode: 204, success: true, error: null, responseBody: '', requestHeaders: { 'content-type': 'application/json' } },
+      owner: 'o',
+      transition: { status: 'SUCCESS' as const, nextAttemptAt: null, detail: '' },
+    })));
+    assert.ok(kept.every(Boolean));
+    await store.close();
+    await new Promise((r) => setTimeout(r, 50)); // let the watcher's events arrive
+    assert.deepEqual(seen, [], 'SQLite created temp files');
+  } finally {
+    watcher.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
