@@ -63,3 +63,46 @@ test('SQLite: publishes wait for the WAL fsync; claims and attempt records are a
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('SQLite group commit: transactions of one group commit together; one that throws fails alone, leaving nothing', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-group-'));
+  const store = new SqliteStore(path.join(dir, 'g.db'));
+  await store.migrate();
+  await store.createOrg({ id: 0, name: 'Primary', description: null, status: 'ACTIVE', visibility: 'SHOW', createdAt: Date.now() });
+  const now = Date.now();
+  const item = (e: string, j: string) => {
+    const event = { id: e, orgId: 0, type: 'kpi.alert', payload: '{}', name: null, runId: null, recipients: null, attachments: [], createdAt: now };
+    const job = { id: j, kind: 'event' as const, eventId: e, eventType: 'kpi.alert', webhookId: 'w1', orgId: 0, status: 'PENDING' as const, tryCount: 0, budgetStart: 0, nextAttemptAt: now, leaseOwner: null, leaseUntil: null, detail: null, lastStatus: null, createdAt: now, updatedAt: now };
+    return { event, attachments: [], jobs: [job] };
+  };
+  await store.publishEvents([item('n.taken', 'j.taken')], 60_000);
+
+  // Asked for in one turn of the event loop: one group. The third one's event is new but its job's
+  // id is taken, so it fails after its event row was written.
+  const conn = (store as unknown as { conn: { exec(sql: string): void } }).conn;
+  const realExec = conn.exec.bind(conn);
+  const begins: string[] = [];
+  conn.exec = (sql: string) => (sql.startsWith('BEGIN') && begins.push(sql), realExec(sql));
+  const results = await Promise.allSettled([
+    store.publishEvents([item('n.a', 'j.a')], 60_000),
+    store.publishEvents([item('n.b', 'j.b')], 60_000),
+    store.publishEvents([item('n.bad', 'j.taken')], 60_000),
+    store.publishEvents([item('n.c', 'j.c')], 60_000),
+  ]);
+  conn.exec = realExec;
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  for (const id of ['n.a', 'n.b', 'n.c']) assert.ok(await store.findEvent(0, id), `${id} kept`);
+  assert.equal(await store.findEvent(0, 'n.bad'), null, 'the failed transaction left its event row behind');
+  assert.equal((await store.findJob(0, 'j.taken'))?.eventId, 'n.taken');
+  // Together once, then each on its own after the failure.
+  assert.equal(begins.length, 1 + 4);
+
+  // Without a failure a group is one transaction.
+  begins.length = 0;
+  conn.exec = (sql: string) => (sql.startsWith('BEGIN') && begins.push(sql), realExec(sql));
+  await Promise.all([store.publishEvents([item('n.d', 'j.d')], 60_000), store.publishEvents([item('n.e', 'j.e')], 60_000)]);
+  conn.exec = realExec;
+  assert.equal(begins.length, 1);
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -1,5 +1,7 @@
-// SQLite's temp files: the delivery path must not create any (statement journals stay in memory,
-// see SqliteStore's temp_store). SQLite reads its temp directory from SQLITE_TMPDIR once, when the
+// SQLite's temp files: the delivery path must not create any. A statement journal (the pages a
+// statement or savepoint changed, kept so that it can roll back alone) spills to a temp file past
+// 64 KB; the group commit runs without savepoints and writes rows one statement each, so none is
+// kept (see SqliteDb.runInOne and sql-queue.ts's insertMany). SQLite reads its temp directory from SQLITE_TMPDIR once, when the
 // library first opens a database in the process: set here, before any store is opened (node
 // --test runs each file in a process of its own).
 import assert from 'node:assert/strict';
@@ -23,8 +25,7 @@ test('SQLite: the delivery path writes no temp files (statement journals stay in
     await store.migrate();
     await store.createOrg({ id: 0, name: 'Primary', description: null, status: 'ACTIVE', visibility: 'SHOW', createdAt: Date.now() });
     const now = Date.now();
-    // Batches as the API publishes them: 100 events of ~1 KB, multi-row statements inside the
-    // group commit's savepoints, which is when SQLite journals a statement.
+    // Batches as the API publishes them: 100 events of ~1 KB.
     for (let b = 0; b < 3; b++) {
       const items = Array.from({ length: 100 }, (_, i) => {
         const event = { id: `n.e${b}-${i}`, orgId: 0, type: 'kpi.alert', payload: JSON.stringify({ i, pad: 'x'.repeat(1000) }), name: null, runId: null, recipients: null, attachments: [], createdAt: now };

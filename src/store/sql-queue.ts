@@ -84,8 +84,8 @@ export function claimStatement(excluded: 'none' | 'array' | 'json', lock: string
 }
 
 /**
- * Batches are cut into chunks of a power of two rows (100 = 64 + 32 + 4), so the statements
- * of every batch size come from a dozen texts that SQLite prepares once and keeps. Bench
+ * Multi-row batches are cut into chunks of a power of two rows (100 = 64 + 32 + 4), so the
+ * statements of every batch size come from a dozen texts each connection prepares once. Bench
  * (2026-11-22, fan-out, SQLite on its thread): a text per batch size meant a prepared statement
  * per size, whose native memory lives until the storage thread's heap is collected, and the
  * service grew ~1 KB per delivery to 250 MB.
@@ -97,27 +97,41 @@ function chunkSize(left: number, max: number): number {
 }
 
 /**
- * One INSERT for many rows, in chunks that stay under both engines' limit on bound parameters.
- * Bench (2026-11-22): a statement per row made a 100-event batch 200 round trips on PostgreSQL
- * (2,094 events/s accepted).
+ * Rows inserted in chunks built one at a time (a publish fanned out to 10,000 jobs never holds all
+ * of their parameter arrays at once).
+ *  - Engines with array parameters (PostgreSQL, here only for publishes with idempotency keys or
+ *    files): one INSERT per chunk, under both engines' limit on bound parameters. Bench
+ *    (2026-11-22): a statement per row made a 100-event batch 200 round trips on PostgreSQL
+ *    (2,094 events/s accepted).
+ *  - SQLite: a one-row INSERT run per row (Db.runEach). A statement writing many rows inside a
+ *    transaction keeps a statement journal of the pages it changes, so that it can fail alone;
+ *    past 64 KB SQLite spills it to a temp file, created, written and unlinked in /var/tmp (~6 of
+ *    10 transactions, strace, store alone, 5,000 deliveries: 127 files), and kept in memory
+ *    instead (temp_store = MEMORY) it raised the fan-out's peak RSS from 169-176 to 178-196 MB.
+ *    A one-row INSERT needs no journal: it checks its constraints before it writes.
  */
-async function insertRows<T>(db: Db, table: string, columns: string, items: T[], params: (item: T) => unknown[]): Promise<void> {
-  await insertMany(db, table, columns, items.length, items[Symbol.iterator](), params);
+async function insertRows<T>(db: Db, oneRowEach: boolean, table: string, columns: string, items: T[], params: (item: T) => unknown[]): Promise<void> {
+  await insertMany(db, oneRowEach, table, columns, items.length, items[Symbol.iterator](), params);
 }
 
 /** insertRows over `count` rows drawn from an iterator, so they need not exist all at once. */
-async function insertMany<T>(db: Db, table: string, columns: string, count: number, rows: Iterator<T>, params: (item: T) => unknown[]): Promise<void> {
+async function insertMany<T>(db: Db, oneRowEach: boolean, table: string, columns: string, count: number, rows: Iterator<T>, params: (item: T) => unknown[]): Promise<void> {
   let tuple = '';
   let width = 0;
   for (let i = 0, per = 0; i < count; i += per) {
-    // Parameters are built a chunk at a time: a publish fanned out to 10,000 jobs never holds
-    // all of their parameter arrays at once.
-    const values: unknown[] = [];
     const first = params(rows.next().value as T);
     if (!width) {
       width = first.length;
       tuple = `(${placeholders(width)})`;
     }
+    if (oneRowEach) {
+      per = Math.min(count - i, 512);
+      const lists = [first];
+      for (let k = 1; k < per; k++) lists.push(params(rows.next().value as T));
+      await db.runEach(`INSERT INTO ${table} (${columns}) VALUES ${tuple}`, lists);
+      continue;
+    }
+    const values: unknown[] = [];
     per = chunkSize(count - i, Math.floor(30_000 / width));
     for (const v of first) values.push(v);
     for (let k = 1; k < per; k++) for (const v of params(rows.next().value as T)) values.push(v);
@@ -277,12 +291,12 @@ export abstract class SqlQueueStore implements QueueStore {
         results.push({ eventId: prior ?? item.event.id, created: prior === null });
         if (prior === null) fresh.push(item);
       }
-      await insertRows(db, 'events', EVENT_COLUMNS, fresh, eventParams);
+      await insertRows(db, !this.arrayParams, 'events', EVENT_COLUMNS, fresh, eventParams);
       for (const { event, attachments } of fresh) {
         // One statement per file: a file may be 25 MB, never several of them in one parameter list.
-        for (const a of attachments) await insertRows(db, 'attachments', ATTACHMENT_COLUMNS, [a], (f) => [f.id, event.id, f.fileName, f.contentType, f.size, f.data]);
+        for (const a of attachments) await insertRows(db, !this.arrayParams, 'attachments', ATTACHMENT_COLUMNS, [a], (f) => [f.id, event.id, f.fileName, f.contentType, f.size, f.data]);
       }
-      await insertMany(db, 'jobs', JOB_COLUMNS, jobsCount(fresh), jobsOf(fresh), jobParams);
+      await insertMany(db, !this.arrayParams, 'jobs', JOB_COLUMNS, jobsCount(fresh), jobsOf(fresh), jobParams);
       return results;
     });
   }
@@ -330,7 +344,7 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async insertJobs(jobs: JobRow[]): Promise<void> {
-    await this.db.tx((db) => insertRows(db, 'jobs', JOB_COLUMNS, jobs, jobParams));
+    await this.db.tx((db) => insertRows(db, !this.arrayParams, 'jobs', JOB_COLUMNS, jobs, jobParams));
   }
 
   async findJob(orgId: number, id: string): Promise<JobRow | null> {
@@ -380,11 +394,13 @@ export abstract class SqlQueueStore implements QueueStore {
         // at least once, as promised. An fsync costs ~90 us of CPU here (260 us of wall time);
         // bench (2026-11-23, SQLite, 1,000 single publishes/s, alternated with the fsync):
         // service CPU per event 1,086/1,119 -> 1,052/1,099 us, p99 26.4/51.9 -> 12.2/24.8 ms.
-        await this.db.leases.tx(async (db) => {
+        // (The transaction answers what it changed rather than adding to `kept` itself: a group
+        // commit may run it a second time, see SqliteDb.commitGroup.)
+        const changed = await this.db.leases.tx(async (db) => {
           await db.runEach(ATTEMPT_ONE, attempts);
-          const changed = await db.runEach(TRANSITION_ONE, chunk.map(transitionOne));
-          chunk.forEach((c, k) => changed[k] && kept.add(c.attempt.jobId));
+          return db.runEach(TRANSITION_ONE, chunk.map(transitionOne));
         });
+        chunk.forEach((c, k) => changed[k] && kept.add(c.attempt.jobId));
       }
     }
     return items.map((it) => kept.has(it.attempt.jobId));

@@ -140,8 +140,8 @@ class SqliteDb implements Db {
 
   /**
    * Group commit. Transactions asked for within one turn of the event loop, or while the previous
-   * group waits for its fsync, run together inside one BEGIN IMMEDIATE ... COMMIT, each in its own
-   * savepoint, so one that throws rolls back alone; every caller resolves only once the COMMIT is
+   * group waits for its fsync, run together inside one BEGIN IMMEDIATE ... COMMIT (one that throws
+   * fails alone: see commitGroup); every caller resolves only once the COMMIT is
    * on disk. Bench (2026-11-22): at ~1,000 single publishes/s one COMMIT per transaction took
    * 335 us each, the largest single cost of the service.
    */
@@ -170,23 +170,15 @@ class SqliteDb implements Db {
     const { conn } = this.sh;
     let release!: () => void;
     this.sh.busy = new Promise((r) => (release = r));
-    const inner = new SqliteDb(this.sh, false);
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+    let outcomes: Outcome[] = [];
     let failed: unknown = null;
     try {
-      conn.exec('BEGIN IMMEDIATE');
-      for (const t of group) {
-        this.stmt('SAVEPOINT tx').run();
-        try {
-          outcomes.push({ ok: true, value: await t.fn(inner) });
-          this.stmt('RELEASE tx').run();
-        } catch (err) {
-          this.stmt('ROLLBACK TO tx').run();
-          this.stmt('RELEASE tx').run();
-          outcomes.push({ ok: false, err: mapError(err) });
-        }
-      }
-      conn.exec('COMMIT');
+      const together = await this.runInOne(group);
+      // One of them threw and the whole group was rolled back: each goes again in a transaction
+      // of its own, so only the one that throws fails. (The store's transactions only run SQL, so
+      // running one again does the same.)
+      if (together) outcomes = together;
+      else for (const t of group) outcomes.push(await this.runAlone(t));
       this.sh.wal.checkpointIfDue();
     } catch (err) {
       // BEGIN or COMMIT failed (disk full, I/O error): nothing of the group was kept.
@@ -210,7 +202,48 @@ class SqliteDb implements Db {
     if (!failed) await this.sh.wal.sync().catch((err) => (failed = err));
     group.forEach((t, i) => t.durable && settle(t, i));
   }
+
+  /**
+   * The transactions in one BEGIN IMMEDIATE ... COMMIT, without a savepoint each: null, all rolled
+   * back, if one throws. A savepoint made SQLite copy every page the transaction changed into a
+   * statement journal (so that it could roll back alone), which past 64 KB it spilled to a temp
+   * file in /var/tmp, created, written and unlinked again: ~6 of 10 transactions (strace, store
+   * alone, 5,000 deliveries: 127 files). Kept in memory instead (temp_store = MEMORY) the journals
+   * raised the fan-out's peak RSS from 169-176 to 178-196 MB. Store alone (publish, claim, attempt
+   * record), 40,000 deliveries, five alternated runs each, us of CPU per delivery: 49-72 with
+   * savepoints, 46-67 with their journals in memory, 46-58 without savepoints (lower than with
+   * savepoints in 5 of 5); fan-out peak RSS 165-166 MB in two full runs.
+   */
+  private async runInOne(group: PendingTx[]): Promise<Outcome[] | null> {
+    const { conn } = this.sh;
+    const inner = new SqliteDb(this.sh, false);
+    const outcomes: Outcome[] = [];
+    conn.exec('BEGIN IMMEDIATE');
+    for (const t of group) {
+      try {
+        outcomes.push({ ok: true, value: await t.fn(inner) });
+      } catch (err) {
+        if (conn.inTransaction) conn.exec('ROLLBACK');
+        if (group.length > 1) return null;
+        return [{ ok: false, err: mapError(err) }];
+      }
+    }
+    conn.exec('COMMIT');
+    return outcomes;
+  }
+
+  /** One transaction on its own; a failed BEGIN or COMMIT is its own failure only. */
+  private async runAlone(t: PendingTx): Promise<Outcome> {
+    try {
+      return (await this.runInOne([t]))![0];
+    } catch (err) {
+      if (this.sh.conn.inTransaction) this.sh.conn.exec('ROLLBACK');
+      return { ok: false, err: mapError(err) };
+    }
+  }
 }
+
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
 interface PendingTx {
   fn: (db: Db) => Promise<unknown>;
@@ -239,13 +272,6 @@ export class SqliteStore extends SqlStore {
     // the service's peak RSS is budgeted (bench: -5 MB at the fan-out peak with 4 MB, no change
     // in deliveries/s within the noise).
     this.conn.pragma('cache_size = -8000');
-    // Statement journals (a multi-row statement inside the group commit's savepoints may have to
-    // roll back alone) in memory, not in temp files: SQLite created, wrote and unlinked a file in
-    // /var/tmp for ~6 of every 10 transactions (strace, store alone, 5,000 deliveries: 127 files; none now). Store alone,
-    // 40,000 deliveries, five alternated pairs, us of CPU per delivery: publish 17.7-21.7 against
-    // 20.7-27.1, attempt records 12.4-13.1 against 15.1-18.4, claims unchanged. A journal holds
-    // the pages one statement changed (chunks of at most 30,000 parameters), so it stays small.
-    this.conn.pragma('temp_store = MEMORY');
     // Durable like synchronous=FULL (an accepted event survives power loss, not only process
     // death), with the fsync off the event loop: see wal-sync.ts.
     this.wal = new WalSync(this.conn, memory ? null : { db: path.resolve(file), wal: `${path.resolve(file)}-wal` });
