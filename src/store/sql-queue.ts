@@ -125,6 +125,7 @@ async function insertMany<T>(db: Db, oneRowEach: boolean, table: string, columns
       tuple = `(${placeholders(width)})`;
     }
     if (oneRowEach) {
+      // 512 parameter lists at a time: a fan-out's jobs are never all in memory at once.
       per = Math.min(count - i, 512);
       const lists = [first];
       for (let k = 1; k < per; k++) lists.push(params(rows.next().value as T));
@@ -177,11 +178,10 @@ function attemptParams(a: AttemptRow): unknown[] {
 /**
  * SQLite's attempt records, one prepared statement per row inside the batch's transaction. Guarded
  * by the lease: a worker whose lease expired (and whose job another worker took) still leaves its
- * attempt in the history but not its state. Bench (2026-11-23, store alone, 30,000 deliveries in
- * claims of 64, four alternated pairs): 14-23 us of CPU per delivery as one multi-row INSERT and
- * one UPDATE ... FROM (VALUES ...) per batch, 10-15 us as a statement per row (SQLite runs a
- * prepared statement per row without a network between; the UPDATE ... FROM built and joined a
- * temporary table of the batch first).
+ * attempt in the history but not its state. Bench (2026-11-23, the store alone, 40,000 deliveries
+ * in claims of 64, six alternated pairs): 16.9-26.0 us of CPU per delivery (median 22.6) as one
+ * multi-row INSERT and one UPDATE ... FROM (VALUES ...) per batch, 16.9-22.1 (median 17.5) as a
+ * statement per row, which SQLite runs without a network between.
  */
 const ATTEMPT_ONE = `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (${placeholders(13)})`;
 const TRANSITION_ONE = `UPDATE jobs SET status = ?, try_count = try_count + 1, next_attempt_at = COALESCE(?, next_attempt_at),

@@ -107,6 +107,7 @@ class PgDb implements Db {
     return (await this.query(sql, params, 'array')).rows as unknown[][];
   }
 
+  /** One statement after another: the queue's batch writes use array parameters here instead. */
   async runEach(sql: string, paramLists: unknown[][]): Promise<number[]> {
     const changes: number[] = [];
     for (const params of paramLists) changes.push((await this.run(sql, params)).changes);
