@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { newJob } from '../src/domain/jobs.ts';
 import { SqliteStore } from '../src/store/sqlite/index.ts';
 
 test('SQLite: publishes wait for the WAL fsync; claims and attempt records are answered once committed', async () => {
@@ -72,8 +73,7 @@ test('SQLite group commit: transactions of one group commit together; one that t
   const now = Date.now();
   const item = (e: string, j: string) => {
     const event = { id: e, orgId: 0, type: 'kpi.alert', payload: '{}', name: null, runId: null, recipients: null, attachments: [], createdAt: now };
-    const job = { id: j, kind: 'event' as const, eventId: e, eventType: 'kpi.alert', webhookId: 'w1', orgId: 0, status: 'PENDING' as const, tryCount: 0, budgetStart: 0, nextAttemptAt: now, leaseOwner: null, leaseUntil: null, detail: null, lastStatus: null, createdAt: now, updatedAt: now };
-    return { event, attachments: [], jobs: [job] };
+    return { event, attachments: [], jobs: [{ ...newJob('event', event, 'w1', now), id: j }] };
   };
   await store.publishEvents([item('n.taken', 'j.taken')], 60_000);
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { newJob } from '../src/domain/jobs.ts';
 import { SqliteStore } from '../src/store/sqlite/index.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-tempfiles-'));
@@ -29,8 +30,7 @@ test('SQLite: the delivery path writes no temp files (statement journals stay in
     for (let b = 0; b < 3; b++) {
       const items = Array.from({ length: 100 }, (_, i) => {
         const event = { id: `n.e${b}-${i}`, orgId: 0, type: 'kpi.alert', payload: JSON.stringify({ i, pad: 'x'.repeat(1000) }), name: null, runId: null, recipients: null, attachments: [], createdAt: now };
-        const job = { id: `j.${b}-${i}`, kind: 'event' as const, eventId: event.id, eventType: 'kpi.alert', webhookId: 'w1', orgId: 0, status: 'PENDING' as const, tryCount: 0, budgetStart: 0, nextAttemptAt: now, leaseOwner: null, leaseUntil: null, detail: null, lastStatus: null, createdAt: now, updatedAt: now };
-        return { event, attachments: [], jobs: [job] };
+        return { event, attachments: [], jobs: [newJob('event', event, 'w1', now)] };
       });
       await store.publishEvents(items, 60_000);
     }

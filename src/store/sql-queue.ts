@@ -110,11 +110,6 @@ function chunkSize(left: number, max: number): number {
  *    instead (temp_store = MEMORY) it raised the fan-out's peak RSS from 169-176 to 178-196 MB.
  *    A one-row INSERT needs no journal: it checks its constraints before it writes.
  */
-async function insertRows<T>(db: Db, oneRowEach: boolean, table: string, columns: string, items: T[], params: (item: T) => unknown[]): Promise<void> {
-  await insertMany(db, oneRowEach, table, columns, items.length, items[Symbol.iterator](), params);
-}
-
-/** insertRows over `count` rows drawn from an iterator, so they need not exist all at once. */
 async function insertMany<T>(db: Db, oneRowEach: boolean, table: string, columns: string, count: number, rows: Iterator<T>, params: (item: T) => unknown[]): Promise<void> {
   let tuple = '';
   let width = 0;
@@ -267,6 +262,12 @@ export abstract class SqlQueueStore implements QueueStore {
    */
   protected readonly arrayParams: boolean = false;
 
+  /** Rows inserted (see insertMany): one statement per row on SQLite, multi-row chunks otherwise. */
+  private insert<T>(db: Db, table: string, columns: string, items: T[] | { count: number; rows: Iterator<T> }, params: (item: T) => unknown[]): Promise<void> {
+    const { count, rows } = Array.isArray(items) ? { count: items.length, rows: items[Symbol.iterator]() } : items;
+    return insertMany(db, !this.arrayParams, table, columns, count, rows, params);
+  }
+
   /**
    * A list of ids as one parameter, so the statement text is the same for every length: an array
    * on PostgreSQL, a JSON array on SQLite.
@@ -291,12 +292,12 @@ export abstract class SqlQueueStore implements QueueStore {
         results.push({ eventId: prior ?? item.event.id, created: prior === null });
         if (prior === null) fresh.push(item);
       }
-      await insertRows(db, !this.arrayParams, 'events', EVENT_COLUMNS, fresh, eventParams);
+      await this.insert(db, 'events', EVENT_COLUMNS, fresh, eventParams);
       for (const { event, attachments } of fresh) {
         // One statement per file: a file may be 25 MB, never several of them in one parameter list.
-        for (const a of attachments) await insertRows(db, !this.arrayParams, 'attachments', ATTACHMENT_COLUMNS, [a], (f) => [f.id, event.id, f.fileName, f.contentType, f.size, f.data]);
+        for (const a of attachments) await this.insert(db, 'attachments', ATTACHMENT_COLUMNS, [a], (f) => [f.id, event.id, f.fileName, f.contentType, f.size, f.data]);
       }
-      await insertMany(db, !this.arrayParams, 'jobs', JOB_COLUMNS, jobsCount(fresh), jobsOf(fresh), jobParams);
+      await this.insert(db, 'jobs', JOB_COLUMNS, { count: jobsCount(fresh), rows: jobsOf(fresh) }, jobParams);
       return results;
     });
   }
@@ -344,7 +345,7 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async insertJobs(jobs: JobRow[]): Promise<void> {
-    await this.db.tx((db) => insertRows(db, !this.arrayParams, 'jobs', JOB_COLUMNS, jobs, jobParams));
+    await this.db.tx((db) => this.insert(db, 'jobs', JOB_COLUMNS, jobs, jobParams));
   }
 
   async findJob(orgId: number, id: string): Promise<JobRow | null> {
@@ -378,30 +379,27 @@ export abstract class SqlQueueStore implements QueueStore {
 
   async completeAttempts(items: Completion[]): Promise<boolean[]> {
     if (!items.length) return [];
+    if (!this.arrayParams) {
+      // Not waited on to reach the disk (Db.leases): a record lost with the machine's power
+      // leaves its job leased, so it is claimed and delivered again when the lease expires:
+      // at least once, as promised. An fsync costs ~90 us of CPU here (260 us of wall time);
+      // bench (2026-11-23, SQLite, 1,000 single publishes/s, alternated with the fsync):
+      // service CPU per event 1,086/1,119 -> 1,052/1,099 us, p99 26.4/51.9 -> 12.2/24.8 ms.
+      // (The transaction answers what it changed rather than recording it outside: a group
+      // commit may run it a second time, see SqliteDb.commitGroup.)
+      const changed = await this.db.leases.tx(async (db) => {
+        await db.runEach(ATTEMPT_ONE, items.map(({ attempt }) => attemptParams(attempt)));
+        return db.runEach(TRANSITION_ONE, items.map(transitionOne));
+      });
+      return changed.map((n) => n > 0);
+    }
     const kept = new Set<string>();
-    for (let i = 0, per = 0; i < items.length; i += per) {
-      per = this.arrayParams ? 1000 : items.length;
-      const chunk = items.slice(i, i + per);
-      const attempts = chunk.map(({ attempt }) => attemptParams(attempt));
-      if (this.arrayParams) {
-        const cols = columnsFrom(chunk.length, attempts, (a) => a, ATTEMPT_TYPES.length);
-        const joined = joinColumns(cols, ATTEMPT_JSON);
-        const params = [...(joined ?? cols), ...columnsFrom(chunk.length, chunk, transitionParams, TRANSITION_TYPES.length)];
-        for (const r of await this.db.all<Raw>(joined ? PG_COMPLETE_SPLIT : PG_COMPLETE, params)) kept.add(r.id as string);
-      } else {
-        // Not waited on to reach the disk (Db.leases): a record lost with the machine's power
-        // leaves its job leased, so it is claimed and delivered again when the lease expires:
-        // at least once, as promised. An fsync costs ~90 us of CPU here (260 us of wall time);
-        // bench (2026-11-23, SQLite, 1,000 single publishes/s, alternated with the fsync):
-        // service CPU per event 1,086/1,119 -> 1,052/1,099 us, p99 26.4/51.9 -> 12.2/24.8 ms.
-        // (The transaction answers what it changed rather than adding to `kept` itself: a group
-        // commit may run it a second time, see SqliteDb.commitGroup.)
-        const changed = await this.db.leases.tx(async (db) => {
-          await db.runEach(ATTEMPT_ONE, attempts);
-          return db.runEach(TRANSITION_ONE, chunk.map(transitionOne));
-        });
-        chunk.forEach((c, k) => changed[k] && kept.add(c.attempt.jobId));
-      }
+    for (let i = 0; i < items.length; i += 1000) {
+      const chunk = items.slice(i, i + 1000);
+      const cols = columnsFrom(chunk.length, chunk, ({ attempt }) => attemptParams(attempt), ATTEMPT_TYPES.length);
+      const joined = joinColumns(cols, ATTEMPT_JSON);
+      const params = [...(joined ?? cols), ...columnsFrom(chunk.length, chunk, transitionParams, TRANSITION_TYPES.length)];
+      for (const r of await this.db.all<Raw>(joined ? PG_COMPLETE_SPLIT : PG_COMPLETE, params)) kept.add(r.id as string);
     }
     return items.map((it) => kept.has(it.attempt.jobId));
   }
