@@ -59,6 +59,15 @@ test('claims come back with every field of their jobs and events', () => {
   assert.deepEqual(acrossResult('claimWithEvents', { jobs: [], events: [] }), { jobs: [], events: [] });
 });
 
+test("a claimed event's payload read as bytes (SQLite) arrives as a Buffer of the same bytes", () => {
+  const e = event();
+  const bytes = { ...e, payload: Buffer.from(e.payload) };
+  const out = acrossResult('claimWithEvents', { jobs: [job()], events: [bytes] }) as { events: { payload: unknown }[] };
+  assert.ok(Buffer.isBuffer(out.events[0].payload), 'a Buffer, not the Uint8Array a clone makes');
+  assert.deepEqual(out.events[0], bytes);
+  assert.equal((out.events[0].payload as Buffer).toString(), e.payload);
+});
+
 test('attempt records cross with every field, their request headers in order', () => {
   const attempt = (over: Partial<AttemptRow> = {}): AttemptRow => ({
     id: 'a1', jobId: 'j1', eventId: 'e1', webhookId: 'w1', orgId: 7, attemptNo: 3, startedAt: 1_763_852_400_000, durationMs: 12,
@@ -69,6 +78,8 @@ test('attempt records cross with every field, their request headers in order', (
   const items = [
     { attempt: attempt(), owner: 'w-1', transition: retry },
     { attempt: attempt({ id: 'a2', statusCode: null, error: 'timeout', responseBody: null, requestHeaders: {} }), owner: 'w-1', transition: { status: 'FAILED' as const, nextAttemptAt: null, detail: null } },
+    // Whatever a receiver answers: quotes, control characters, a lone surrogate, emoji.
+    { attempt: attempt({ id: 'a3', responseBody: 'say "hi"\n\u0000\u001e\ud800 tail 😀 \\', requestHeaders: { 'x-quote': '"q"', '': 'empty name' } }), owner: 'w-2', transition: { status: 'SUCCESS' as const, nextAttemptAt: null, detail: '' } },
   ];
   const [out] = acrossArgs('completeAttempts', [items]) as [typeof items];
   assert.deepEqual(out, items);

@@ -2,7 +2,7 @@
 // (webhook, event, attachments) and what an attempt leaves behind (attempt row, job transition).
 import type { AppContext } from '../context.ts';
 import { openAuth, openSig } from '../domain/webhook-secrets.ts';
-import type { EventRow, JobRow, Store, WebhookRow } from '../store/types.ts';
+import type { ClaimedEvent, EventRow, JobRow, Store, WebhookRow } from '../store/types.ts';
 import { deliverWithStorage } from '../storage/destination.ts';
 import { VERSION } from '../version.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
@@ -66,7 +66,7 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
   const store = ctx.store;
   const batcher = new CompletionBatcher((items) => store.completeAttempts(items));
   // The event of each held job, read with its claim or handed over by its publish.
-  const eventOf = new Map<string, EventRow>();
+  const eventOf = new Map<string, EventRow | ClaimedEvent>();
   const webhooks = new WebhookCache(ctx, 1000);
   const worker = new Worker(
     {
@@ -113,7 +113,8 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
         });
         if (!kept) ctx.log.warn({ jobId: job.id }, 'lease lost before the attempt was recorded; another worker owns the job');
         const level = transition.status === 'SUCCESS' ? 'debug' : 'info';
-        ctx.log[level]({ jobId: job.id, webhookId: job.webhookId, status: transition.status, http: r.statusCode, ms: r.durationMs, detail: transition.detail }, 'delivery attempt');
+        // The record object is built only when the level is on: one per delivery otherwise.
+        if (ctx.log.isLevelEnabled(level)) ctx.log[level]({ jobId: job.id, webhookId: job.webhookId, status: transition.status, http: r.statusCode, ms: r.durationMs, detail: transition.detail }, 'delivery attempt');
       },
       release: (owner, ids) => {
         for (const id of ids) eventOf.delete(id);

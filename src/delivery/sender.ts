@@ -21,7 +21,8 @@ export interface Target {
 export interface Outgoing {
   /** Stable across retries: receivers deduplicate on it (webhook-id). */
   eventId: string;
-  payload: string;
+  /** The JSON body: text, or its UTF-8 bytes as a SQLite claim reads them. */
+  payload: string | Buffer;
   attachments?: NewAttachment[];
 }
 
@@ -58,12 +59,12 @@ interface Prepared {
 }
 
 /** multipart/form-data built by hand so the signed bytes are exactly the bytes sent. */
-function multipart(eventId: string, json: string, files: NewAttachment[]): { body: Buffer; contentType: string } {
+function multipart(eventId: string, json: string | Buffer, files: NewAttachment[]): { body: Buffer; contentType: string } {
   const boundary = `hookrelay-${crypto.createHash('sha256').update(eventId).digest('hex').slice(0, 32)}`;
   const parts: Buffer[] = [];
   const quote = (s: string) => s.replace(/["\\\r\n]/g, '_');
   parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="event"\r\nContent-Type: application/json\r\n\r\n`));
-  parts.push(Buffer.from(json));
+  parts.push(typeof json === 'string' ? Buffer.from(json) : json);
   for (const f of files) {
     parts.push(Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(f.fileName)}"\r\nContent-Type: ${f.contentType}\r\n\r\n`));
     parts.push(f.data);
@@ -104,10 +105,11 @@ export class Sender {
   async send(t: Target, out: Outgoing): Promise<SendResult> {
     const startedAt = Date.now();
     const deadlineAt = startedAt + this.opts.timeoutMs;
-    const { body, contentType } = out.attachments?.length ? multipart(out.eventId, out.payload, out.attachments) : { body: Buffer.from(out.payload), contentType: 'application/json' };
+    const { body, contentType } = out.attachments?.length ? multipart(out.eventId, out.payload, out.attachments) : { body: typeof out.payload === 'string' ? Buffer.from(out.payload) : out.payload, contentType: 'application/json' };
     const ts = Math.floor(startedAt / 1000);
     const headers: Record<string, string> = {};
-    const masked = new Set<string>();
+    // The one header holding a credential (API key or authorization), masked in the record.
+    let masked: string | null = null;
     for (const h of t.additionalHeaders ?? []) headers[h.key] = h.value;
     headers['content-type'] = contentType;
     headers['user-agent'] = this.opts.userAgent;
@@ -120,25 +122,26 @@ export class Sender {
       headers['webhook-signature'] = standardSignature(prepared.standardKey!, out.eventId, ts, body);
     }
     const result = (statusCode: number | null, error: string | null, responseBody: string | null = null, retryAfter: string | null = null): SendResult => {
-      const requestHeaders: Record<string, string> = {};
-      for (const k in headers) requestHeaders[k] = masked.has(k) ? MASK : headers[k];
+      // The headers sent are recorded as they are unless one must be masked: they are not
+      // changed after the last request, and a copy per delivery was garbage for nothing.
+      const requestHeaders = masked === null ? headers : { ...headers, [masked]: MASK };
       return { startedAt, durationMs: Date.now() - startedAt, statusCode, error, responseBody, retryAfter, requestHeaders };
     };
     try {
       const auth = t.authentication;
       if (auth?.API_KEY) {
         headers[auth.API_KEY.key] = auth.API_KEY.value;
-        masked.add(auth.API_KEY.key);
+        masked = auth.API_KEY.key;
       } else if (auth?.BASIC_AUTH) {
         headers.authorization = 'Basic ' + Buffer.from(`${auth.BASIC_AUTH.username}:${auth.BASIC_AUTH.password}`).toString('base64');
-        masked.add('authorization');
+        masked = 'authorization';
       } else if (typeof auth?.BEARER_TOKEN === 'string') {
         // Seed 001's example stores "Bearer {token}"; accept both that and the bare token.
         headers.authorization = /^bearer\s/i.test(auth.BEARER_TOKEN) ? auth.BEARER_TOKEN : `Bearer ${auth.BEARER_TOKEN}`;
-        masked.add('authorization');
+        masked = 'authorization';
       } else if (auth?.OAUTH2) {
         headers.authorization = `Bearer ${await this.oauth.get(auth.OAUTH2)}`;
-        masked.add('authorization');
+        masked = 'authorization';
       }
       const url = (prepared ?? this.prepare(t)).url;
       if (url instanceof Error) throw url;

@@ -278,24 +278,28 @@ export class Worker implements LocalDispatch {
     // are claimed while the record waits for its group commit and fsync. Bench (2026-11-22, one
     // webhook, SQLite on its thread): sampled every 50 ms, 60-160 finished attempts were waiting
     // for their record while the webhook's claimed queue stood empty; its slots now stay busy.
-    const endpointDone = () => {
-      const left = (this.perEndpoint.get(job.webhookId) ?? 1) - 1;
-      if (left > 0) this.perEndpoint.set(job.webhookId, left);
-      else this.perEndpoint.delete(job.webhookId);
-      this.next(job.webhookId);
-      const held = this.hold(job.webhookId, -1);
-      // Refill at half share, before the webhook's slots run dry; also a full worker has room again.
-      if (held === Math.floor(this.share / 2) || this.totalHeld === this.opts.concurrency - 1) this.wakeUp();
-    };
-    const p = this.attempt(job, endpointDone).finally(() => this.inflight.delete(job.id));
+    // (See endpointDone.)
+    const p = this.attempt(job).finally(() => this.inflight.delete(job.id));
     this.inflight.set(job.id, p);
+  }
+
+  /** A job's response is in (or it failed to send): its slot and its place in the share free up. */
+  private endpointDone(webhookId: string): void {
+    const left = (this.perEndpoint.get(webhookId) ?? 1) - 1;
+    if (left > 0) this.perEndpoint.set(webhookId, left);
+    else this.perEndpoint.delete(webhookId);
+    this.next(webhookId);
+    const held = this.hold(webhookId, -1);
+    // Refill at half share, before the webhook's slots run dry; also a full worker has room again.
+    if (held === Math.floor(this.share / 2) || this.totalHeld === this.opts.concurrency - 1) this.wakeUp();
   }
 
   /** Starts the endpoint's next locally queued job, or hands back those whose lease is too old. */
   private next(webhookId: string): void {
     const queue = this.waiting.get(webhookId);
     if (!queue?.length) return;
-    const stale: string[] = [];
+    // Made only when a lease is too old: this runs once per delivery.
+    let stale: string[] | null = null;
     while (queue.length) {
       const job = queue.shift()!;
       // Starting needs time for a full attempt inside the lease, or another worker may take it.
@@ -303,14 +307,14 @@ export class Worker implements LocalDispatch {
         this.run(job);
         break;
       }
-      stale.push(job.id);
+      (stale ??= []).push(job.id);
       this.hold(webhookId, -1);
     }
     if (!queue.length) this.waiting.delete(webhookId);
-    if (stale.length) void this.deps.release(this.owner, stale).catch((err) => this.opts.log.error({ err }, 'release failed'));
+    if (stale) void this.deps.release(this.owner, stale).catch((err) => this.opts.log.error({ err }, 'release failed'));
   }
 
-  private async attempt(job: JobRow, endpointDone: () => void): Promise<void> {
+  private async attempt(job: JobRow): Promise<void> {
     let result: SendResult;
     try {
       result = await this.deps.deliver(job);
@@ -319,7 +323,7 @@ export class Worker implements LocalDispatch {
       this.opts.log.error({ err, jobId: job.id }, 'delivery threw; the job comes back when its lease expires');
       return;
     } finally {
-      endpointDone();
+      this.endpointDone(job.webhookId);
     }
     // Cut off by shutdown: the lease was handed back and the job will be attempted again, so
     // this (likely aborted) attempt is neither counted nor recorded.

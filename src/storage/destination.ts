@@ -6,7 +6,7 @@
 import type { AppContext } from '../context.ts';
 import type { Outgoing, SendResult } from '../delivery/sender.ts';
 import { LIVEBOARD_SCHEDULE } from '../domain/events.ts';
-import type { EventRow, NewAttachment, WebhookRow } from '../store/types.ts';
+import type { ClaimedEvent, EventRow, NewAttachment, WebhookRow } from '../store/types.ts';
 import { CredentialBroker, StorageError } from './s3-credentials.ts';
 import { destinationOf, objectKey, objectUrls, S3Uploader, type S3Destination, type StoredFile } from './s3-upload.ts';
 
@@ -54,7 +54,7 @@ export function withLocations(eventType: string, payload: string, files: StoredF
 export async function deliverWithStorage(
   ctx: AppContext,
   webhook: WebhookRow,
-  event: EventRow,
+  event: EventRow | ClaimedEvent,
   attachments: NewAttachment[] | undefined,
   send: (out: Outgoing) => Promise<SendResult>,
 ): Promise<SendResult> {
@@ -76,7 +76,7 @@ export async function deliverWithStorage(
     ctx.log.info({ webhookId: webhook.id, eventId: event.id, bucket: dest.bucket, error }, 'storage upload failed');
     return { startedAt, durationMs: Date.now() - startedAt, statusCode: null, error, responseBody: null, retryAfter: null, requestHeaders: {} };
   }
-  return send({ eventId: event.id, payload: withLocations(event.type, event.payload, files) });
+  return send({ eventId: event.id, payload: withLocations(event.type, event.payload.toString(), files) });
 }
 
 /** A one-page PDF, small and valid, so that a viewer opens the validation file. */

@@ -4,7 +4,7 @@
 import { jobCount, newJob } from '../domain/jobs.ts';
 import type { Db } from './db.ts';
 import type {
-  AttemptQuery, AttemptRow, ClaimRequest, Completion, EventRow, JobQuery, JobRow, JobTransition, NewAttachment, PublishItem, QueueStore,
+  AttemptQuery, AttemptRow, ClaimedEvent, ClaimRequest, Completion, EventRow, JobQuery, JobRow, JobTransition, NewAttachment, PublishItem, QueueStore,
 } from './types.ts';
 
 type Raw = Record<string, any>;
@@ -32,13 +32,13 @@ export function toJob(r: unknown[]): JobRow {
   };
 }
 
-/** An event from its columns in EVENT_COLUMNS order (Db.rows). */
-function toEvent(r: unknown[]): EventRow {
+/** An event from its columns in EVENT_COLUMNS order (Db.rows); the payload as the engine gave it. */
+function toEvent<P = string>(r: unknown[]): Omit<EventRow, 'payload'> & { payload: P } {
   return {
     id: r[0] as string,
     orgId: Number(r[1]),
     type: r[2] as string,
-    payload: r[3] as string,
+    payload: r[3] as P,
     name: (r[4] as string | null) ?? null,
     runId: (r[5] as string | null) ?? null,
     recipients: r[6] ? JSON.parse(r[6] as string) : null,
@@ -159,6 +159,13 @@ function columnsFrom<T>(count: number, rows: Iterable<T>, params: (item: T) => u
 }
 
 const EVENT_COLUMNS = 'id, org_id, type, payload, name, run_id, recipients, attachments, created_at';
+/**
+ * EVENT_COLUMNS with SQLite's payload read as a BLOB: the bytes the worker sends and signs, with
+ * no JavaScript string made of them on the storage thread, copied across as bytes and encoded
+ * again on the main thread (see claimWithEvents). PostgreSQL keeps text: a bytea crosses its
+ * wire as hex, twice the bytes for pg to decode.
+ */
+const EVENT_COLUMNS_BYTES = EVENT_COLUMNS.replace('payload', 'CAST(payload AS BLOB)');
 const ATTACHMENT_COLUMNS = 'id, event_id, file_name, content_type, size, data';
 const ATTEMPT_COLUMNS = 'id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers';
 
@@ -326,13 +333,17 @@ export abstract class SqlQueueStore implements QueueStore {
     return r ? toEvent(r) : null;
   }
 
-  async findEvents(orgId: number, ids: string[]): Promise<EventRow[]> {
+  findEvents(orgId: number, ids: string[]): Promise<EventRow[]> {
+    return this.eventsById(orgId, ids, EVENT_COLUMNS);
+  }
+
+  private async eventsById<P = string>(orgId: number, ids: string[], columns: string): Promise<(Omit<EventRow, 'payload'> & { payload: P })[]> {
     if (!ids.length) return [];
     // By primary key only, the org checked here: with org_id in the WHERE, SQLite chose the
     // (org_id, created_at) index and scanned the org's events, 2.6 ms for 32 ids (bench, 2026-11-22).
     const [inIds, param] = this.idIn(ids);
-    const rows = await this.db.rows(`SELECT ${EVENT_COLUMNS} FROM events WHERE id ${inIds}`, [param]);
-    return rows.map(toEvent).filter((e) => e.orgId === orgId);
+    const rows = await this.db.rows(`SELECT ${columns} FROM events WHERE id ${inIds}`, [param]);
+    return rows.map((r) => toEvent<P>(r)).filter((e) => e.orgId === orgId);
   }
 
   async getAttachmentData(eventId: string): Promise<NewAttachment[]> {
@@ -364,12 +375,13 @@ export abstract class SqlQueueStore implements QueueStore {
     return rows.map(toJob).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 
-  async claimWithEvents(req: ClaimRequest): Promise<{ jobs: JobRow[]; events: EventRow[] }> {
+  async claimWithEvents(req: ClaimRequest): Promise<{ jobs: JobRow[]; events: ClaimedEvent[] }> {
     const jobs = await this.claimDue(req);
     const byOrg = new Map<number, Set<string>>();
     for (const j of jobs) byOrg.set(j.orgId, (byOrg.get(j.orgId) ?? new Set()).add(j.eventId));
-    const events: EventRow[] = [];
-    for (const [orgId, ids] of byOrg) events.push(...(await this.findEvents(orgId, [...ids])));
+    const events: ClaimedEvent[] = [];
+    const columns = this.arrayParams ? EVENT_COLUMNS : EVENT_COLUMNS_BYTES;
+    for (const [orgId, ids] of byOrg) events.push(...(await this.eventsById<string | Buffer>(orgId, [...ids], columns)));
     return { jobs, events };
   }
 

@@ -156,6 +156,12 @@ export interface EventRow {
   createdAt: number;
 }
 
+/**
+ * An event as a claim hands it to the worker. SQLite gives the payload as its bytes, ready to
+ * send (see SqlQueueStore.claimWithEvents); PostgreSQL as text.
+ */
+export type ClaimedEvent = Omit<EventRow, 'payload'> & { payload: string | Buffer };
+
 export interface JobRow {
   id: string;
   kind: JobKind;
@@ -272,7 +278,7 @@ export interface QueueStore {
    * claimDue, and the events of the claimed jobs, in one call: one message to a storage thread
    * instead of two, each of which may wait behind a group commit.
    */
-  claimWithEvents(req: ClaimRequest): Promise<{ jobs: JobRow[]; events: EventRow[] }>;
+  claimWithEvents(req: ClaimRequest): Promise<{ jobs: JobRow[]; events: ClaimedEvent[] }>;
   /** Records the attempt and moves the job, in one transaction; false when the lease was lost. */
   completeAttempt(attempt: AttemptRow, owner: string, transition: JobTransition): Promise<boolean>;
   /** completeAttempt for many attempts in one transaction (group commit). */

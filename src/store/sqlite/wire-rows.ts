@@ -10,14 +10,22 @@
 // Only the hot calls (publishes, claims, attempt records) are encoded; every other call crosses
 // as it is.
 import { jobParams, toJob } from '../sql-queue.ts';
-import type { Completion, EventRow, JobRow, NewAttachment, PublishItem } from '../types.ts';
+import type { ClaimedEvent, Completion, EventRow, JobRow, NewAttachment, PublishItem } from '../types.ts';
 
-function event(e: EventRow): unknown[] {
+function event(e: EventRow | ClaimedEvent): unknown[] {
   return [e.id, e.orgId, e.type, e.payload, e.name, e.runId, e.recipients, e.attachments, e.createdAt];
 }
 
 function toEvent(w: any[]): EventRow {
   return { id: w[0], orgId: w[1], type: w[2], payload: w[3], name: w[4], runId: w[5], recipients: w[6], attachments: w[7], createdAt: w[8] };
+}
+
+/** A claimed event: its payload bytes arrive as a Uint8Array (structured clone), sent as a Buffer. */
+function toClaimedEvent(w: any[]): ClaimedEvent {
+  const e = toEvent(w) as unknown as ClaimedEvent;
+  const p = w[3] as string | Uint8Array;
+  if (typeof p !== 'string') e.payload = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  return e;
 }
 
 /** Request headers as [name, value, name, value, ...]: their order is kept. */
@@ -71,14 +79,22 @@ export const ROW_CODECS: Record<string, Codec> = {
   },
   claimWithEvents: {
     result: {
-      encode: (v: { jobs: JobRow[]; events: EventRow[] }) => [v.jobs.map(jobParams), v.events.map(event)],
-      decode: ([jobs, events]: [any[][], any[][]]) => ({ jobs: jobs.map(toJob), events: events.map(toEvent) }),
+      // (Jobs as one JSON text, as attempt records below, measured no faster: 1.0-1.4 us a job
+      // either way, their many numbers cheap to clone and dear to print.)
+      encode: (v: { jobs: JobRow[]; events: ClaimedEvent[] }) => [v.jobs.map(jobParams), v.events.map(event)],
+      decode: ([jobs, events]: [any[][], any[][]]) => ({ jobs: jobs.map(toJob), events: events.map(toClaimedEvent) }),
     },
   },
+  // Attempt records cross as one JSON text of their arrays: every value is a string, number,
+  // boolean or null, and a clone of one string is a copy where arrays are written and rebuilt
+  // value by value. Measured (2026-11-23, 20 records of a signed 204, v8.serialize standing in
+  // for postMessage's clone): encode 1.56 -> 1.25 us a record (main thread), decode 2.1 -> 1.4
+  // (storage thread). JSON.stringify escapes lone surrogates of a response body and JSON.parse
+  // restores them, so the text round-trips exactly.
   completeAttempts: {
     args: {
-      encode: ([items]: [Completion[]]) => [items.map(completion)],
-      decode: ([items]: [any[][]]) => [items.map(toCompletion)],
+      encode: ([items]: [Completion[]]) => [JSON.stringify(items.map(completion))],
+      decode: ([json]: [string]) => [(JSON.parse(json) as any[][]).map(toCompletion)],
     },
   },
 };
