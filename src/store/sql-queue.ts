@@ -160,10 +160,10 @@ function columnsFrom<T>(count: number, rows: Iterable<T>, params: (item: T) => u
 
 const EVENT_COLUMNS = 'id, org_id, type, payload, name, run_id, recipients, attachments, created_at';
 /**
- * EVENT_COLUMNS with SQLite's payload read as a BLOB: the bytes the worker sends and signs, with
- * no JavaScript string made of them on the storage thread, copied across as bytes and encoded
- * again on the main thread (see claimWithEvents). PostgreSQL keeps text: a bytea crosses its
- * wire as hex, twice the bytes for pg to decode.
+ * EVENT_COLUMNS with SQLite's payload read as a BLOB: the bytes the worker sends and signs. As
+ * text it was a string made on the storage thread, cloned to the main thread and encoded back
+ * to bytes there for every delivery (see claimWithEvents). PostgreSQL keeps text: a bytea
+ * crosses its wire as hex, twice the bytes for pg to decode.
  */
 const EVENT_COLUMNS_BYTES = EVENT_COLUMNS.replace('payload', 'CAST(payload AS BLOB)');
 const ATTACHMENT_COLUMNS = 'id, event_id, file_name, content_type, size, data';
