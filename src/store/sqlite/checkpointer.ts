@@ -10,11 +10,15 @@ import { spawnThread } from './spawn.ts';
 export class Checkpointer {
   private worker: Worker | null = null;
   private ready: Promise<boolean> | null = null;
-  private running = false;
+  private busy = false;
   private failed = false;
   private closed: Promise<void> | null = null;
 
-  constructor(private readonly file: string) {}
+  /** onDone: a checkpoint on the thread finished (called on the writer's thread). */
+  constructor(
+    private readonly file: string,
+    private readonly onDone: () => void = () => {},
+  ) {}
 
   /** Whether checkpoints can be handed to the thread (else the writer runs them). */
   get usable(): boolean {
@@ -22,8 +26,8 @@ export class Checkpointer {
   }
 
   request(): void {
-    if (this.running || !this.usable) return;
-    this.running = true;
+    if (this.busy || !this.usable) return;
+    this.busy = true;
     this.start().postMessage('checkpoint');
   }
 
@@ -34,13 +38,14 @@ export class Checkpointer {
     worker.unref();
     this.ready = new Promise((resolve) => {
       worker.on('message', (m: { ready?: true; error?: string }) => {
-        if (m.ready) resolve(true);
-        else this.running = false;
+        if (m.ready) return resolve(true);
+        this.busy = false;
         if (m.error) this.failed = true;
+        else this.onDone();
       });
       const gone = () => {
         this.failed = true;
-        this.running = false;
+        this.busy = false;
         resolve(false);
       };
       worker.on('error', gone);
