@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { newJob } from '../src/domain/jobs.ts';
 import { SqliteStore } from '../src/store/sqlite/index.ts';
 import { WAL_LIMIT_PAGES } from '../src/store/sqlite/wal-sync.ts';
 
@@ -27,8 +28,7 @@ test('SQLite: under steady publishes the WAL starts over long before the writer 
       await store.publishEvents(
         Array.from({ length: 100 }, (_, i) => {
           const event = { id: `n.${b}-${i}`, orgId: 0, type: 'kpi.alert', payload: JSON.stringify({ i, pad }), name: null, runId: null, recipients: null, attachments: [], createdAt: now };
-          const job = { id: `j.${b}-${i}`, kind: 'event' as const, eventId: event.id, eventType: 'kpi.alert', webhookId: 'w1', orgId: 0, status: 'PENDING' as const, tryCount: 0, budgetStart: 0, nextAttemptAt: now, leaseOwner: null, leaseUntil: null, detail: null, lastStatus: null, createdAt: now, updatedAt: now };
-          return { event, attachments: [], jobs: [job] };
+          return { event, attachments: [], jobs: [newJob('event', event, 'w1', now)] };
         }),
         60_000,
       );

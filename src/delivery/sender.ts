@@ -59,12 +59,12 @@ interface Prepared {
 }
 
 /** multipart/form-data built by hand so the signed bytes are exactly the bytes sent. */
-function multipart(eventId: string, json: string | Buffer, files: NewAttachment[]): { body: Buffer; contentType: string } {
+function multipart(eventId: string, json: Buffer, files: NewAttachment[]): { body: Buffer; contentType: string } {
   const boundary = `hookrelay-${crypto.createHash('sha256').update(eventId).digest('hex').slice(0, 32)}`;
   const parts: Buffer[] = [];
   const quote = (s: string) => s.replace(/["\\\r\n]/g, '_');
   parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="event"\r\nContent-Type: application/json\r\n\r\n`));
-  parts.push(typeof json === 'string' ? Buffer.from(json) : json);
+  parts.push(json);
   for (const f of files) {
     parts.push(Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(f.fileName)}"\r\nContent-Type: ${f.contentType}\r\n\r\n`));
     parts.push(f.data);
@@ -105,7 +105,8 @@ export class Sender {
   async send(t: Target, out: Outgoing): Promise<SendResult> {
     const startedAt = Date.now();
     const deadlineAt = startedAt + this.opts.timeoutMs;
-    const { body, contentType } = out.attachments?.length ? multipart(out.eventId, out.payload, out.attachments) : { body: typeof out.payload === 'string' ? Buffer.from(out.payload) : out.payload, contentType: 'application/json' };
+    const json = typeof out.payload === 'string' ? Buffer.from(out.payload) : out.payload;
+    const { body, contentType } = out.attachments?.length ? multipart(out.eventId, json, out.attachments) : { body: json, contentType: 'application/json' };
     const ts = Math.floor(startedAt / 1000);
     const headers: Record<string, string> = {};
     // The one header holding a credential (API key or authorization), masked in the record.

@@ -270,20 +270,21 @@ export class Worker implements LocalDispatch {
 
   private run(job: JobRow): void {
     this.perEndpoint.set(job.webhookId, (this.perEndpoint.get(job.webhookId) ?? 0) + 1);
-    // The endpoint's slot frees when its response is in, not when the attempt is recorded: the
-    // record waits for a group commit. Bench (2026-11-22): holding the slot through the commit
-    // made a slot last ~7 ms on loopback and capped one webhook at ~1,000 deliveries/s.
-    // The job stops counting against its webhook's share with its response too: its lease stays
-    // ours until the attempt is recorded, so no claim can return it meanwhile, and the next jobs
-    // are claimed while the record waits for its group commit and fsync. Bench (2026-11-22, one
-    // webhook, SQLite on its thread): sampled every 50 ms, 60-160 finished attempts were waiting
-    // for their record while the webhook's claimed queue stood empty; its slots now stay busy.
-    // (See endpointDone.)
     const p = this.attempt(job).finally(() => this.inflight.delete(job.id));
     this.inflight.set(job.id, p);
   }
 
-  /** A job's response is in (or it failed to send): its slot and its place in the share free up. */
+  /**
+   * A job's response is in (or it failed to send): its slot and its place in the share free up.
+   * The endpoint's slot frees when its response is in, not when the attempt is recorded: the
+   * record waits for a group commit. Bench (2026-11-22): holding the slot through the commit
+   * made a slot last ~7 ms on loopback and capped one webhook at ~1,000 deliveries/s.
+   * The job stops counting against its webhook's share with its response too: its lease stays
+   * ours until the attempt is recorded, so no claim can return it meanwhile, and the next jobs
+   * are claimed while the record waits for its group commit and fsync. Bench (2026-11-22, one
+   * webhook, SQLite on its thread): sampled every 50 ms, 60-160 finished attempts were waiting
+   * for their record while the webhook's claimed queue stood empty; its slots now stay busy.
+   */
   private endpointDone(webhookId: string): void {
     const left = (this.perEndpoint.get(webhookId) ?? 1) - 1;
     if (left > 0) this.perEndpoint.set(webhookId, left);

@@ -268,6 +268,8 @@ export abstract class SqlQueueStore implements QueueStore {
    * left the service unable to keep up (p50 8 s).
    */
   protected readonly arrayParams: boolean = false;
+  /** Whether claims read event payloads as their bytes (EVENT_COLUMNS_BYTES): SQLite. */
+  protected readonly payloadBytes: boolean = false;
 
   /** Rows inserted (see insertMany): one statement per row on SQLite, multi-row chunks otherwise. */
   private insert<T>(db: Db, table: string, columns: string, items: T[] | { count: number; rows: Iterator<T> }, params: (item: T) => unknown[]): Promise<void> {
@@ -380,7 +382,7 @@ export abstract class SqlQueueStore implements QueueStore {
     const byOrg = new Map<number, Set<string>>();
     for (const j of jobs) byOrg.set(j.orgId, (byOrg.get(j.orgId) ?? new Set()).add(j.eventId));
     const events: ClaimedEvent[] = [];
-    const columns = this.arrayParams ? EVENT_COLUMNS : EVENT_COLUMNS_BYTES;
+    const columns = this.payloadBytes ? EVENT_COLUMNS_BYTES : EVENT_COLUMNS;
     for (const [orgId, ids] of byOrg) events.push(...(await this.eventsById<string | Buffer>(orgId, [...ids], columns)));
     return { jobs, events };
   }

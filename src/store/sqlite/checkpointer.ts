@@ -10,14 +10,14 @@ import { spawnThread } from './spawn.ts';
 export class Checkpointer {
   private worker: Worker | null = null;
   private ready: Promise<boolean> | null = null;
-  private busy = false;
+  private running = false;
   private failed = false;
   private closed: Promise<void> | null = null;
 
   /** onDone: a checkpoint on the thread finished (called on the writer's thread). */
   constructor(
     private readonly file: string,
-    private readonly onDone: () => void = () => {},
+    private readonly onDone: () => void,
   ) {}
 
   /** Whether checkpoints can be handed to the thread (else the writer runs them). */
@@ -26,8 +26,8 @@ export class Checkpointer {
   }
 
   request(): void {
-    if (this.busy || !this.usable) return;
-    this.busy = true;
+    if (this.running || !this.usable) return;
+    this.running = true;
     this.start().postMessage('checkpoint');
   }
 
@@ -39,13 +39,13 @@ export class Checkpointer {
     this.ready = new Promise((resolve) => {
       worker.on('message', (m: { ready?: true; error?: string }) => {
         if (m.ready) return resolve(true);
-        this.busy = false;
+        this.running = false;
         if (m.error) this.failed = true;
         else this.onDone();
       });
       const gone = () => {
         this.failed = true;
-        this.busy = false;
+        this.running = false;
         resolve(false);
       };
       worker.on('error', gone);

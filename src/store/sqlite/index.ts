@@ -255,6 +255,8 @@ interface PendingTx {
 
 export class SqliteStore extends SqlStore {
   readonly engine = 'sqlite' as const;
+  /** A BLOB crosses to the worker as it is: the bytes it signs and sends (sql-queue.ts, EVENT_COLUMNS_BYTES). */
+  protected override readonly payloadBytes = true;
   protected readonly db: Db;
   readonly conn: Database.Database;
 

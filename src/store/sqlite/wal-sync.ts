@@ -93,11 +93,11 @@ export class WalSync {
     if (!regular && !catchUp) return;
     if (regular) this.commitsSinceCheckpoint = 0;
     const [{ log, checkpointed }] = this.conn.pragma('wal_checkpoint(NOOP)') as { log: number; checkpointed: number }[];
-    const behind = log - Math.max(checkpointed, 0);
-    if (log >= WAL_LIMIT_PAGES || !this.checkpointer?.usable) {
-      if (behind >= CHECKPOINT_PAGES || log >= WAL_LIMIT_PAGES) this.checkpoint();
-    } else if (behind >= CHECKPOINT_PAGES) this.checkpointer.request();
-    else if (catchUp && log >= RESTART_PAGES) this.checkpoint();
+    if (log >= WAL_LIMIT_PAGES) return this.checkpoint();
+    if (log - Math.max(checkpointed, 0) >= CHECKPOINT_PAGES) {
+      if (this.checkpointer?.usable) this.checkpointer.request();
+      else this.checkpoint();
+    } else if (catchUp && log >= RESTART_PAGES) this.checkpoint();
   }
 
   checkpoint(): void {

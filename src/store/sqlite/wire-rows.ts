@@ -22,10 +22,9 @@ function toEvent(w: any[]): EventRow {
 
 /** A claimed event: its payload bytes arrive as a Uint8Array (structured clone), sent as a Buffer. */
 function toClaimedEvent(w: any[]): ClaimedEvent {
-  const e = toEvent(w) as unknown as ClaimedEvent;
   const p = w[3] as string | Uint8Array;
-  if (typeof p !== 'string') e.payload = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
-  return e;
+  if (typeof p !== 'string') w[3] = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  return toEvent(w);
 }
 
 /** Request headers as [name, value, name, value, ...]: their order is kept. */
