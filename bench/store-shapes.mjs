@@ -2,85 +2,67 @@
 // `node bench/store-shapes.mjs [--events=N] [--rounds=R]`
 //
 // What the SQL of one delivery costs on SQLite, apart from everything else (no threads, no HTTP):
-// better-sqlite3 in this process, the WAL unsynced, as the storage thread runs it. Two shapes of
-// the store, alternated R times, CPU per delivery of N events:
-//   rows - the schema of src/store/sqlite/migrations as the service writes it: an event row and a
-//          job row per publish (batches of 100), a claim UPDATE ... RETURNING of 64 jobs with an
-//          event read, then an attempt row and a job update per delivery (one transaction a claim);
+// better-sqlite3 in this process, the WAL unsynced as on the storage thread (its checkpoints here
+// SQLite's own, on the writer). Two shapes of the store, alternated R times, CPU per delivery of
+// N events:
+//   rows - the service's schema (its migrations) and statements: an event row and a job row per
+//          publish (batches of 100), its claim of 64 jobs with their events read, then an attempt
+//          row and a job update per delivery (one transaction a claim);
 //   log  - an event log read by a per-webhook cursor: an event row per publish, a read of the next
 //          64 events, then an outcome row per delivery and one cursor update per batch (no job
 //          rows, no lease written; what a redesign of the hot path could write instead).
 // A measurement for choosing a design, not a benchmark of the service; nothing is saved.
 import Database from 'better-sqlite3';
-import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The service's ids, migrations and claim statement, from dist/ as the rest of the bench runs it.
+execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+const { newId } = await import('../dist/domain/ids.js');
+const { readMigrations } = await import('../dist/store/migrations.js');
+const { claimStatement } = await import('../dist/store/sql-queue.js');
+
 const opt = (name, dflt) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 const N = opt('events', 40_000);
 const ROUNDS = opt('rounds', 3);
+const BATCH = 64;
 const PAYLOAD = JSON.stringify({ event: 'kpi.alert', data: { pad: 'x'.repeat(950) } });
 const HEADERS = JSON.stringify({ 'content-type': 'application/json', 'user-agent': 'HookRelay/0.1.0', 'webhook-id': 'n.x', 'webhook-signature': 'v1,x' });
-const cpu = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
-/** A time-ordered UUIDv7, as src/domain/ids.ts makes them (random ids insert on random pages). */
-function id() {
-  const u = crypto.randomUUID();
-  const t = Date.now().toString(16).padStart(12, '0');
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${u.slice(15)}`;
-}
+const NOW = Date.now();
 
-function open(dir) {
-  const db = new Database(path.join(dir, 'shape.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = OFF');
-  db.pragma('cache_size = -8000');
-  db.pragma('foreign_keys = ON');
-  return db;
-}
-
-/** { publish, read, record } in us of CPU per delivery. */
+/**
+ * The statements of the service's rows (sql-queue.ts writes the same columns; the claim is its
+ * own text, as SqliteStore.claimSql makes it).
+ */
 function rows(db) {
-  const dir = path.join(repo, 'src/store/sqlite/migrations');
-  for (const m of fs.readdirSync(dir).sort()) db.exec(fs.readFileSync(path.join(dir, m), 'utf8'));
+  for (const m of readMigrations(path.join(repo, 'src/store/sqlite/migrations'))) db.exec(m.sql);
   const insE = db.prepare('INSERT INTO events (id, org_id, type, payload, name, run_id, recipients, attachments, created_at) VALUES (?,?,?,?,?,?,?,?,?)');
   const insJ = db.prepare('INSERT INTO jobs (id, kind, event_id, event_type, webhook_id, org_id, status, try_count, budget_start, next_attempt_at, lease_owner, lease_until, detail, last_status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)');
-  const claim = db.prepare(`UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE rowid IN (SELECT rowid FROM jobs WHERE status IN ('PENDING', 'RETRY') AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at LIMIT ?) RETURNING *`).raw();
+  const claim = db.prepare(claimStatement('none', '', 'rowid')).raw();
   const events = db.prepare('SELECT id, org_id, type, CAST(payload AS BLOB), name, run_id, recipients, attachments, created_at FROM events WHERE id IN (SELECT value FROM json_each(?))').raw();
   const insA = db.prepare('INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)');
   const done = db.prepare(`UPDATE jobs SET status = ?, try_count = try_count + 1, next_attempt_at = COALESCE(?, next_attempt_at), detail = ?, last_status = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?`);
-  const now = Date.now();
-  const t = { publish: 0, read: 0, record: 0 };
-  let c = cpu();
-  for (let i = 0; i < N; i += 100) {
-    db.transaction(() => {
-      for (let k = 0; k < 100; k++) {
-        const e = id();
-        insE.run(e, 1, 'kpi.alert', PAYLOAD, null, null, null, '[]', now);
-        insJ.run(id(), 'event', e, 'kpi.alert', 'wh', 1, 'PENDING', 0, 0, now, null, null, null, null, now, now);
-      }
-    })();
-  }
-  t.publish = cpu() - c;
-  for (let n = 0; n < N; ) {
-    c = cpu();
-    const jobs = db.transaction(() => claim.all('w', now + 60_000, now + 1, now + 1, 64))();
-    events.all(JSON.stringify(jobs.map((j) => j[2])));
-    const c1 = cpu();
-    db.transaction(() => {
-      for (const j of jobs) insA.run(id(), j[0], j[2], j[4], 1, 1, now, 3, 204, 1, null, null, HEADERS);
-      for (const j of jobs) done.run('SUCCESS', null, '', 204, now, j[0], 'w');
-    })();
-    t.read += c1 - c;
-    t.record += cpu() - c1;
-    n += jobs.length;
-  }
-  return t;
+  return {
+    publish() {
+      const e = newId();
+      insE.run(e, 1, 'kpi.alert', PAYLOAD, null, null, null, '[]', NOW);
+      insJ.run(newId(), 'event', e, 'kpi.alert', 'wh', 1, 'PENDING', 0, 0, NOW, null, null, null, null, NOW, NOW);
+    },
+    next() {
+      // Job columns in JOB_COLUMNS order: id 0, event_id 2, webhook_id 4.
+      const jobs = db.transaction(() => claim.all('w', NOW + 60_000, NOW + 1, NOW + 1, BATCH))();
+      events.all(JSON.stringify(jobs.map((j) => j[2])));
+      return jobs;
+    },
+    record(jobs) {
+      for (const j of jobs) insA.run(newId(), j[0], j[2], j[4], 1, 1, NOW, 3, 204, 1, null, null, HEADERS);
+      for (const j of jobs) done.run('SUCCESS', null, '', 204, NOW, j[0], 'w');
+    },
+  };
 }
 
 function log(db) {
@@ -91,36 +73,58 @@ function log(db) {
     CREATE TABLE cursors (webhook_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
     INSERT INTO cursors VALUES ('wh', 0);`);
   const insE = db.prepare('INSERT INTO events (id, org_id, type, payload, created_at) VALUES (?,?,?,?,?)');
-  const next = db.prepare('SELECT seq, id, CAST(payload AS BLOB) FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw();
+  const read = db.prepare('SELECT seq, id, CAST(payload AS BLOB) FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw();
   const insO = db.prepare('INSERT INTO outcomes (event_seq, webhook_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers) VALUES (?,?,?,?,?,?,?,?,?,?)');
   const move = db.prepare('UPDATE cursors SET seq = ? WHERE webhook_id = ?');
-  const now = Date.now();
+  let seq = 0;
+  return {
+    publish: () => insE.run(newId(), 1, 'kpi.alert', PAYLOAD, NOW),
+    next() {
+      const batch = read.all(seq, BATCH);
+      seq = batch[batch.length - 1][0];
+      return batch;
+    },
+    record(batch) {
+      for (const e of batch) insO.run(e[0], 'wh', 1, NOW, 3, 204, 1, null, null, HEADERS);
+      move.run(seq, 'wh');
+    },
+  };
+}
+
+const cpu = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+/** N events published in transactions of 100, then claimed (or read) and recorded in batches: CPU µs of each step. */
+function measure(db, shape) {
+  const s = shape(db);
   const t = { publish: 0, read: 0, record: 0 };
   let c = cpu();
-  for (let i = 0; i < N; i += 100) db.transaction(() => { for (let k = 0; k < 100; k++) insE.run(id(), 1, 'kpi.alert', PAYLOAD, now); })();
+  for (let i = 0; i < N; i += 100) db.transaction(() => { for (let k = 0; k < 100; k++) s.publish(); })();
   t.publish = cpu() - c;
-  for (let n = 0, seq = 0; n < N; ) {
+  for (let n = 0; n < N; ) {
     c = cpu();
-    const batch = next.all(seq, 64);
+    const batch = s.next();
     const c1 = cpu();
-    db.transaction(() => {
-      for (const e of batch) insO.run(e[0], 'wh', 1, now, 3, 204, 1, null, null, HEADERS);
-      move.run(batch[batch.length - 1][0], 'wh');
-    })();
+    db.transaction(() => s.record(batch))();
     t.read += c1 - c;
     t.record += cpu() - c1;
-    seq = batch[batch.length - 1][0];
     n += batch.length;
   }
   return t;
 }
 
 for (let r = 1; r <= ROUNDS; r++) {
-  for (const [name, run] of [['rows', rows], ['log', log]]) {
+  for (const [name, shape] of [['rows', rows], ['log', log]]) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-shape-'));
-    const db = open(dir);
+    const db = new Database(path.join(dir, 'shape.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -8000');
+    db.pragma('foreign_keys = ON');
     try {
-      const t = run(db);
+      const t = measure(db, shape);
       const f = (us) => (us / N).toFixed(1);
       console.log(`${name.padEnd(4)} round ${r}: ${f(t.publish + t.read + t.record)} us of CPU per delivery (publish ${f(t.publish)}, claim/read ${f(t.read)}, record ${f(t.record)})`);
     } finally {
