@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench:split [-- --events=N] [-- --engine=sqlite|postgres]`
+// `npm run bench:split [-- --events=N] [-- --engine=sqlite|postgres] [-- --accept-only]`
 //
 // Where a delivery's CPU goes, accepting apart from delivering. The throughput phase of
 // `npm run bench` publishes and delivers at once on the same two cores, so its CPU per delivery
@@ -26,9 +26,11 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const opt = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
 const N = Number(opt('events', 50_000));
 const ENGINE = opt('engine', 'sqlite');
+// Step 1 alone: bench/storage-floor.mjs runs it on a copy whose publishes store nothing.
+const ACCEPT_ONLY = process.argv.includes('--accept-only');
 const BATCH = 100;
 if (!Number.isInteger(N) || N < BATCH || !['sqlite', 'postgres'].includes(ENGINE)) {
-  console.error('usage: node bench/split.mjs [--events=N (>= 100)] [--engine=sqlite|postgres]');
+  console.error('usage: node bench/split.mjs [--events=N (>= 100)] [--engine=sqlite|postgres] [--accept-only]');
   process.exit(2);
 }
 
@@ -104,21 +106,23 @@ try {
   const pubS = N / ((performance.now() - t0) / 1000);
   await stop(svc);
 
-  // Counted from the first receipt, so the worker's start (modules, connections) is left out.
-  svc = start(['worker']);
-  while (received === 0) await sleep(2);
-  const r0 = received;
-  const db1 = cluster ? clusterCpuUs(cluster.dataDir) : 0;
-  const w0 = threadCpuUs(svc.pid);
-  const t1 = performance.now();
-  while (received < N) await sleep(10);
-  const del = perEvent(svc.pid, w0, threadCpuUs(svc.pid), N - r0);
-  const delDb = cluster ? (clusterCpuUs(cluster.dataDir) - db1) / (N - r0) : null;
-  const delS = (N - r0) / ((performance.now() - t1) / 1000);
   const dbText = (v) => (v === null ? '' : `; PostgreSQL ${v.toFixed(1)}`);
   console.log(`${ENGINE}, ${N} events of ~1 KB, ${os.cpus().length} cpus`);
   console.log(`accept only (serve --no-worker): ${pub.total.toFixed(1)} us CPU per event (${pub.text})${dbText(pubDb)}; ${pubS.toFixed(0)} events/s`);
-  console.log(`deliver only (worker):           ${del.total.toFixed(1)} us CPU per delivery (${del.text})${dbText(delDb)}; ${delS.toFixed(0)} deliveries/s`);
+  if (!ACCEPT_ONLY) {
+    // Counted from the first receipt, so the worker's start (modules, connections) is left out.
+    svc = start(['worker']);
+    while (received === 0) await sleep(2);
+    const r0 = received;
+    const db1 = cluster ? clusterCpuUs(cluster.dataDir) : 0;
+    const w0 = threadCpuUs(svc.pid);
+    const t1 = performance.now();
+    while (received < N) await sleep(10);
+    const del = perEvent(svc.pid, w0, threadCpuUs(svc.pid), N - r0);
+    const delDb = cluster ? (clusterCpuUs(cluster.dataDir) - db1) / (N - r0) : null;
+    const delS = (N - r0) / ((performance.now() - t1) / 1000);
+    console.log(`deliver only (worker):           ${del.total.toFixed(1)} us CPU per delivery (${del.text})${dbText(delDb)}; ${delS.toFixed(0)} deliveries/s`);
+  }
 } finally {
   await stop(svc).catch(() => {});
   receiver.close();
