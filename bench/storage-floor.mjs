@@ -43,7 +43,7 @@ try {
   const split = (cwd, env, args = []) => {
     const out = execFileSync(process.execPath, ['bench/split.mjs', `--events=${N}`, ...args], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
     const line = (prefix) => out.split('\n').find((l) => l.startsWith(prefix)) ?? null;
-    const us = (l) => (l ? Number(/: ([\d.]+) us/.exec(l)[1]) : null);
+    const us = (l) => (l ? Number(/:\s+([\d.]+) us/.exec(l)[1]) : null);
     return { accept: line('accept only'), deliver: line('deliver only'), acceptUs: us(line('accept only')), deliverUs: us(line('deliver only')) };
   };
 
