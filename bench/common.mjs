@@ -1,12 +1,15 @@
 // Shared pieces of the benchmark: the event payload, the signing the service does (so the limit
 // run signs exactly as much), a wall clock with sub-millisecond resolution that is comparable
-// across processes, and percentile helpers.
+// across processes, percentile helpers, and the scripts' `--name=value` arguments.
 import crypto from 'node:crypto';
 
 /** Wall-clock milliseconds with sub-ms resolution; comparable between processes on one machine. */
 export const now = () => performance.timeOrigin + performance.now();
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The value of a `--name=value` argument (it may itself hold '='), or `dflt` when absent. */
+export const option = (name, dflt = undefined) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=') ?? dflt;
 
 export const EVENT_TYPE = 'kpi.alert';
 export const SIG_HEADER = 'X-Webhook-Signature';

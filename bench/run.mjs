@@ -31,7 +31,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SIG_HEADER, SIG_SECRET, now, sleep } from './common.mjs';
+import { SIG_HEADER, SIG_SECRET, now, option, sleep } from './common.mjs';
 import { clusterCpuUs, processCpuUs } from './cpu.mjs';
 import { formatSummary, summarizeProfiles } from './profile-summary.mjs';
 import { BENCH_SET, EXTRA_NODE_ARGS, api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
@@ -42,7 +42,6 @@ const repo = path.resolve(here, '..');
 // ---- arguments and sizes ----------------------------------------------------------------------
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
-const opt = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
 for (const a of argv) {
   if (!/^--(quick|full|profile|only=.+|phases=.+|prof-dir=.+)$/.test(a)) {
     console.error(`bench: unknown argument ${a}\nusage: npm run bench [-- --quick] [-- --profile [--prof-dir=DIR]] [-- --only=sqlite|postgres] [-- --phases=throughput,latency,fanout]`);
@@ -57,13 +56,13 @@ const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filter(Bool
 const PG_LOG_COPY = path.join(os.tmpdir(), 'hookrelay-bench-postgres.log');
 // A run of some engines or phases only, or with extra node flags or server settings, is saved
 // as `-partial`: it must never take the file name of a full run of the same commit (one did).
-const PARTIAL = ['only', 'phases'].some((k) => opt(k) !== undefined) || EXTRA_NODE_ARGS.length > 0 || PG_SETTINGS.length > 0;
+const PARTIAL = ['only', 'phases'].some((k) => option(k) !== undefined) || EXTRA_NODE_ARGS.length > 0 || PG_SETTINGS.length > 0;
 const MODE = (PROFILE ? (QUICK ? 'profile' : 'profile-full') : QUICK ? 'quick' : 'full') + (PARTIAL ? '-partial' : '');
-const PROF_DIR = path.resolve(opt('prof-dir') ?? '/tmp/prof');
+const PROF_DIR = path.resolve(option('prof-dir') ?? '/tmp/prof');
 const RUN_ID = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 let engines = PROFILE ? ['sqlite'] : ['sqlite', 'postgres'];
-if (opt('only')) {
-  engines = opt('only').split(',');
+if (option('only')) {
+  engines = option('only').split(',');
   if (!engines.every((e) => e === 'sqlite' || e === 'postgres')) {
     console.error('bench: --only takes sqlite and/or postgres');
     process.exit(2);
@@ -71,7 +70,7 @@ if (opt('only')) {
 }
 
 // A subset of the phases, for working on one figure; the summary then lacks the others.
-const PHASE_LIST = (opt('phases') ?? 'throughput,latency,fanout').split(',');
+const PHASE_LIST = (option('phases') ?? 'throughput,latency,fanout').split(',');
 if (!PHASE_LIST.every((p) => ['throughput', 'latency', 'fanout'].includes(p))) {
   console.error('bench: --phases takes throughput, latency and/or fanout');
   process.exit(2);

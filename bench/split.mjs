@@ -18,14 +18,13 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, eventData, sleep } from './common.mjs';
+import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, eventData, option, sleep } from './common.mjs';
 import { clusterCpuUs, threadCpuUs } from './cpu.mjs';
 import { api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const opt = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
-const N = Number(opt('events', 50_000));
-const ENGINE = opt('engine', 'sqlite');
+const N = Number(option('events', 50_000));
+const ENGINE = option('engine', 'sqlite');
 // Step 1 alone: bench/storage-floor.mjs runs it on a copy whose publishes store nothing.
 const ACCEPT_ONLY = process.argv.includes('--accept-only');
 const BATCH = 100;

@@ -18,11 +18,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { option } from './common.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const opt = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
-const N = Number(opt('events', 30_000));
-const ROUNDS = Number(opt('rounds', 2));
+const N = Number(option('events', 30_000));
+const ROUNDS = Number(option('rounds', 2));
 if (!Number.isInteger(N) || N < 1000 || !Number.isInteger(ROUNDS) || ROUNDS < 1) {
   console.error('usage: node bench/storage-floor.mjs [--events=N (>= 1000)] [--rounds=R (>= 1)]');
   process.exit(2);
@@ -39,32 +39,34 @@ try {
     process.exit(1);
   }
 
-  /** CPU per event of the last "accept only" / "deliver only" lines split.mjs printed. */
+  /** split.mjs's "accept only" and "deliver only" lines, each with its CPU per event (null if not printed). */
   const split = (cwd, env, args = []) => {
     const out = execFileSync(process.execPath, ['bench/split.mjs', `--events=${N}`, ...args], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
-    const line = (prefix) => out.split('\n').find((l) => l.startsWith(prefix)) ?? null;
-    const us = (l) => (l ? Number(/:\s+([\d.]+) us/.exec(l)[1]) : null);
-    return { accept: line('accept only'), deliver: line('deliver only'), acceptUs: us(line('accept only')), deliverUs: us(line('deliver only')) };
+    const step = (prefix) => {
+      const line = out.split('\n').find((l) => l.startsWith(prefix));
+      return line ? { line, us: Number(/:\s+([\d.]+) us/.exec(line)[1]) } : null;
+    };
+    return { accept: step('accept only'), deliver: step('deliver only') };
   };
 
-  const sums = { accept: 0, deliver: 0, floorAccept: 0, floorDeliver: 0 };
+  const runs = { accept: [], deliver: [], floorAccept: [], floorDeliver: [] };
   for (let r = 1; r <= ROUNDS; r++) {
     const asIs = split(repo, {});
-    console.log(`round ${r}, as is:          ${asIs.accept}\n                         ${asIs.deliver}`);
-    const fd = split(copy, { HOOKRELAY_BENCH_FLOOR: 'deliver' });
-    console.log(`round ${r}, floor, deliver: ${fd.deliver}`);
-    const fa = split(copy, { HOOKRELAY_BENCH_FLOOR: 'accept' }, ['--accept-only']);
-    console.log(`round ${r}, floor, accept:  ${fa.accept}`);
-    sums.accept += asIs.acceptUs;
-    sums.deliver += asIs.deliverUs;
-    sums.floorDeliver += fd.deliverUs;
-    sums.floorAccept += fa.acceptUs;
+    console.log(`round ${r}, as is:          ${asIs.accept.line}\n                         ${asIs.deliver.line}`);
+    const floorDeliver = split(copy, { HOOKRELAY_BENCH_FLOOR: 'deliver' }).deliver;
+    console.log(`round ${r}, floor, deliver: ${floorDeliver.line}`);
+    const floorAccept = split(copy, { HOOKRELAY_BENCH_FLOOR: 'accept' }, ['--accept-only']).accept;
+    console.log(`round ${r}, floor, accept:  ${floorAccept.line}`);
+    runs.accept.push(asIs.accept.us);
+    runs.deliver.push(asIs.deliver.us);
+    runs.floorDeliver.push(floorDeliver.us);
+    runs.floorAccept.push(floorAccept.us);
   }
-  const mean = (v) => v / ROUNDS;
-  const total = mean(sums.accept + sums.deliver);
-  const floor = mean(sums.floorAccept + sums.floorDeliver);
-  console.log(`mean of ${ROUNDS} round(s), us of CPU per event: as is ${mean(sums.accept).toFixed(1)} + ${mean(sums.deliver).toFixed(1)} = ${total.toFixed(1)}; ` +
-    `without the store ${mean(sums.floorAccept).toFixed(1)} + ${mean(sums.floorDeliver).toFixed(1)} = ${floor.toFixed(1)}; ` +
+  const mean = (k) => runs[k].reduce((a, b) => a + b, 0) / ROUNDS;
+  const total = mean('accept') + mean('deliver');
+  const floor = mean('floorAccept') + mean('floorDeliver');
+  console.log(`mean of ${ROUNDS} round(s), us of CPU per event: as is ${mean('accept').toFixed(1)} + ${mean('deliver').toFixed(1)} = ${total.toFixed(1)}; ` +
+    `without the store ${mean('floorAccept').toFixed(1)} + ${mean('floorDeliver').toFixed(1)} = ${floor.toFixed(1)}; ` +
     `the storage path ${(total - floor).toFixed(1)} (${(((total - floor) / total) * 100).toFixed(0)}%)`);
 } finally {
   fs.rmSync(copy, { recursive: true, force: true });

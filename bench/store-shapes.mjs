@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { option } from './common.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // The service's ids, migrations and claim statement, from dist/ as the rest of the bench runs it.
@@ -26,9 +27,8 @@ const { newId } = await import('../dist/domain/ids.js');
 const { readMigrations } = await import('../dist/store/migrations.js');
 const { claimStatement } = await import('../dist/store/sql-queue.js');
 
-const opt = (name, dflt) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
-const N = opt('events', 40_000);
-const ROUNDS = opt('rounds', 3);
+const N = Number(option('events', 40_000));
+const ROUNDS = Number(option('rounds', 3));
 const BATCH = 64;
 const PAYLOAD = JSON.stringify({ event: 'kpi.alert', data: { pad: 'x'.repeat(950) } });
 const HEADERS = JSON.stringify({ 'content-type': 'application/json', 'user-agent': 'HookRelay/0.1.0', 'webhook-id': 'n.x', 'webhook-signature': 'v1,x' });
