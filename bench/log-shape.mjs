@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `node bench/log-shape.mjs [--events=N] [--rounds=R] [--throughput]`
+// `node bench/log-shape.mjs [--events=N] [--rounds=R] [--engine=sqlite|postgres] [--throughput]`
 //
 // What the storage redesign weighed in the README against the throughput targets (an event log
 // read by a cursor, only outcomes written, instead of a job row inserted, leased and completed
@@ -11,18 +11,19 @@
 //           and multi-row chunks apart from the data model;
 //   - log:  HOOKRELAY_BENCH_LOG=1, events inserted once into a log with their target webhooks,
 //           claims read after an in-memory position, an outcome row per attempt and a cursor.
-// Alternated R times (SQLite), each on its own clean copy: bench/split.mjs (accept, then deliver)
-// as is, rows, log. With --throughput, then R alternated pairs of the throughput phase of
-// `npm run bench` (--only=sqlite --phases=throughput), as is and log: deliveries/s against the
-// limit of the same run.
+// Alternated R times, each on its own clean copy: bench/split.mjs (accept, then deliver) as is,
+// rows (SQLite only), log. With --throughput, then R alternated pairs of the throughput phase of
+// `npm run bench` (--only=ENGINE --phases=throughput), as is and log: deliveries/s against the
+// limit of the same run. On PostgreSQL the CPU per event counts the server's as well.
 import { execFileSync } from 'node:child_process';
 import { option } from './common.mjs';
 import { copyOfHead, mean, removeCopies, split } from './patched.mjs';
 
 const N = Number(option('events', 30_000));
 const ROUNDS = Number(option('rounds', 2));
-if (!Number.isInteger(N) || N < 1000 || !Number.isInteger(ROUNDS) || ROUNDS < 1) {
-  console.error('usage: node bench/log-shape.mjs [--events=N (>= 1000)] [--rounds=R (>= 1)] [--throughput]');
+const ENGINE = option('engine', 'sqlite');
+if (!Number.isInteger(N) || N < 1000 || !Number.isInteger(ROUNDS) || ROUNDS < 1 || !['sqlite', 'postgres'].includes(ENGINE)) {
+  console.error('usage: node bench/log-shape.mjs [--events=N (>= 1000)] [--rounds=R (>= 1)] [--engine=sqlite|postgres] [--throughput]');
   process.exit(2);
 }
 
@@ -31,30 +32,32 @@ function throughput(cwd, env) {
   let out;
   try {
     // Its progress (stderr) is shown only if it fails; its results are saved in the copy, removed with it.
-    out = execFileSync(process.execPath, ['bench/run.mjs', '--only=sqlite', '--phases=throughput'], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync(process.execPath, ['bench/run.mjs', `--only=${ENGINE}`, '--phases=throughput'], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     console.error(err.stderr);
     throw err;
   }
   const lines = out.trim().split('\n');
-  const { limit_per_s: limit, sqlite } = JSON.parse(lines.at(-1));
+  const { limit_per_s: limit, [ENGINE]: e } = JSON.parse(lines.at(-1));
   const cpu = lines.find((l) => l.includes('CPU per delivery'))?.split('|')[2].trim();
-  return { ratio: sqlite.ratio, text: `${sqlite.deliveries_per_s} deliveries/s against a limit of ${limit}/s: ${sqlite.ratio} x; CPU per delivery (service + receiver) ${cpu} us` };
+  const parts = ENGINE === 'sqlite' ? 'service + receiver' : 'service + PostgreSQL + receiver';
+  return { ratio: e.ratio, text: `${e.deliveries_per_s} deliveries/s against a limit of ${limit}/s: ${e.ratio} x; CPU per delivery (${parts}) ${cpu} us` };
 }
 
 try {
   const asIs = copyOfHead();
   const patched = copyOfHead('bench/log-shape.patch');
-  const shapes = [['as is', asIs, {}], ['rows', patched, { HOOKRELAY_BENCH_LOG: 'rows' }], ['log', patched, { HOOKRELAY_BENCH_LOG: '1' }]];
+  const shapes = [['as is', asIs, {}], ['rows', patched, { HOOKRELAY_BENCH_LOG: 'rows' }], ['log', patched, { HOOKRELAY_BENCH_LOG: '1' }]]
+    .filter(([name]) => ENGINE === 'sqlite' || name !== 'rows');
   const sums = new Map(shapes.map(([name]) => [name, []]));
   for (let r = 1; r <= ROUNDS; r++) {
     for (const [name, dir, env] of shapes) {
-      const s = split(dir, env, [`--events=${N}`]);
+      const s = split(dir, env, [`--events=${N}`, `--engine=${ENGINE}`]);
       console.log(`round ${r}, ${name.padEnd(5)} ${s.accept.line}\n               ${s.deliver.line}`);
-      sums.get(name).push(s.accept.us + s.deliver.us);
+      sums.get(name).push(s.accept.us + s.accept.db + s.deliver.us + s.deliver.db);
     }
   }
-  console.log(`mean of ${ROUNDS} round(s), us of CPU per event (accept + deliver): ${[...sums].map(([name, xs]) => `${name} ${mean(xs).toFixed(1)}`).join(', ')}`);
+  console.log(`mean of ${ROUNDS} round(s), us of CPU per event (accept + deliver${ENGINE === 'postgres' ? ', service + PostgreSQL' : ''}): ${[...sums].map(([name, xs]) => `${name} ${mean(xs).toFixed(1)}`).join(', ')}`);
   if (process.argv.includes('--throughput')) {
     const ratios = { asIs: [], log: [] };
     for (let r = 1; r <= ROUNDS; r++) {

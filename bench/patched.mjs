@@ -33,12 +33,15 @@ export function removeCopies() {
   for (const dir of copies.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** bench/split.mjs in `cwd`: its "accept only" and "deliver only" lines, each with its CPU per event (null if not printed). */
+/**
+ * bench/split.mjs in `cwd`: its "accept only" and "deliver only" lines, each with the service's CPU
+ * per event and, on PostgreSQL, the server's (`db`; 0 on SQLite), or null if not printed.
+ */
 export function split(cwd, env, args) {
   const out = execFileSync(process.execPath, ['bench/split.mjs', ...args], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
   const step = (prefix) => {
     const line = out.split('\n').find((l) => l.startsWith(prefix));
-    return line ? { line, us: Number(/:\s+([\d.]+) us/.exec(line)[1]) } : null;
+    return line ? { line, us: Number(/:\s+([\d.]+) us/.exec(line)[1]), db: Number(/PostgreSQL ([\d.]+)/.exec(line)?.[1] ?? 0) } : null;
   };
   return { accept: step('accept only'), deliver: step('deliver only') };
 }
