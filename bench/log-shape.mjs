@@ -10,11 +10,14 @@
 //           synchronously on raw prepared statements in one transaction: the async Db layer
 //           and multi-row chunks apart from the data model;
 //   - log:  HOOKRELAY_BENCH_LOG=1, events inserted once into a log with their target webhooks,
-//           claims read after an in-memory position, an outcome row per attempt and a cursor.
+//           claims read after an in-memory position, an outcome row per attempt and a cursor;
+//   - slim: HOOKRELAY_BENCH_LOG=slim, the log with outcomes that leave out the request headers
+//           (the webhook's settings determine them) and the attempt's random id.
 // Alternated R times, each on its own clean copy: bench/split.mjs (accept, then deliver) as is,
-// rows (SQLite only), log. With --throughput, then R alternated pairs of the throughput phase of
-// `npm run bench` (--only=ENGINE --phases=throughput), as is and log: deliveries/s against the
-// limit of the same run. On PostgreSQL the CPU per event counts the server's as well.
+// rows (SQLite only), log, slim. With --throughput, then R alternated rounds of the throughput
+// phase of `npm run bench` (--only=ENGINE --phases=throughput), as is, log and slim:
+// deliveries/s against the limit of the same run. On PostgreSQL the CPU per event counts the
+// server's as well.
 import { execFileSync } from 'node:child_process';
 import { option } from './common.mjs';
 import { copyOfHead, mean, removeCopies, split } from './patched.mjs';
@@ -47,11 +50,11 @@ function throughput(cwd, env) {
 try {
   const asIs = copyOfHead();
   const patched = copyOfHead('bench/log-shape.patch');
-  const shapes = [['as is', asIs, {}], ['rows', patched, { HOOKRELAY_BENCH_LOG: 'rows' }], ['log', patched, { HOOKRELAY_BENCH_LOG: '1' }]]
-    .filter(([name]) => ENGINE === 'sqlite' || name !== 'rows');
-  const sums = new Map(shapes.map(([name]) => [name, []]));
+  const shapes = [['as is', asIs, {}], ['rows', patched, { HOOKRELAY_BENCH_LOG: 'rows' }], ['log', patched, { HOOKRELAY_BENCH_LOG: '1' }], ['slim', patched, { HOOKRELAY_BENCH_LOG: 'slim' }]];
+  const splitShapes = shapes.filter(([name]) => ENGINE === 'sqlite' || name !== 'rows');
+  const sums = new Map(splitShapes.map(([name]) => [name, []]));
   for (let r = 1; r <= ROUNDS; r++) {
-    for (const [name, dir, env] of shapes) {
+    for (const [name, dir, env] of splitShapes) {
       const s = split(dir, env, [`--events=${N}`, `--engine=${ENGINE}`]);
       console.log(`round ${r}, ${name.padEnd(5)} ${s.accept.line}\n               ${s.deliver.line}`);
       sums.get(name).push(s.accept.us + s.accept.db + s.deliver.us + s.deliver.db);
@@ -59,16 +62,16 @@ try {
   }
   console.log(`mean of ${ROUNDS} round(s), us of CPU per event (accept + deliver${ENGINE === 'postgres' ? ', service + PostgreSQL' : ''}): ${[...sums].map(([name, xs]) => `${name} ${mean(xs).toFixed(1)}`).join(', ')}`);
   if (process.argv.includes('--throughput')) {
-    const ratios = { asIs: [], log: [] };
+    const runShapes = shapes.filter(([name]) => name !== 'rows');
+    const ratios = new Map(runShapes.map(([name]) => [name, []]));
     for (let r = 1; r <= ROUNDS; r++) {
-      const a = throughput(asIs, {});
-      console.log(`throughput ${r}, as is: ${a.text}`);
-      const l = throughput(patched, { HOOKRELAY_BENCH_LOG: '1' });
-      console.log(`throughput ${r}, log:   ${l.text}`);
-      ratios.asIs.push(a.ratio);
-      ratios.log.push(l.ratio);
+      for (const [name, dir, env] of runShapes) {
+        const t = throughput(dir, env);
+        console.log(`throughput ${r}, ${name.padEnd(5)} ${t.text}`);
+        ratios.get(name).push(t.ratio);
+      }
     }
-    console.log(`mean ratio to the limit: as is ${mean(ratios.asIs).toFixed(3)}, log ${mean(ratios.log).toFixed(3)}`);
+    console.log(`mean ratio to the limit: ${[...ratios].map(([name, xs]) => `${name} ${mean(xs).toFixed(3)}`).join(', ')}`);
   }
 } finally {
   removeCopies();
