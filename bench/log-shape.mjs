@@ -12,10 +12,13 @@
 //   - log:  HOOKRELAY_BENCH_LOG=1, events inserted once into a log with their target webhooks,
 //           claims read after an in-memory position, an outcome row per attempt and a cursor;
 //   - slim: HOOKRELAY_BENCH_LOG=slim, the log with outcomes that leave out the request headers
-//           (the webhook's settings determine them) and the attempt's random id.
+//           (the webhook's settings determine them) and the attempt's random id;
+//   - targets: HOOKRELAY_BENCH_LOG=targets (SQLite only), the log as docs/event-log.md proposes
+//           it: a narrow row per target and a read position and cursor per webhook, claims read
+//           webhook by webhook through the (webhook_id, seq) index.
 // Alternated R times, each on its own clean copy: bench/split.mjs (accept, then deliver) as is,
-// rows (SQLite only), log, slim. With --throughput, then R alternated rounds of the throughput
-// phase of `npm run bench` (--only=ENGINE --phases=throughput), as is, log and slim:
+// rows and targets (SQLite only), log, slim. With --throughput, then R alternated rounds of the throughput
+// phase of `npm run bench` (--only=ENGINE --phases=throughput), each shape but rows:
 // deliveries/s against the limit of the same run. On PostgreSQL the CPU per event counts the
 // server's as well.
 import { execFileSync } from 'node:child_process';
@@ -50,13 +53,13 @@ function throughput(cwd, env) {
 try {
   const asIs = copyOfHead();
   const patched = copyOfHead('bench/log-shape.patch');
-  const shapes = [['as is', asIs, {}], ['rows', patched, { HOOKRELAY_BENCH_LOG: 'rows' }], ['log', patched, { HOOKRELAY_BENCH_LOG: '1' }], ['slim', patched, { HOOKRELAY_BENCH_LOG: 'slim' }]];
-  const splitShapes = shapes.filter(([name]) => ENGINE === 'sqlite' || name !== 'rows');
-  const sums = new Map(splitShapes.map(([name]) => [name, []]));
+  const shapes = [['as is', asIs, {}], ['rows', patched, { HOOKRELAY_BENCH_LOG: 'rows' }], ['log', patched, { HOOKRELAY_BENCH_LOG: '1' }], ['slim', patched, { HOOKRELAY_BENCH_LOG: 'slim' }], ['targets', patched, { HOOKRELAY_BENCH_LOG: 'targets' }]]
+    .filter(([name]) => ENGINE === 'sqlite' || !['rows', 'targets'].includes(name));
+  const sums = new Map(shapes.map(([name]) => [name, []]));
   for (let r = 1; r <= ROUNDS; r++) {
-    for (const [name, dir, env] of splitShapes) {
+    for (const [name, dir, env] of shapes) {
       const s = split(dir, env, [`--events=${N}`, `--engine=${ENGINE}`]);
-      console.log(`round ${r}, ${name.padEnd(5)} ${s.accept.line}\n               ${s.deliver.line}`);
+      console.log(`round ${r}, ${name.padEnd(7)} ${s.accept.line}\n               ${s.deliver.line}`);
       sums.get(name).push(s.accept.us + s.accept.db + s.deliver.us + s.deliver.db);
     }
   }
@@ -67,7 +70,7 @@ try {
     for (let r = 1; r <= ROUNDS; r++) {
       for (const [name, dir, env] of runShapes) {
         const t = throughput(dir, env);
-        console.log(`throughput ${r}, ${name.padEnd(5)} ${t.text}`);
+        console.log(`throughput ${r}, ${name.padEnd(7)} ${t.text}`);
         ratios.get(name).push(t.ratio);
       }
     }
