@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `node bench/log-shape.mjs [--events=N] [--rounds=R] [--engine=sqlite|postgres] [--throughput]`
+// `node bench/log-shape.mjs [--events=N] [--rounds=R] [--engine=sqlite|postgres] [--throughput] [--fanout] [--no-split]`
 //
 // What the storage redesign weighed in the README against the throughput targets (an event log
 // read by a cursor, only outcomes written, instead of a job row inserted, leased and completed
@@ -19,8 +19,9 @@
 // Alternated R times, each on its own clean copy: bench/split.mjs (accept, then deliver) as is,
 // rows and targets (SQLite only), log, slim. With --throughput, then R alternated rounds of the throughput
 // phase of `npm run bench` (--only=ENGINE --phases=throughput), each shape but rows:
-// deliveries/s against the limit of the same run. On PostgreSQL the CPU per event counts the
-// server's as well.
+// deliveries/s against the limit of the same run. With --fanout, the same for the fan-out phase
+// (1,000 events to 100 webhooks), where one read position per webhook is what `targets` changes.
+// --no-split leaves the split runs out. On PostgreSQL the CPU per event counts the server's as well.
 import { execFileSync } from 'node:child_process';
 import { option } from './common.mjs';
 import { copyOfHead, mean, removeCopies, split } from './patched.mjs';
@@ -29,25 +30,42 @@ const N = Number(option('events', 30_000));
 const ROUNDS = Number(option('rounds', 2));
 const ENGINE = option('engine', 'sqlite');
 if (!Number.isInteger(N) || N < 1000 || !Number.isInteger(ROUNDS) || ROUNDS < 1 || !['sqlite', 'postgres'].includes(ENGINE)) {
-  console.error('usage: node bench/log-shape.mjs [--events=N (>= 1000)] [--rounds=R (>= 1)] [--engine=sqlite|postgres] [--throughput]');
+  console.error('usage: node bench/log-shape.mjs [--events=N (>= 1000)] [--rounds=R (>= 1)] [--engine=sqlite|postgres] [--throughput] [--fanout] [--no-split]');
   process.exit(2);
 }
 
-/** The throughput phase in `cwd`: its JSON summary and its row of CPU per delivery. */
-function throughput(cwd, env) {
+/** One phase of `npm run bench` (throughput or fanout) in `cwd`: its ratio to the limit and a line to print. */
+function phase(cwd, env, name) {
   let out;
   try {
     // Its progress (stderr) is shown only if it fails; its results are saved in the copy, removed with it.
-    out = execFileSync(process.execPath, ['bench/run.mjs', `--only=${ENGINE}`, '--phases=throughput'], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync(process.execPath, ['bench/run.mjs', `--only=${ENGINE}`, `--phases=${name}`], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     console.error(err.stderr);
     throw err;
   }
   const lines = out.trim().split('\n');
   const { limit_per_s: limit, [ENGINE]: e } = JSON.parse(lines.at(-1));
+  if (name === 'fanout') {
+    const dups = lines.find((l) => l.includes('duplicates received'))?.split('|')[2].trim();
+    return { ratio: e.fanout_per_s / limit, text: `${e.fanout_per_s} deliveries/s to 100 webhooks against a limit of ${limit}/s: ${(e.fanout_per_s / limit).toFixed(3)} x; duplicates ${dups}` };
+  }
   const cpu = lines.find((l) => l.includes('CPU per delivery'))?.split('|')[2].trim();
   const parts = ENGINE === 'sqlite' ? 'service + receiver' : 'service + PostgreSQL + receiver';
   return { ratio: e.ratio, text: `${e.deliveries_per_s} deliveries/s against a limit of ${limit}/s: ${e.ratio} x; CPU per delivery (${parts}) ${cpu} us` };
+}
+
+/** R alternated rounds of one phase over the shapes, each line printed as it comes, then the means. */
+function alternate(name, runShapes) {
+  const ratios = new Map(runShapes.map(([shape]) => [shape, []]));
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const [shape, dir, env] of runShapes) {
+      const t = phase(dir, env, name);
+      console.log(`${name} ${r}, ${shape.padEnd(7)} ${t.text}`);
+      ratios.get(shape).push(t.ratio);
+    }
+  }
+  console.log(`${name}, mean ratio to the limit: ${[...ratios].map(([shape, xs]) => `${shape} ${mean(xs).toFixed(3)}`).join(', ')}`);
 }
 
 try {
@@ -55,27 +73,21 @@ try {
   const patched = copyOfHead('bench/log-shape.patch');
   const shapes = [['as is', asIs, {}], ['rows', patched, { HOOKRELAY_BENCH_LOG: 'rows' }], ['log', patched, { HOOKRELAY_BENCH_LOG: '1' }], ['slim', patched, { HOOKRELAY_BENCH_LOG: 'slim' }], ['targets', patched, { HOOKRELAY_BENCH_LOG: 'targets' }]]
     .filter(([name]) => ENGINE === 'sqlite' || !['rows', 'targets'].includes(name));
-  const sums = new Map(shapes.map(([name]) => [name, []]));
-  for (let r = 1; r <= ROUNDS; r++) {
-    for (const [name, dir, env] of shapes) {
-      const s = split(dir, env, [`--events=${N}`, `--engine=${ENGINE}`]);
-      console.log(`round ${r}, ${name.padEnd(7)} ${s.accept.line}\n               ${s.deliver.line}`);
-      sums.get(name).push(s.accept.us + s.accept.db + s.deliver.us + s.deliver.db);
-    }
-  }
-  console.log(`mean of ${ROUNDS} round(s), us of CPU per event (accept + deliver${ENGINE === 'postgres' ? ', service + PostgreSQL' : ''}): ${[...sums].map(([name, xs]) => `${name} ${mean(xs).toFixed(1)}`).join(', ')}`);
-  if (process.argv.includes('--throughput')) {
-    const runShapes = shapes.filter(([name]) => name !== 'rows');
-    const ratios = new Map(runShapes.map(([name]) => [name, []]));
+  if (!process.argv.includes('--no-split')) {
+    const sums = new Map(shapes.map(([name]) => [name, []]));
     for (let r = 1; r <= ROUNDS; r++) {
-      for (const [name, dir, env] of runShapes) {
-        const t = throughput(dir, env);
-        console.log(`throughput ${r}, ${name.padEnd(7)} ${t.text}`);
-        ratios.get(name).push(t.ratio);
+      for (const [name, dir, env] of shapes) {
+        const s = split(dir, env, [`--events=${N}`, `--engine=${ENGINE}`]);
+        console.log(`round ${r}, ${name.padEnd(7)} ${s.accept.line}\n               ${s.deliver.line}`);
+        sums.get(name).push(s.accept.us + s.accept.db + s.deliver.us + s.deliver.db);
       }
     }
-    console.log(`mean ratio to the limit: ${[...ratios].map(([name, xs]) => `${name} ${mean(xs).toFixed(3)}`).join(', ')}`);
+    console.log(`mean of ${ROUNDS} round(s), us of CPU per event (accept + deliver${ENGINE === 'postgres' ? ', service + PostgreSQL' : ''}): ${[...sums].map(([name, xs]) => `${name} ${mean(xs).toFixed(1)}`).join(', ')}`);
   }
+  // rows is a code path, not a data model: whole runs are for the shapes that change the model.
+  const runShapes = shapes.filter(([name]) => name !== 'rows');
+  if (process.argv.includes('--throughput')) alternate('throughput', runShapes);
+  if (process.argv.includes('--fanout')) alternate('fanout', runShapes);
 } finally {
   removeCopies();
 }
