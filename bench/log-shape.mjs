@@ -46,6 +46,9 @@ function phase(cwd, env, name) {
   }
   const lines = out.trim().split('\n');
   const { limit_per_s: limit, [ENGINE]: e } = JSON.parse(lines.at(-1));
+  // A phase that failed has no figure (run.mjs says why in its table): stop rather than average a NaN.
+  const figure = name === 'fanout' ? e?.fanout_per_s : e?.deliveries_per_s;
+  if (!(figure > 0) || !(limit > 0)) throw new Error(`the ${name} phase gave no figure:\n${out}`);
   if (name === 'fanout') {
     const dups = lines.find((l) => l.includes('duplicates received'))?.split('|')[2].trim();
     return { ratio: e.fanout_per_s / limit, text: `${e.fanout_per_s} deliveries/s to 100 webhooks against a limit of ${limit}/s: ${(e.fanout_per_s / limit).toFixed(3)} x; duplicates ${dups}` };

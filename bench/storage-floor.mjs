@@ -4,7 +4,7 @@
 // What the service's CPU per delivery would be without its store: the floor that no storage
 // design can go below, and so how much of today's cost the storage path (SQL, the storage
 // thread's messages and the garbage they make) is. Measures, alternated R times (SQLite):
-//   - as is:          `bench/split.mjs` on this checkout (accept, then deliver);
+//   - as is:          `bench/split.mjs` on a clean copy of HEAD (accept, then deliver);
 //   - floor, deliver: split.mjs on a copy of HEAD with bench/storage-floor.patch applied and
 //                     HOOKRELAY_BENCH_FLOOR=deliver: the worker reads every job and event once
 //                     before its first delivery (not counted: split counts from the first
@@ -14,7 +14,7 @@
 // The patch lives only in the temporary copy (bench/patched.mjs); the service never carries these
 // switches.
 import { option } from './common.mjs';
-import { copyOfHead, mean as avg, removeCopies, repo, split } from './patched.mjs';
+import { copyOfHead, mean as avg, removeCopies, split } from './patched.mjs';
 
 const N = Number(option('events', 30_000));
 const ROUNDS = Number(option('rounds', 2));
@@ -24,10 +24,12 @@ if (!Number.isInteger(N) || N < 1000 || !Number.isInteger(ROUNDS) || ROUNDS < 1)
 }
 
 try {
+  // As is on a clean clone as well: this checkout may hold uncommitted changes the patched clone lacks.
+  const asIsCopy = copyOfHead();
   const copy = copyOfHead('bench/storage-floor.patch');
   const runs = { accept: [], deliver: [], floorAccept: [], floorDeliver: [] };
   for (let r = 1; r <= ROUNDS; r++) {
-    const asIs = split(repo, {}, [`--events=${N}`]);
+    const asIs = split(asIsCopy, {}, [`--events=${N}`]);
     console.log(`round ${r}, as is:          ${asIs.accept.line}\n                         ${asIs.deliver.line}`);
     const floorDeliver = split(copy, { HOOKRELAY_BENCH_FLOOR: 'deliver' }, [`--events=${N}`]).deliver;
     console.log(`round ${r}, floor, deliver: ${floorDeliver.line}`);
