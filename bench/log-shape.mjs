@@ -45,30 +45,35 @@ function phase(cwd, env, name) {
     throw err;
   }
   const lines = out.trim().split('\n');
+  const cell = (label) => lines.find((l) => l.includes(label))?.split('|')[2].trim();
   const { limit_per_s: limit, [ENGINE]: e } = JSON.parse(lines.at(-1));
+  const fanout = name === 'fanout';
+  const rate = fanout ? e?.fanout_per_s : e?.deliveries_per_s;
   // A phase that failed has no figure (run.mjs says why in its table): stop rather than average a NaN.
-  const figure = name === 'fanout' ? e?.fanout_per_s : e?.deliveries_per_s;
-  if (!(figure > 0) || !(limit > 0)) throw new Error(`the ${name} phase gave no figure:\n${out}`);
-  if (name === 'fanout') {
-    const dups = lines.find((l) => l.includes('duplicates received'))?.split('|')[2].trim();
-    return { ratio: e.fanout_per_s / limit, text: `${e.fanout_per_s} deliveries/s to 100 webhooks against a limit of ${limit}/s: ${(e.fanout_per_s / limit).toFixed(3)} x; duplicates ${dups}` };
-  }
-  const cpu = lines.find((l) => l.includes('CPU per delivery'))?.split('|')[2].trim();
+  if (!(rate > 0) || !(limit > 0)) throw new Error(`the ${name} phase gave no figure:\n${out}`);
+  const value = rate / limit;
   const parts = ENGINE === 'sqlite' ? 'service + receiver' : 'service + PostgreSQL + receiver';
-  return { ratio: e.ratio, text: `${e.deliveries_per_s} deliveries/s against a limit of ${limit}/s: ${e.ratio} x; CPU per delivery (${parts}) ${cpu} us` };
+  const tail = fanout ? `duplicates ${cell('duplicates received')}` : `CPU per delivery (${parts}) ${cell('CPU per delivery')} us`;
+  return { value, text: `${rate} deliveries/s${fanout ? ' to 100 webhooks' : ''} against a limit of ${limit}/s: ${value.toFixed(3)} x; ${tail}` };
 }
 
-/** R alternated rounds of one phase over the shapes, each line printed as it comes, then the means. */
-function alternate(name, runShapes) {
-  const ratios = new Map(runShapes.map(([shape]) => [shape, []]));
+/** bench/split.mjs in `cwd`: CPU per event, accept + deliver (+ the server's on PostgreSQL), and its two lines. */
+function splitRun(cwd, env) {
+  const s = split(cwd, env, [`--events=${N}`, `--engine=${ENGINE}`]);
+  return { value: s.accept.us + s.accept.db + s.deliver.us + s.deliver.db, text: `${s.accept.line}\n${' '.repeat('split 1, '.length + 8)}${s.deliver.line}` };
+}
+
+/** R alternated rounds of `measure` over the shapes, each line printed as it comes, then the means. */
+function alternate(label, runShapes, measure, meaning, digits) {
+  const values = new Map(runShapes.map(([shape]) => [shape, []]));
   for (let r = 1; r <= ROUNDS; r++) {
     for (const [shape, dir, env] of runShapes) {
-      const t = phase(dir, env, name);
-      console.log(`${name} ${r}, ${shape.padEnd(7)} ${t.text}`);
-      ratios.get(shape).push(t.ratio);
+      const m = measure(dir, env);
+      console.log(`${label} ${r}, ${shape.padEnd(7)} ${m.text}`);
+      values.get(shape).push(m.value);
     }
   }
-  console.log(`${name}, mean ratio to the limit: ${[...ratios].map(([shape, xs]) => `${shape} ${mean(xs).toFixed(3)}`).join(', ')}`);
+  console.log(`${label}, mean of ${ROUNDS} round(s), ${meaning}: ${[...values].map(([shape, xs]) => `${shape} ${mean(xs).toFixed(digits)}`).join(', ')}`);
 }
 
 try {
@@ -77,20 +82,13 @@ try {
   const shapes = [['as is', asIs, {}], ['rows', patched, { HOOKRELAY_BENCH_LOG: 'rows' }], ['log', patched, { HOOKRELAY_BENCH_LOG: '1' }], ['slim', patched, { HOOKRELAY_BENCH_LOG: 'slim' }], ['targets', patched, { HOOKRELAY_BENCH_LOG: 'targets' }]]
     .filter(([name]) => ENGINE === 'sqlite' || !['rows', 'targets'].includes(name));
   if (!process.argv.includes('--no-split')) {
-    const sums = new Map(shapes.map(([name]) => [name, []]));
-    for (let r = 1; r <= ROUNDS; r++) {
-      for (const [name, dir, env] of shapes) {
-        const s = split(dir, env, [`--events=${N}`, `--engine=${ENGINE}`]);
-        console.log(`round ${r}, ${name.padEnd(7)} ${s.accept.line}\n               ${s.deliver.line}`);
-        sums.get(name).push(s.accept.us + s.accept.db + s.deliver.us + s.deliver.db);
-      }
-    }
-    console.log(`mean of ${ROUNDS} round(s), us of CPU per event (accept + deliver${ENGINE === 'postgres' ? ', service + PostgreSQL' : ''}): ${[...sums].map(([name, xs]) => `${name} ${mean(xs).toFixed(1)}`).join(', ')}`);
+    alternate('split', shapes, splitRun, `us of CPU per event (accept + deliver${ENGINE === 'postgres' ? ', service + PostgreSQL' : ''})`, 1);
   }
   // rows is a code path, not a data model: whole runs are for the shapes that change the model.
   const runShapes = shapes.filter(([name]) => name !== 'rows');
-  if (process.argv.includes('--throughput')) alternate('throughput', runShapes);
-  if (process.argv.includes('--fanout')) alternate('fanout', runShapes);
+  for (const name of ['throughput', 'fanout']) {
+    if (process.argv.includes(`--${name}`)) alternate(name, runShapes, (dir, env) => phase(dir, env, name), 'ratio to the limit', 3);
+  }
 } finally {
   removeCopies();
 }
