@@ -20,6 +20,8 @@ export interface Config {
   pgPoolSize: number;
   /** SQLite only: run the connection on its own thread (see src/store/sqlite/threaded.ts). */
   sqliteThread: boolean;
+  /** SQLite only: the delivery queue's layout (see src/store/sqlite/log-store.ts). */
+  sqliteQueue: 'log' | 'jobs';
   delivery: DeliveryConfig;
   storage: StorageConfig;
 }
@@ -78,6 +80,7 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_LOG_LEVEL: { default: 'info', doc: 'pino log level' },
   HOOKRELAY_BODY_LIMIT_BYTES: { default: '1048576', doc: 'Largest JSON request body (413 above)' },
   HOOKRELAY_PG_POOL_SIZE: { default: '10', doc: 'PostgreSQL connections per process (plus two of the worker\'s own for claims)' },
+  HOOKRELAY_SQLITE_QUEUE: { default: 'log', doc: 'SQLite: the delivery queue as an event log (log: events written once, a jobs row only for retries and replays) or as a jobs row per delivery (jobs)' },
   HOOKRELAY_SQLITE_THREAD: { default: 'true', doc: 'SQLite: run the database connection on its own thread, beside the event loop (false: on the event loop)' },
   HOOKRELAY_DELIVERY_TIMEOUT_MS: { default: '5000', doc: 'Total time an attempt may take (connect to last response byte)' },
   HOOKRELAY_RETRY_SCHEDULE: { default: '60,300,900', doc: 'Seconds before each retry, comma-separated; after the last the job is FAILED' },
@@ -105,6 +108,13 @@ function bool(env: Env, name: string, dflt: boolean): boolean {
   if (raw === undefined || raw === '') return dflt;
   if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`);
   return raw === 'true';
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], dflt: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!values.includes(raw as T)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function int(env: Env, name: string, def: number, min: number, max: number): number {
@@ -146,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'HOOKRELAY_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     pgPoolSize: int(env, 'HOOKRELAY_PG_POOL_SIZE', 10, 1, 500),
     sqliteThread: bool(env, 'HOOKRELAY_SQLITE_THREAD', true),
+    sqliteQueue: oneOf(env, 'HOOKRELAY_SQLITE_QUEUE', ['log', 'jobs'] as const, 'log'),
     delivery: {
       timeoutMs: int(env, 'HOOKRELAY_DELIVERY_TIMEOUT_MS', 5000, 100, 120_000),
       retryScheduleMs: retrySchedule(env.HOOKRELAY_RETRY_SCHEDULE),

@@ -30,6 +30,7 @@ export async function openContext(config: Config): Promise<AppContext> {
   const opened = await openStore(config.databaseUrl, {
     pgPoolSize: config.pgPoolSize,
     sqliteThread: config.sqliteThread,
+    sqliteQueue: config.sqliteQueue,
     // Nothing can be stored any more: exit, so a supervisor restarts the process. Every accepted
     // event is already on disk and leased jobs come back when their leases expire.
     onFatal: (err) => {

@@ -37,7 +37,7 @@ for (const engine of engines) {
       assert.equal(job.status, 'SUCCESS');
       assert.equal(job.try_count, 1);
       assert.equal(job.last_status_code, 204);
-      assert.match(job.id, /^n\.[0-9a-f-]{36}$/);
+      assert.match(job.id, /^n\.[0-9a-f-]{36}\.0$/, 'the event id and the place of the webhook among its targets');
       assert.equal(rx.requests.length, 1);
       assert.equal(rx.requests[0].method, 'POST');
       assert.match(String(rx.requests[0].headers['content-type']), /^application\/json/);

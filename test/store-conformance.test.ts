@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { after, before, describe, test } from 'node:test';
+import { eventJobId } from '../src/domain/jobs.ts';
 import { openStore } from '../src/store/index.ts';
 import { ConflictError, type AttemptRow, type EventRow, type JobRow, type PublishItem, type Store, type WebhookRow } from '../src/store/types.ts';
 import { createTestDatabase, engines, type Engine, type TestDatabase } from './helpers/databases.ts';
@@ -28,13 +29,14 @@ function webhook(orgId: number, name: string, events: string[], at = Date.now())
   };
 }
 
-function publishItem(orgId: number, webhookIds: string[], opts: { key?: string; at?: number; files?: number } = {}): PublishItem {
+/** An event with a job per webhook, their ids derived from the event's as the API's publishes make them (or drawn, `ownIds`). */
+function publishItem(orgId: number, webhookIds: string[], opts: { key?: string; at?: number; files?: number; ownIds?: boolean } = {}): PublishItem {
   const at = opts.at ?? Date.now();
   const event: EventRow = { id: `n.${crypto.randomUUID()}`, orgId, type: 'kpi.alert', payload: JSON.stringify({ n: Math.random() }), name: null, runId: null, recipients: null, attachments: [], createdAt: at };
   const attachments = Array.from({ length: opts.files ?? 0 }, (_, i) => ({ id: crypto.randomUUID(), fileName: `f${i}.csv`, contentType: 'text/csv', size: 3, data: Buffer.from(`a,${i}`) }));
   event.attachments = attachments.map(({ id, fileName, contentType, size }) => ({ id, fileName, contentType, size }));
-  const jobs: JobRow[] = webhookIds.map((w) => ({
-    id: `n.${crypto.randomUUID()}`, kind: 'event', eventId: event.id, eventType: event.type, webhookId: w, orgId, status: 'PENDING', tryCount: 0, budgetStart: 0,
+  const jobs: JobRow[] = webhookIds.map((w, i) => ({
+    id: opts.ownIds ? `n.${crypto.randomUUID()}` : eventJobId(event.id, i), kind: 'event', eventId: event.id, eventType: event.type, webhookId: w, orgId, status: 'PENDING', tryCount: 0, budgetStart: 0,
     nextAttemptAt: at, leaseOwner: null, leaseUntil: null, detail: null, lastStatus: null, createdAt: at, updatedAt: at,
   }));
   return { event, attachments, jobs, idempotencyKey: opts.key };
@@ -289,18 +291,25 @@ for (const { engine, thread } of variants) {
       const made = rows.filter((j) => j.webhookId !== `${hook}-given`);
       assert.ok(made.every((j) => j.status === 'PENDING' && j.kind === 'event' && j.tryCount === 0 && j.leaseOwner === null && j.nextAttemptAt === at && j.createdAt === at && j.orgId === 101 && j.eventType === 'kpi.alert'));
       assert.equal(new Set(made.map((j) => j.id)).size, made.length, 'job ids are distinct');
-      assert.ok(made.every((j) => /^n\.[0-9a-f-]{36}$/.test(j.id)), 'job ids have the shape of the ones the API makes');
+      assert.ok(made.every((j) => /^n\.[0-9a-f-]{36}\.[0-9]+$/.test(j.id)), 'job ids have the shape of the ones the API makes: the event id, a dot, the place');
       for (const item of items) assert.deepEqual(made.filter((j) => j.eventId === item.event.id).map((j) => j.webhookId).sort(), [...hooks].sort());
       const kept = rows.find((j) => j.webhookId === `${hook}-given`)!;
       assert.equal(kept.id, given.jobs[0].id, 'a given row keeps its id');
       assert.equal(kept.leaseOwner, 'w-publisher', 'and its lease');
+      // Delivered, so that later tests' claims find only their own jobs and these.
+      for (;;) {
+        const { jobs } = await store.claimWithEvents({ owner: 'w-drain', now: at + 1, leaseMs: 60_000, limit: 5000, excludeWebhookIds: [] });
+        if (!jobs.length) break;
+        await store.completeAttempts(jobs.map((j) => ({ attempt: attemptFor(j, true), owner: 'w-drain', transition: { status: 'SUCCESS' as const, nextAttemptAt: null, detail: '' } })));
+      }
+      assert.equal((await store.searchJobs({ orgId: 101, eventIds: items.map((i) => i.event.id), statuses: ['SUCCESS'], offset: 0, limit: 1, order: 'ASC' })).total, 3 * hooks.length);
     });
 
     test('queue: claims lease due jobs once, skip excluded webhooks, and take expired leases back', async () => {
       const a = `qa-${crypto.randomUUID()}`;
       const b = `qb-${crypto.randomUUID()}`;
       const now = Date.now() + 1_000_000; // later than every job of earlier tests: only these are due... and those
-      const items = [publishItem(0, [a], { at: now - 10 }), publishItem(0, [a], { at: now - 9 }), publishItem(0, [b], { at: now - 8 }), publishItem(0, [b], { at: now + 60_000 })];
+      const items = [publishItem(0, [a], { at: now - 10 }), publishItem(0, [a], { at: now - 9 }), publishItem(0, [b], { at: now - 8 }), publishItem(0, [b], { at: now + 60_000, ownIds: true })];
       await store.publishEvents(items, 60_000);
       const mine = (jobs: JobRow[]) => jobs.filter((j) => j.webhookId === a || j.webhookId === b);
       // Older due jobs of earlier tests may be claimed too; count only this test's.
@@ -356,7 +365,7 @@ for (const { engine, thread } of variants) {
     test('queue: concurrent transactions commit independently; one that fails leaves the others', async () => {
       const hook = `qc-${crypto.randomUUID()}`;
       const good = Array.from({ length: 20 }, () => publishItem(0, [hook]));
-      const bad = publishItem(0, [hook]);
+      const bad = publishItem(0, [hook], { ownIds: true });
       bad.jobs.push({ ...bad.jobs[0] }); // the same job id twice: a primary-key violation
       const results = await Promise.allSettled([...good.map((i) => store.publishEvents([i], 60_000)), store.publishEvents([bad], 60_000)]);
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 20);

@@ -5,9 +5,17 @@ import { newId } from './ids.ts';
 
 export const newJobId = () => `n.${newId()}`;
 
-export function newJob(kind: JobKind, event: Pick<EventRow, 'id' | 'type' | 'orgId'>, webhookId: string, now: number): JobRow {
+/**
+ * The id of an event's job for the webhook at `index` of its targets (the jobs given with the
+ * publish first, then its fan-out): the event id, a dot, the index. Derived rather than drawn, so
+ * a job that has no row of its own (SQLite's event log, see store/sqlite/log-store.ts) has the
+ * same id before its attempt, after it, and when a crash makes a worker read it again.
+ */
+export const eventJobId = (eventId: string, index: number) => `${eventId}.${index}`;
+
+export function newJob(kind: JobKind, event: Pick<EventRow, 'id' | 'type' | 'orgId'>, webhookId: string, now: number, id: string = newJobId()): JobRow {
   return {
-    id: newJobId(), kind, eventId: event.id, eventType: event.type, webhookId, orgId: event.orgId, status: 'PENDING',
+    id, kind, eventId: event.id, eventType: event.type, webhookId, orgId: event.orgId, status: 'PENDING',
     tryCount: 0, budgetStart: 0, nextAttemptAt: now, leaseOwner: null, leaseUntil: null, detail: null, lastStatus: null,
     createdAt: now, updatedAt: now,
   };

@@ -7,7 +7,7 @@ import { FieldError } from '../domain/webhook-input.ts';
 import type { EventRow, JobKind, JobRow, NewAttachment, PublishItem, WebhookRow } from '../store/types.ts';
 import { buildEnvelope } from './envelope.ts';
 import { newId } from '../domain/ids.ts';
-import { jobCount, newJob, storedJobCount } from '../domain/jobs.ts';
+import { eventJobId, jobCount, newJob, storedJobCount } from '../domain/jobs.ts';
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 
@@ -83,7 +83,8 @@ function reserve(dispatch: NonNullable<AppContext['dispatch']>, items: PublishIt
         rest.push(h);
         continue;
       }
-      const job = newJob(f.kind, item.event, h, item.event.createdAt);
+      // Its index among the event's targets: the rows given, then the fan-out (see eventJobId).
+      const job = newJob(f.kind, item.event, h, item.event.createdAt, eventJobId(item.event.id, item.jobs.length));
       dispatch.reserve(job);
       item.jobs.push(job);
       reserved.push(job);

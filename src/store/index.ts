@@ -6,6 +6,8 @@ import type { Store } from './types.ts';
 export async function openStore(url: string, opts: {
     pgPoolSize?: number;
     sqliteThread?: boolean;
+    /** SQLite: the queue's layout; the event log unless told otherwise (see sqlite/log-store.ts). */
+    sqliteQueue?: 'log' | 'jobs';
     /** SQLite on its thread: called if that thread dies while the store is open. */
     onFatal?: (err: Error) => void;
   } = {},): Promise<Store> {
@@ -15,10 +17,10 @@ export async function openStore(url: string, opts: {
   }
   if (opts.sqliteThread) {
     const { openThreadedSqlite } = await import('./sqlite/threaded.ts');
-    return openThreadedSqlite(url, opts.onFatal);
+    return openThreadedSqlite(url, opts.onFatal, opts.sqliteQueue ?? 'log');
   }
-  const { SqliteStore } = await import('./sqlite/index.ts');
-  return new SqliteStore(url);
+  const { openSqlite } = await import('./sqlite/log-store.ts');
+  return openSqlite(url, opts.sqliteQueue ?? 'log');
 }
 
 export type { Store } from './types.ts';

@@ -1,7 +1,7 @@
 // The delivery queue's verbs in SQL both engines accept. The one statement that differs, the
 // claim, is supplied by each engine: PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers
 // never block on each other; SQLite's single writer makes the plain UPDATE ... RETURNING atomic.
-import { jobCount, newJob } from '../domain/jobs.ts';
+import { eventJobId, jobCount, newJob } from '../domain/jobs.ts';
 import type { Db } from './db.ts';
 import type {
   AttemptQuery, AttemptRow, ClaimedEvent, ClaimRequest, Completion, EventRow, JobQuery, JobRow, JobTransition, NewAttachment, PublishItem, QueueStore,
@@ -33,7 +33,7 @@ export function toJob(r: unknown[]): JobRow {
 }
 
 /** An event from its columns in EVENT_COLUMNS order (Db.rows); the payload as the engine gave it. */
-function toEvent<P = string>(r: unknown[]): Omit<EventRow, 'payload'> & { payload: P } {
+export function toEvent<P = string>(r: unknown[]): Omit<EventRow, 'payload'> & { payload: P } {
   return {
     id: r[0] as string,
     orgId: Number(r[1]),
@@ -65,7 +65,7 @@ function toAttempt(r: Raw): AttemptRow {
   };
 }
 
-const JOB_COLUMNS = 'id, kind, event_id, event_type, webhook_id, org_id, status, try_count, budget_start, next_attempt_at, lease_owner, lease_until, detail, last_status, created_at, updated_at';
+export const JOB_COLUMNS = 'id, kind, event_id, event_type, webhook_id, org_id, status, try_count, budget_start, next_attempt_at, lease_owner, lease_until, detail, last_status, created_at, updated_at';
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 /**
@@ -140,7 +140,10 @@ function* jobsOf(items: PublishItem[]): Generator<JobRow> {
   for (const item of items) {
     yield* item.jobs;
     const f = item.fanout;
-    if (f) for (const webhookId of f.webhookIds) yield newJob(f.kind, item.event, webhookId, item.event.createdAt);
+    if (f) {
+      let index = item.jobs.length;
+      for (const webhookId of f.webhookIds) yield newJob(f.kind, item.event, webhookId, item.event.createdAt, eventJobId(item.event.id, index++));
+    }
   }
 }
 
@@ -165,7 +168,7 @@ const EVENT_COLUMNS = 'id, org_id, type, payload, name, run_id, recipients, atta
  * to bytes there for every delivery (see claimWithEvents). PostgreSQL keeps text: a bytea
  * crosses its wire as hex, twice the bytes for pg to decode.
  */
-const EVENT_COLUMNS_BYTES = EVENT_COLUMNS.replace('payload', 'CAST(payload AS BLOB)');
+export const EVENT_COLUMNS_BYTES = EVENT_COLUMNS.replace('payload', 'CAST(payload AS BLOB)');
 const ATTACHMENT_COLUMNS = 'id, event_id, file_name, content_type, size, data';
 const ATTEMPT_COLUMNS = 'id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers';
 
@@ -173,7 +176,7 @@ function eventParams({ event: e }: PublishItem): unknown[] {
   return [e.id, e.orgId, e.type, e.payload, e.name, e.runId, e.recipients ? JSON.stringify(e.recipients) : null, JSON.stringify(e.attachments), e.createdAt];
 }
 
-function attemptParams(a: AttemptRow): unknown[] {
+export function attemptParams(a: AttemptRow): unknown[] {
   return [a.id, a.jobId, a.eventId, a.webhookId, a.orgId, a.attemptNo, a.startedAt, a.durationMs, a.statusCode, a.success ? 1 : 0, a.error, a.responseBody, JSON.stringify(a.requestHeaders)];
 }
 
@@ -185,11 +188,11 @@ function attemptParams(a: AttemptRow): unknown[] {
  * multi-row INSERT and one UPDATE ... FROM (VALUES ...) per batch, 16.9-22.1 (median 17.5) as a
  * statement per row, which SQLite runs without a network between.
  */
-const ATTEMPT_ONE = `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (${placeholders(13)})`;
-const TRANSITION_ONE = `UPDATE jobs SET status = ?, try_count = try_count + 1, next_attempt_at = COALESCE(?, next_attempt_at),
+export const ATTEMPT_ONE = `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (${placeholders(13)})`;
+export const TRANSITION_ONE = `UPDATE jobs SET status = ?, try_count = try_count + 1, next_attempt_at = COALESCE(?, next_attempt_at),
     detail = ?, last_status = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
   WHERE id = ? AND lease_owner = ?`;
-const transitionOne = ({ attempt: a, owner, transition: t }: Completion) => [t.status, t.nextAttemptAt, t.detail, a.statusCode, a.startedAt + a.durationMs, a.jobId, owner];
+export const transitionOne = ({ attempt: a, owner, transition: t }: Completion) => [t.status, t.nextAttemptAt, t.detail, a.statusCode, a.startedAt + a.durationMs, a.jobId, owner];
 
 /** unnest() of one array parameter per column, or a joined text for the columns at `joined` (see JSON_SEP). */
 const unnest = (types: string[], joined: number[] = []) =>
@@ -306,9 +309,14 @@ export abstract class SqlQueueStore implements QueueStore {
         // One statement per file: a file may be 25 MB, never several of them in one parameter list.
         for (const a of attachments) await this.insert(db, 'attachments', ATTACHMENT_COLUMNS, [a], (f) => [f.id, event.id, f.fileName, f.contentType, f.size, f.data]);
       }
-      await this.insert(db, 'jobs', JOB_COLUMNS, { count: jobsCount(fresh), rows: jobsOf(fresh) }, jobParams);
+      await this.writeJobs(db, fresh);
       return results;
     });
+  }
+
+  /** The jobs of newly published items, inside their publish's transaction: a row each here. */
+  protected async writeJobs(db: Db, fresh: PublishItem[]): Promise<void> {
+    await this.insert(db, 'jobs', JOB_COLUMNS, { count: jobsCount(fresh), rows: jobsOf(fresh) }, jobParams);
   }
 
   /**
@@ -339,7 +347,7 @@ export abstract class SqlQueueStore implements QueueStore {
     return this.eventsById(orgId, ids, EVENT_COLUMNS);
   }
 
-  private async eventsById<P = string>(orgId: number, ids: string[], columns: string): Promise<(Omit<EventRow, 'payload'> & { payload: P })[]> {
+  protected async eventsById<P = string>(orgId: number, ids: string[], columns: string): Promise<(Omit<EventRow, 'payload'> & { payload: P })[]> {
     if (!ids.length) return [];
     // By primary key only, the org checked here: with org_id in the WHERE, SQLite chose the
     // (org_id, created_at) index and scanned the org's events, 2.6 ms for 32 ids (bench, 2026-11-22).
@@ -362,7 +370,8 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async findJob(orgId: number, id: string): Promise<JobRow | null> {
-    const [r] = await this.db.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ? AND org_id = ?`, [id, orgId]);
+    const [from, params] = this.jobsOfOrg(orgId);
+    const [r] = await this.db.rows(`SELECT ${JOB_COLUMNS} FROM ${from} WHERE id = ?`, [...params, id]);
     return r ? toJob(r) : null;
   }
 
@@ -424,9 +433,17 @@ export abstract class SqlQueueStore implements QueueStore {
     await this.db.leases.run(`UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND id ${inIds}`, [owner, param]);
   }
 
+  /**
+   * An org's jobs as a relation with JOB_COLUMNS, and its parameters: the jobs table here (a
+   * subquery both engines flatten into the outer query, so the org's index is used as before).
+   */
+  protected jobsOfOrg(orgId: number): [sql: string, params: unknown[]] {
+    return [`(SELECT ${JOB_COLUMNS} FROM jobs WHERE org_id = ?) AS j`, [orgId]];
+  }
+
   async searchJobs(q: JobQuery): Promise<{ rows: JobRow[]; total: number }> {
-    const where = ['org_id = ?'];
-    const params: unknown[] = [q.orgId];
+    const [from, params] = this.jobsOfOrg(q.orgId);
+    const where = ['1 = 1'];
     const inList = (col: string, values?: unknown[]) => {
       if (!values?.length) return;
       where.push(`${col} IN (${placeholders(values.length)})`);
@@ -441,8 +458,8 @@ export abstract class SqlQueueStore implements QueueStore {
     if (q.since !== undefined) (where.push('created_at >= ?'), params.push(q.since));
     if (q.until !== undefined) (where.push('created_at <= ?'), params.push(q.until));
     const cond = where.join(' AND ');
-    const total = await this.db.get<Raw>(`SELECT COUNT(*) AS n FROM jobs WHERE ${cond}`, params);
-    const rows = await this.db.rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE ${cond} ORDER BY updated_at ${q.order}, id ${q.order} LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]);
+    const total = await this.db.get<Raw>(`SELECT COUNT(*) AS n FROM ${from} WHERE ${cond}`, params);
+    const rows = await this.db.rows(`SELECT ${JOB_COLUMNS} FROM ${from} WHERE ${cond} ORDER BY updated_at ${q.order}, id ${q.order} LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]);
     return { rows: rows.map(toJob), total: Number(total?.n ?? 0) };
   }
 

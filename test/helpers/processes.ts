@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts';
+import { jobsRelation } from '../../src/store/sqlite/log-store.ts';
 
 /** Attempts in flight per webhook in every process the tests start: bounds duplicates after a kill. */
 export const ENDPOINT_CONCURRENCY = 8;
@@ -369,21 +370,28 @@ export interface JobState {
 
 /** Reads the jobs and attempts tables directly, whether or not any service process is alive. */
 export class Probe {
-  private constructor(private readonly query: (sql: string) => Promise<any[]>, readonly close: () => Promise<void>) {}
+  private constructor(
+    private readonly engine: Engine,
+    private readonly query: (sql: string) => Promise<any[]>,
+    readonly close: () => Promise<void>,
+  ) {}
 
   static async open(cluster: Cluster): Promise<Probe> {
     if (cluster.engine === 'postgres') {
       const client = new pg.Client({ connectionString: cluster.db.url, application_name: 'test-probe' });
       await client.connect();
-      return new Probe(async (sql) => (await client.query(sql)).rows, () => client.end());
+      return new Probe('postgres', async (sql) => (await client.query(sql)).rows, () => client.end());
     }
     const conn = new Database(cluster.db.url, { fileMustExist: true });
     conn.pragma('busy_timeout = 5000');
-    return new Probe(async (sql) => conn.prepare(sql).all(), async () => void conn.close());
+    return new Probe('sqlite', async (sql) => conn.prepare(sql).all(), async () => void conn.close());
   }
 
   async jobs(): Promise<JobState[]> {
-    const rows = await this.query("SELECT id, event_id, status, try_count, lease_owner FROM jobs WHERE kind = 'event'");
+    // SQLite: the jobs rows, the attempts holding their job's state and the event log's pending
+    // jobs (src/store/sqlite/log-store.ts; with HOOKRELAY_SQLITE_QUEUE=jobs only the first part has rows).
+    const from = this.engine === 'sqlite' ? `(${jobsRelation(false)})` : 'jobs';
+    const rows = await this.query(`SELECT id, event_id, status, try_count, lease_owner FROM ${from} WHERE kind = 'event'`);
     return rows.map((r) => ({ ...r, try_count: Number(r.try_count) }));
   }
 

@@ -2,12 +2,13 @@
 // thread's Store calls, one message each. Everything about transactions, group commit and the
 // WAL fsync stays in SqliteStore, unchanged; this file only carries calls across.
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteStore } from './index.ts';
+import { openSqlite } from './log-store.ts';
 import { toWire, type Call } from './wire.ts';
 import { ROW_CODECS } from './wire-rows.ts';
 
 const port = parentPort!;
-const store = new SqliteStore((workerData as { file: string }).file) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+const { file, queue } = workerData as { file: string; queue: 'log' | 'jobs' };
+const store = openSqlite(file, queue) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
 
 port.on('message', (call: Call) => {
   let pending: Promise<unknown>;

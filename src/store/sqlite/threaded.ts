@@ -23,10 +23,10 @@ class StorageThread {
   readonly ready: Promise<void>;
 
   /** onFatal: the thread died while the store was open (not after close()). */
-  constructor(file: string, onFatal?: (err: Error) => void) {
+  constructor(file: string, queue: 'log' | 'jobs', onFatal?: (err: Error) => void) {
     // Young generation 24 MB (main thread: semi-space 8 MB, about the same): 8 MB cost ~15% of
     // throughput (more scavenges of each claim's and publish's rows), V8's default more memory.
-    this.worker = spawnThread('thread-host', { file }, { maxYoungGenerationSizeMb: 24 });
+    this.worker = spawnThread('thread-host', { file, queue }, { maxYoungGenerationSizeMb: 24 });
     let started!: () => void;
     let failed!: (e: unknown) => void;
     this.ready = new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject)));
@@ -75,8 +75,8 @@ class StorageThread {
 }
 
 /** Opens a SQLite file on a storage thread; the result is a Store like SqliteStore itself. */
-export async function openThreadedSqlite(file: string, onFatal?: (err: Error) => void): Promise<Store> {
-  const thread = new StorageThread(file, onFatal);
+export async function openThreadedSqlite(file: string, onFatal?: (err: Error) => void, queue: 'log' | 'jobs' = 'log'): Promise<Store> {
+  const thread = new StorageThread(file, queue, onFatal);
   await thread.ready;
   const own: Partial<Record<keyof Store, unknown>> = {
     engine: 'sqlite',

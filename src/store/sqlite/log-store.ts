@@ -1,0 +1,411 @@
+// SQLite's delivery queue as an event log (docs/event-log.md). A publish writes each event once
+// with the webhooks it targets (table `log`, ordered by seq) and no job rows; the worker's claims
+// read the log after a read position kept in memory (log-book.ts) and hand out one job per
+// target; an attempt writes one row that carries its job's state (attempts.job_status) when the
+// job has no row of its own. Only the jobs that leave the log's order get a jobs row, and from
+// then on they are claimed and completed exactly as before (sql-queue.ts): a retry, a replay from
+// the dead-letter queue, the held-back jobs of a slow webhook, test sends, validations, resends.
+//
+// Bench (2026-12-04/05, bench/log-shape.mjs, the throughput phase alternated with the job rows):
+// SQLite 0.329-0.360 x the limit with job rows, 0.405-0.408 x as a log; fan-out 0.347 -> 0.496 x.
+//
+// One process reads the log at a time (a lease on log_cursor): SQLite is one `serve` per file,
+// and a second one started by mistake takes the log over instead of delivering it twice over.
+import crypto from 'node:crypto';
+import { eventJobId } from '../../domain/jobs.ts';
+import type { Db } from '../db.ts';
+import {
+  ATTEMPT_ONE, EVENT_COLUMNS_BYTES, JOB_COLUMNS, TRANSITION_ONE, attemptParams, jobParams, toEvent, transitionOne,
+} from '../sql-queue.ts';
+import type { ClaimedEvent, ClaimRequest, Completion, JobQuery, JobRow, PublishItem } from '../types.ts';
+import { SqliteStore } from './index.ts';
+import { LogBook, type LogJob } from './log-book.ts';
+
+/**
+ * Jobs read from the log and not handed out (their webhook full, or more targets than the claim
+ * asked for) that the book keeps in memory. Past this, the held-back jobs of full webhooks are
+ * written as jobs rows, so that a slow webhook's backlog never stops the reading of the others'.
+ */
+const READY_CAP = 4096;
+
+/**
+ * How long held-back jobs of full webhooks may fill the reader's memory before they are written
+ * out to the jobs table so that the log can be read on (see readLog): a slow or failing webhook
+ * delays the others' jobs published after its backlog by up to this much, once.
+ */
+const HOLD_MS = 5000;
+
+const E_COLUMNS = EVENT_COLUMNS_BYTES.split(', ').map((c) => (c.startsWith('CAST(') ? 'CAST(e.payload AS BLOB)' : `e.${c}`)).join(', ');
+/** Log rows after a seq, with their events (payload as bytes, see sql-queue.ts). */
+const READ_LOG = `SELECT l.seq, l.targets, ${E_COLUMNS} FROM log l JOIN events e ON e.id = l.event_id WHERE l.seq > ? ORDER BY l.seq LIMIT ?`;
+
+const INSERT_JOB = `INSERT INTO jobs (${JOB_COLUMNS}) VALUES (${Array(16).fill('?').join(', ')})`;
+
+const ATTEMPT_STATE_ONE = `INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers,
+    job_status, job_kind, event_type, detail, job_created_at) VALUES (${Array(18).fill('?').join(', ')})`;
+
+/**
+ * Every job as one relation: jobs rows, attempts holding their job's state, and the log's jobs
+ * not attempted yet (above the cursor, with neither). With `byOrg`, of the org given three times
+ * as its parameters. (Also read by the tests' probe of a SQLite file, either layout.)
+ */
+export function jobsRelation(byOrg: boolean): string {
+  const org = (col: string) => (byOrg ? `AND ${col} = ?` : '');
+  return `
+  SELECT ${JOB_COLUMNS} FROM jobs WHERE 1 = 1 ${org('org_id')}
+  UNION ALL
+  SELECT job_id, job_kind, event_id, event_type, webhook_id, org_id, job_status, attempt_no, 0, job_created_at, NULL, NULL, detail, status_code, job_created_at, started_at + duration_ms
+    FROM attempts WHERE job_status IS NOT NULL ${org('org_id')}
+  UNION ALL
+  SELECT l.event_id || '.' || t.key, 'event', l.event_id, e.type, t.value, l.org_id, 'PENDING', 0, 0, e.created_at, NULL, NULL, NULL, NULL, e.created_at, e.created_at
+    FROM log l JOIN events e ON e.id = l.event_id, json_each(l.targets) t
+    WHERE l.seq > (SELECT seq FROM log_cursor WHERE id = 1) ${org('l.org_id')} AND t.type = 'text'
+      AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = l.event_id || '.' || t.key AND a.job_status IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = l.event_id || '.' || t.key)`;
+}
+const JOBS_UNION = jobsRelation(true);
+
+function logJob(seq: number, eventId: string, index: number, webhookId: string, e: { type: string; orgId: number; createdAt: number }): LogJob {
+  return { id: eventJobId(eventId, index), seq, eventId, eventType: e.type, webhookId, orgId: e.orgId, createdAt: e.createdAt };
+}
+
+/** A log job as the worker takes it: PENDING, first attempt, leased. */
+function jobRow(j: LogJob, owner: string | null, leaseUntil: number | null): JobRow {
+  return {
+    id: j.id, kind: 'event', eventId: j.eventId, eventType: j.eventType, webhookId: j.webhookId, orgId: j.orgId, status: 'PENDING', tryCount: 0, budgetStart: 0,
+    nextAttemptAt: j.createdAt, leaseOwner: owner, leaseUntil, detail: null, lastStatus: null, createdAt: j.createdAt, updatedAt: j.createdAt,
+  };
+}
+
+export class SqliteLogStore extends SqliteStore {
+  /** This store's name as the log's reader (log_cursor.owner). */
+  private readonly readerId = `r-${crypto.randomUUID()}`;
+  private book: LogBook | null = null;
+  /** Whether this store holds the reader's lease, and until when it wrote it. */
+  private reading = false;
+  private readerUntil = 0;
+  /** Whether this store ever read the log: its first claim takes the log over (see readerLease). */
+  private started = false;
+  /** Targets per event in the last read of the log (how many events a claim reads). */
+  private perEvent = 1;
+  /** Up to this seq the log was read by a reader before: jobs there may have their state written. */
+  private recoverUntil = 0;
+
+  /** The log's reads one at a time: two claims at once would both read after the same seq. */
+  private reads: Promise<unknown> = Promise.resolve();
+
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.reads.then(fn, fn);
+    this.reads = run.catch(() => undefined);
+    return run;
+  }
+
+  private async getBook(): Promise<LogBook> {
+    if (!this.book) {
+      const row = await this.db.get<{ seq: number }>('SELECT seq FROM log_cursor WHERE id = 1');
+      this.book ??= new LogBook(Number(row?.seq ?? 0));
+    }
+    return this.book;
+  }
+
+  /** Per item of a publish under way, the ids of the jobs it leased to its worker (see logItem). */
+  private readonly reservedOf = new WeakMap<PublishItem, string[]>();
+
+  override async publishEvents(items: PublishItem[], idempotencyTtlMs: number): Promise<{ eventId: string; created: boolean }[]> {
+    const book = await this.getBook();
+    const reserved: string[] = [];
+    for (const item of items) this.reservedOf.set(item, reserved);
+    try {
+      return await super.publishEvents(items, idempotencyTtlMs);
+    } catch (err) {
+      book.unreserve(reserved);
+      throw err;
+    } finally {
+      for (const item of items) this.reservedOf.delete(item);
+    }
+  }
+
+  /** The log instead of job rows; rows only for the jobs that are not the log's (see logItem). */
+  protected override async writeJobs(db: Db, fresh: PublishItem[]): Promise<void> {
+    const rows: JobRow[] = [];
+    for (const item of fresh) await this.logItem(db, this.book!, item, rows, this.reservedOf.get(item) ?? []);
+    if (rows.length) await db.runEach(INSERT_JOB, rows.map(jobParams));
+  }
+
+  /**
+   * An event's targets into the log. A given job is the log's when it is the event's plain
+   * first delivery (its id derived from its place, PENDING, nothing tried); any other (a test
+   * send, a row with its own id or state) goes to the jobs table, its place in the log left empty.
+   */
+  private async logItem(db: Db, book: LogBook, item: PublishItem, rows: JobRow[], reserved: string[]): Promise<void> {
+    const e = item.event;
+    const targets: (string | null)[] = [];
+    const leased: [number, JobRow][] = [];
+    item.jobs.forEach((j, i) => {
+      if (j.kind === 'event' && j.id === eventJobId(e.id, i) && j.status === 'PENDING' && j.tryCount === 0 && j.nextAttemptAt <= e.createdAt) {
+        targets.push(j.webhookId);
+        if (j.leaseOwner) leased.push([i, j]);
+      } else {
+        targets.push(null);
+        rows.push(j);
+      }
+    });
+    const f = item.fanout;
+    if (f?.webhookIds.length) {
+      if (f.kind === 'event') targets.push(...f.webhookIds);
+      else {
+        let index = item.jobs.length;
+        for (const w of f.webhookIds) rows.push({ ...jobRow(logJob(0, e.id, index++, w, e), null, null), kind: f.kind });
+      }
+    }
+    if (!targets.some((t) => t !== null)) return;
+    const row = await db.get<{ seq: number }>('INSERT INTO log (event_id, org_id, targets) VALUES (?, ?, ?) RETURNING seq', [e.id, e.orgId, JSON.stringify(targets)]);
+    const seq = Number(row!.seq);
+    // Leased to this process's worker by the publish (Worker.reserve): in the book before the
+    // commit, so no claim can read them from the log meanwhile (a transaction run again by its
+    // group commit books them again, the same).
+    for (const [i, j] of leased) {
+      book.reserve(logJob(seq, e.id, i, j.webhookId, e), j.leaseOwner!, j.leaseUntil ?? 0);
+      reserved.push(j.id);
+    }
+  }
+
+  override async claimDue(req: ClaimRequest): Promise<JobRow[]> {
+    return (await this.claimWithEvents(req)).jobs;
+  }
+
+  /** Jobs rows first (retries, replays, held-back jobs: all older than the log's), then the log. */
+  override async claimWithEvents(req: ClaimRequest): Promise<{ jobs: JobRow[]; events: ClaimedEvent[] }> {
+    const table = await super.claimDue(req);
+    const events = new Map<string, ClaimedEvent>();
+    const left = req.limit - table.length;
+    const log = left > 0 ? await this.serially(async () => ((await this.readerLease(req.now, req.leaseMs)) ? this.readLog(req, left, events) : [])) : [];
+    const jobs = [...table, ...log];
+    // The events of the jobs not read with their log rows.
+    const byOrg = new Map<number, Set<string>>();
+    for (const j of jobs) if (!events.has(j.eventId)) byOrg.set(j.orgId, (byOrg.get(j.orgId) ?? new Set()).add(j.eventId));
+    for (const [orgId, ids] of byOrg) for (const e of await this.eventsById<string | Buffer>(orgId, [...ids], EVENT_COLUMNS_BYTES)) events.set(e.id, e);
+    return { jobs, events: [...events.values()] };
+  }
+
+  /**
+   * Holds the log's reader lease, or takes it: when free, when it lapsed, and on this store's
+   * first claim (a process started again after a crash reads at once rather than after its dead
+   * self's lease runs out). False while another process reads.
+   */
+  private async readerLease(now: number, leaseMs: number): Promise<boolean> {
+    if (this.reading && now < this.readerUntil - leaseMs / 2) {
+      // Still ours unless another process took the log over (see above): a read, not a write.
+      const row = await this.db.leases.get<{ owner: string | null }>('SELECT owner FROM log_cursor WHERE id = 1');
+      if (row?.owner === this.readerId) return true;
+      this.lostLease();
+      return false;
+    }
+    const book = await this.getBook();
+    const row = await this.db.leases.get<{ seq: number; top: number }>(
+      `UPDATE log_cursor SET owner = ?, lease_until = ? WHERE id = 1 AND (owner IS NULL OR owner = ? OR lease_until < ? OR ?)
+       RETURNING seq, (SELECT COALESCE(MAX(seq), 0) FROM log) AS top`,
+      [this.readerId, now + leaseMs, this.readerId, now, this.started ? 0 : 1],
+    );
+    this.started = true;
+    if (!row) {
+      if (this.reading) this.lostLease();
+      return false;
+    }
+    if (!this.reading) {
+      book.start(Number(row.seq));
+      this.recoverUntil = Number(row.top);
+      this.reading = true;
+    }
+    this.readerUntil = now + leaseMs;
+    return true;
+  }
+
+  private lostLease(): void {
+    this.reading = false;
+    this.book?.reset(this.book.cursor);
+  }
+
+  /** Up to `limit` jobs of the log for the claim, their events put in `events`. */
+  private async readLog(req: ClaimRequest, limit: number, events: Map<string, ClaimedEvent>): Promise<JobRow[]> {
+    const book = this.book!;
+    const exclude = new Set(req.excludeWebhookIds);
+    const leaseUntil = req.now + req.leaseMs;
+    book.expire(req.now);
+    const hands = book.takeWaiting(limit, exclude, req.owner, leaseUntil);
+    const spill: LogJob[] = [];
+    while (hands.length < limit) {
+      const full = book.waiting >= READY_CAP;
+      // As many events as the claim has room for, at the targets per event of the last read.
+      const want = Math.min(1000, Math.max(1, Math.ceil((limit - hands.length) / this.perEvent)));
+      const rows = await this.db.leases.rows(READ_LOG, [book.readSeq, want]);
+      if (!rows.length) break;
+      const parsed = rows.map((r) => ({ seq: Number(r[0]), targets: JSON.parse(r[1] as string) as (string | null)[], event: toEvent<string | Buffer>(r.slice(2)) }));
+      this.perEvent = Math.max(1, parsed.reduce((n, p) => n + p.targets.length, 0) / parsed.length);
+      if (full) {
+        // The memory is full of the jobs of full webhooks. Reading on is worth it when someone
+        // else has a job ahead, or when those have waited so long that their webhooks are slow
+        // rather than busy (someone may then be waiting further on): their held jobs go to the
+        // jobs table to make room. One webhook's backlog delivered at its pace is neither.
+        const othersAhead = parsed.some((p) => p.targets.some((w) => w !== null && !exclude.has(w)));
+        const since = book.heldSince(exclude);
+        if (!othersAhead && (since === null || req.now - since < HOLD_MS)) break;
+        const held = book.takeHeldBack(exclude);
+        book.pin(held.map((j) => j.seq));
+        spill.push(...held);
+      }
+      const done = parsed[0].seq <= this.recoverUntil ? await this.stateWritten(parsed) : null;
+      for (const { seq, targets, event } of parsed) {
+        // The claim is full: the rest is read again by the next one.
+        if (hands.length >= limit) break;
+        targets.forEach((w, i) => {
+          if (w === null) return;
+          const job = logJob(seq, event.id, i, w, event);
+          if (book.skipReserved(job.id) || done?.has(job.id)) return;
+          if (hands.length < limit && !exclude.has(w)) {
+            book.hand(job, req.owner, leaseUntil);
+            hands.push(job);
+            events.set(event.id, event);
+          } else if (exclude.has(w) && book.waiting >= READY_CAP) {
+            book.pin([job.seq]);
+            spill.push(job);
+          } else book.wait(job, req.now);
+        });
+        book.readSeq = seq;
+      }
+    }
+    if (spill.length) {
+      // Out of the log's order: jobs rows, due at their event's time, claimed as any other.
+      const seqs = spill.map((j) => j.seq);
+      try {
+        await this.db.leases.tx((db) => db.runEach(`${INSERT_JOB} ON CONFLICT (id) DO NOTHING`, spill.map((j) => jobParams(jobRow(j, null, null)))));
+      } catch (err) {
+        for (const j of spill) book.wait(j, req.now);
+        throw err;
+      } finally {
+        book.unpin(seqs);
+      }
+    }
+    return hands.map((j) => jobRow(j, req.owner, leaseUntil));
+  }
+
+  /** Of these rows' jobs, those whose state an earlier reader already wrote (an attempt's state, or a jobs row). */
+  private async stateWritten(rows: { seq: number; targets: (string | null)[]; event: { id: string } }[]): Promise<Set<string>> {
+    const ids = JSON.stringify(rows.flatMap((r) => r.targets.map((w, i) => (w === null ? null : eventJobId(r.event.id, i))).filter((id) => id !== null)));
+    const found = await this.db.leases.all<{ id: string }>(
+      `SELECT job_id AS id FROM attempts WHERE job_status IS NOT NULL AND job_id IN (SELECT value FROM json_each(?))
+       UNION ALL SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(?))`,
+      [ids, ids],
+    );
+    return new Set(found.map((r) => r.id));
+  }
+
+  override async completeAttempts(items: Completion[]): Promise<boolean[]> {
+    if (!items.length) return [];
+    const book = await this.getBook();
+    const mine = items.map((c) => book.finish(c.attempt.jobId, c.owner));
+    const readerId = this.readerId;
+    let cursor: number | null = null;
+    let kept: boolean[];
+    try {
+      kept = await this.db.leases.tx(async (db) => {
+        const states: unknown[][] = [];
+        const retries: JobRow[] = [];
+        const plain: Completion[] = [];
+        items.forEach((c, i) => {
+          const j = mine[i]?.job;
+          if (!j) return plain.push(c);
+          const { attempt: a, transition: t } = c;
+          if (t.status === 'RETRY') {
+            // Leaves the log: from now on a jobs row, retried like any other.
+            states.push([...attemptParams(a), null, null, null, null, null]);
+            retries.push({
+              ...jobRow(j, null, null), status: 'RETRY', tryCount: a.attemptNo, nextAttemptAt: t.nextAttemptAt ?? j.createdAt, detail: t.detail,
+              lastStatus: a.statusCode, updatedAt: a.startedAt + a.durationMs,
+            });
+          } else states.push([...attemptParams(a), t.status, 'event', j.eventType, t.detail, j.createdAt]);
+        });
+        if (states.length) await db.runEach(ATTEMPT_STATE_ONE, states);
+        if (retries.length) await db.runEach(INSERT_JOB, retries.map(jobParams));
+        let changed: number[] = [];
+        if (plain.length) {
+          await db.runEach(ATTEMPT_ONE, plain.map(({ attempt }) => attemptParams(attempt)));
+          changed = await db.runEach(TRANSITION_ONE, plain.map(transitionOne));
+        }
+        cursor = this.reading ? book.advance() : null;
+        if (cursor !== null) {
+          const moved = await db.run('UPDATE log_cursor SET seq = ? WHERE id = 1 AND owner = ?', [cursor, readerId]);
+          if (!moved.changes) cursor = -1;
+        }
+        let p = 0;
+        return items.map((_, i) => (mine[i] ? true : changed[p++] > 0));
+      });
+    } catch (err) {
+      // Not recorded: the jobs are still out with their workers (their leases run as before).
+      for (const h of mine) if (h) book.unfinish(h);
+      throw err;
+    }
+    if (cursor === -1) this.lostLease();
+    else if (cursor !== null) book.cursor = cursor;
+    return kept;
+  }
+
+  override async releaseLeases(owner: string, jobIds: string[]): Promise<void> {
+    const rest = (await this.getBook()).release(jobIds, owner, Date.now());
+    if (rest.length) await super.releaseLeases(owner, rest);
+  }
+
+  /** A pending log job's lease, which lives in the book only. */
+  private withLease(j: JobRow): JobRow {
+    const h = this.book?.holder(j.id);
+    if (h) Object.assign(j, { leaseOwner: h.owner, leaseUntil: h.leaseUntil });
+    return j;
+  }
+
+  protected override jobsOfOrg(orgId: number): [sql: string, params: unknown[]] {
+    return [`(${JOBS_UNION}) AS j`, [orgId, orgId, orgId]];
+  }
+
+  override async findJob(orgId: number, id: string): Promise<JobRow | null> {
+    const job = await super.findJob(orgId, id);
+    return job && this.withLease(job);
+  }
+
+  override async searchJobs(q: JobQuery): Promise<{ rows: JobRow[]; total: number }> {
+    const found = await super.searchJobs(q);
+    found.rows.forEach((j) => this.withLease(j));
+    return found;
+  }
+
+  override async requeueFailed(orgId: number, jobIds: string[], now: number): Promise<string[]> {
+    if (!jobIds.length) return [];
+    const ids = JSON.stringify(jobIds);
+    return this.db.tx(async (db) => {
+      const table = await db.all<{ id: string }>(
+        `UPDATE jobs SET status = 'PENDING', budget_start = try_count, next_attempt_at = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL
+         WHERE org_id = ? AND status = 'FAILED' AND id IN (SELECT value FROM json_each(?)) RETURNING id`,
+        [now, now, orgId, ids],
+      );
+      // A log job that failed at its first attempt has no row: it gets one, PENDING with a fresh budget.
+      const log = await db.all<{ id: string }>(
+        `INSERT INTO jobs (${JOB_COLUMNS})
+           SELECT job_id, job_kind, event_id, event_type, webhook_id, org_id, 'PENDING', attempt_no, attempt_no, ?, NULL, NULL, detail, status_code, job_created_at, ?
+           FROM attempts WHERE org_id = ? AND job_status = 'FAILED' AND job_id IN (SELECT value FROM json_each(?))
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [now, now, orgId, ids],
+      );
+      if (log.length) await db.run(`UPDATE attempts SET job_status = NULL WHERE job_status IS NOT NULL AND job_id IN (SELECT value FROM json_each(?))`, [JSON.stringify(log.map((r) => r.id))]);
+      return [...table, ...log].map((r) => r.id);
+    });
+  }
+
+  override async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM (${jobsRelation(false)}) GROUP BY status`);
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+}
+
+/** A SQLite store with the queue laid out as asked. */
+export function openSqlite(file: string, queue: 'log' | 'jobs'): SqliteStore {
+  return queue === 'log' ? new SqliteLogStore(file) : new SqliteStore(file);
+}

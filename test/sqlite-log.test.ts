@@ -1,0 +1,142 @@
+// SQLite's event log (src/store/sqlite/log-store.ts) where it differs from a jobs row per
+// delivery: a reader started again after a crash delivers what was not recorded and nothing that
+// was; a full webhook's backlog never stops the others' jobs; one event's many targets come out
+// over many claims, each once; a second process takes the reader over.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { eventJobId } from '../src/domain/jobs.ts';
+import { SqliteLogStore } from '../src/store/sqlite/log-store.ts';
+import type { Completion, JobRow, PublishItem } from '../src/store/types.ts';
+
+async function open(file: string): Promise<SqliteLogStore> {
+  const store = new SqliteLogStore(file);
+  await store.migrate();
+  if (!(await store.findOrg('0'))) await store.createOrg({ id: 0, name: 'Primary', description: null, status: 'ACTIVE', visibility: 'SHOW', createdAt: Date.now() });
+  return store;
+}
+
+const tmpFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-log-')), 'log.db');
+
+/** An event to these webhooks, by fan-out as the API publishes it. */
+function item(webhookIds: string[], at = Date.now()): PublishItem {
+  const event = { id: `n.${crypto.randomUUID()}`, orgId: 0, type: 'kpi.alert', payload: '{"a":1}', name: null, runId: null, recipients: null, attachments: [], createdAt: at };
+  return { event, attachments: [], jobs: [], fanout: { kind: 'event', webhookIds } };
+}
+
+const claim = (store: SqliteLogStore, owner: string, limit: number, exclude: string[] = [], now = Date.now()) =>
+  store.claimWithEvents({ owner, now, leaseMs: 30_000, limit, excludeWebhookIds: exclude });
+
+function success(j: JobRow, owner: string): Completion {
+  const a = { id: crypto.randomUUID(), jobId: j.id, eventId: j.eventId, webhookId: j.webhookId, orgId: j.orgId, attemptNo: j.tryCount + 1, startedAt: Date.now(), durationMs: 1, statusCode: 204, success: true, error: null, responseBody: '', requestHeaders: {} };
+  return { attempt: a, owner, transition: { status: 'SUCCESS', nextAttemptAt: null, detail: '' } };
+}
+
+test('a reader started again after a crash delivers every job not recorded, and none that was', async () => {
+  const file = tmpFile();
+  const first = await open(file);
+  const items = Array.from({ length: 50 }, () => item(['w1', 'w2']));
+  await first.publishEvents(items, 60_000);
+  const { jobs } = await claim(first, 'a', 60);
+  assert.equal(jobs.length, 60);
+  const recorded = jobs.filter((_, i) => i % 2 === 0);
+  await first.completeAttempts(recorded.map((j) => success(j, 'a')));
+  // No close: the process is gone with 30 jobs out and 40 never read.
+  const second = await open(file);
+  const again: JobRow[] = [];
+  for (let round = 0; round < 10; round++) {
+    const { jobs: got, events } = await claim(second, 'b', 16);
+    if (!got.length) break;
+    assert.ok(got.every((j) => events.some((e) => e.id === j.eventId)), 'each job comes with its event');
+    again.push(...got);
+    await second.completeAttempts(got.map((j) => success(j, 'b')));
+  }
+  const all = new Set(items.flatMap((it) => [eventJobId(it.event.id, 0), eventJobId(it.event.id, 1)]));
+  const recordedIds = new Set(recorded.map((j) => j.id));
+  assert.equal(again.length, 100 - recorded.length, 'every job not recorded, once');
+  assert.ok(again.every((j) => all.has(j.id) && !recordedIds.has(j.id)), 'none that was recorded');
+  assert.deepEqual(await second.countByStatus(), { SUCCESS: 100 });
+  await second.close();
+});
+
+test('the backlog of a full webhook does not hold back the jobs of others; it waits in the jobs table', async () => {
+  const store = await open(tmpFile());
+  // More than the reader keeps in memory (4,096) for the slow webhook, then a few for another.
+  await store.publishEvents(Array.from({ length: 5000 }, () => item(['slow'])), 60_000);
+  const fast = Array.from({ length: 10 }, () => item(['fast']));
+  await store.publishEvents(fast, 60_000);
+  const got: JobRow[] = [];
+  // Its first 4,096 jobs fill the reader's memory, and while they wait less than 5 s the log
+  // is not read further (a busy webhook's own backlog, delivered at its pace: no jobs rows).
+  const start = Date.now();
+  assert.deepEqual((await claim(store, 'w', 64, ['slow'], start)).jobs, []);
+  assert.deepEqual((await claim(store, 'w', 64, ['slow'], start + 1000)).jobs, []);
+  for (let round = 0; round < 5 && got.length < 10; round++) got.push(...(await claim(store, 'w', 64, ['slow'], start + 6000)).jobs);
+  assert.deepEqual(got.map((j) => j.webhookId), Array(10).fill('fast'), 'after 5 s of waiting the slow webhook no longer holds the others back');
+  await store.completeAttempts(got.map((j) => success(j, 'w')));
+  const { total } = await store.searchJobs({ orgId: 0, webhookIds: ['slow'], statuses: ['PENDING'], offset: 0, limit: 1, order: 'ASC' });
+  assert.equal(total, 5000, 'the slow webhook keeps all its jobs, PENDING');
+  // Once it has room again, every one of its jobs comes out exactly once.
+  const slow = new Set<string>();
+  for (let round = 0; round < 200; round++) {
+    const { jobs } = await claim(store, 'w', 256);
+    if (!jobs.length) break;
+    for (const j of jobs) {
+      assert.ok(!slow.has(j.id), `job ${j.id} handed out twice`);
+      slow.add(j.id);
+    }
+    await store.completeAttempts(jobs.map((j) => success(j, 'w')));
+  }
+  assert.equal(slow.size, 5000);
+  assert.deepEqual(await store.countByStatus(), { SUCCESS: 5010 });
+  await store.close();
+});
+
+test("one event's many targets come out over many claims, each once, and a released job comes back", async () => {
+  const store = await open(tmpFile());
+  const hooks = Array.from({ length: 300 }, (_, i) => `h${i}`);
+  const [{ eventId }] = await store.publishEvents([item(hooks)], 60_000);
+  const first = (await claim(store, 'w', 64)).jobs;
+  assert.equal(first.length, 64);
+  await store.releaseLeases('w', [first[0].id]);
+  const seen = new Map<string, number>();
+  for (const j of first.slice(1)) seen.set(j.id, 1);
+  for (let round = 0; round < 20; round++) {
+    const { jobs } = await claim(store, 'w', 64);
+    if (!jobs.length) break;
+    for (const j of jobs) seen.set(j.id, (seen.get(j.id) ?? 0) + 1);
+  }
+  assert.equal(seen.size, 300);
+  assert.ok([...seen.values()].every((n) => n === 1), 'no job handed out twice');
+  assert.ok(seen.has(eventJobId(eventId, 0)), 'the released job came back');
+  const leased = await store.searchJobs({ orgId: 0, eventIds: [eventId], offset: 0, limit: 1000, order: 'ASC' });
+  assert.equal(leased.total, 300);
+  assert.ok(leased.rows.every((j) => j.status === 'PENDING' && j.leaseOwner === 'w'), 'jobs out with a worker show its lease');
+  await store.close();
+});
+
+test('a second process takes the log over; the first then hands out none of it until the lease lapses', async () => {
+  const file = tmpFile();
+  const one = await open(file);
+  const two = await open(file);
+  await one.publishEvents(Array.from({ length: 4 }, () => item(['w'])), 60_000);
+  const a = (await claim(one, 'a', 2)).jobs;
+  assert.equal(a.length, 2);
+  await one.completeAttempts(a.map((j) => success(j, 'a')));
+  // The second store's first claim takes the log over from the cursor.
+  const b = (await claim(two, 'b', 10)).jobs;
+  assert.deepEqual(b.map((j) => j.id).sort(), (await one.searchJobs({ orgId: 0, statuses: ['PENDING'], offset: 0, limit: 10, order: 'ASC' })).rows.map((j) => j.id).sort());
+  assert.equal(b.length, 2);
+  await one.publishEvents([item(['w'])], 60_000);
+  // The first one's next claim finds the lease gone and reads no log.
+  assert.deepEqual((await claim(one, 'a', 10)).jobs, [], 'the log has one reader');
+  await two.completeAttempts(b.map((j) => success(j, 'b')));
+  assert.equal((await claim(two, 'b', 10)).jobs.length, 1);
+  // Past the lease, with the second one silent, the first takes it back.
+  assert.equal((await claim(one, 'a', 10, [], Date.now() + 31_000)).jobs.length, 1, 'the job out with the silent reader, read again');
+  await one.close();
+  await two.close();
+});
