@@ -15,7 +15,7 @@ import crypto from 'node:crypto';
 import { eventJobId } from '../../domain/jobs.ts';
 import type { Db } from '../db.ts';
 import {
-  ATTEMPT_ONE, EVENT_COLUMNS_BYTES, JOB_COLUMNS, TRANSITION_ONE, attemptParams, jobParams, toEvent, transitionOne,
+  ATTEMPT_ONE, EVENT_COLUMNS_BYTES, JOB_COLUMNS, TRANSITION_ONE, attemptParams, jobParams, transitionOne,
 } from '../sql-queue.ts';
 import type { ClaimedEvent, ClaimRequest, Completion, JobQuery, JobRow, PublishItem } from '../types.ts';
 import { SqliteStore } from './index.ts';
@@ -35,9 +35,13 @@ const READY_CAP = 4096;
  */
 const HOLD_MS = 5000;
 
-const E_COLUMNS = EVENT_COLUMNS_BYTES.split(', ').map((c) => (c.startsWith('CAST(') ? 'CAST(e.payload AS BLOB)' : `e.${c}`)).join(', ');
-/** Log rows after a seq, with their events (payload as bytes, see sql-queue.ts). */
-const READ_LOG = `SELECT l.seq, l.targets, ${E_COLUMNS} FROM log l JOIN events e ON e.id = l.event_id WHERE l.seq > ? ORDER BY l.seq LIMIT ?`;
+/**
+ * Log rows after a seq, without their events: an event's payload is read once, for the jobs a
+ * claim hands out (claimWithEvents), not for those it only reads ahead (a full webhook's, a big
+ * fan-out's). Bench (2026-12-05, bench:split, 50,000 events to one webhook): with the events
+ * joined, claims behind a full webhook read up to 4,096 payloads to keep none of them.
+ */
+const READ_LOG = 'SELECT seq, event_id, org_id, event_type, created_at, targets FROM log WHERE seq > ? ORDER BY seq LIMIT ?';
 
 const INSERT_JOB = `INSERT INTO jobs (${JOB_COLUMNS}) VALUES (${Array(16).fill('?').join(', ')})`;
 
@@ -57,8 +61,8 @@ export function jobsRelation(byOrg: boolean): string {
   SELECT job_id, job_kind, event_id, event_type, webhook_id, org_id, job_status, attempt_no, 0, job_created_at, NULL, NULL, detail, status_code, job_created_at, started_at + duration_ms
     FROM attempts WHERE job_status IS NOT NULL ${org('org_id')}
   UNION ALL
-  SELECT l.event_id || '.' || t.key, 'event', l.event_id, e.type, t.value, l.org_id, 'PENDING', 0, 0, e.created_at, NULL, NULL, NULL, NULL, e.created_at, e.created_at
-    FROM log l JOIN events e ON e.id = l.event_id, json_each(l.targets) t
+  SELECT l.event_id || '.' || t.key, 'event', l.event_id, l.event_type, t.value, l.org_id, 'PENDING', 0, 0, l.created_at, NULL, NULL, NULL, NULL, l.created_at, l.created_at
+    FROM log l, json_each(l.targets) t
     WHERE l.seq > (SELECT seq FROM log_cursor WHERE id = 1) ${org('l.org_id')} AND t.type = 'text'
       AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = l.event_id || '.' || t.key AND a.job_status IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = l.event_id || '.' || t.key)`;
@@ -67,6 +71,35 @@ const JOBS_UNION = jobsRelation(true);
 
 function logJob(seq: number, eventId: string, index: number, webhookId: string, e: { type: string; orgId: number; createdAt: number }): LogJob {
   return { id: eventJobId(eventId, index), seq, eventId, eventType: e.type, webhookId, orgId: e.orgId, createdAt: e.createdAt };
+}
+
+/**
+ * An item's targets for the log, and its jobs leased by the publish. A given job is the log's when
+ * it is the event's plain first delivery (its id derived from its place, PENDING, nothing tried);
+ * any other (a test send, a row with its own id or state) goes to `rows`, its place left empty.
+ */
+function logTargets(item: PublishItem, rows: JobRow[]): { targets: (string | null)[]; leased: [number, JobRow][] } {
+  const e = item.event;
+  const targets: (string | null)[] = [];
+  const leased: [number, JobRow][] = [];
+  item.jobs.forEach((j, i) => {
+    if (j.kind === 'event' && j.id === eventJobId(e.id, i) && j.status === 'PENDING' && j.tryCount === 0 && j.nextAttemptAt <= e.createdAt) {
+      targets.push(j.webhookId);
+      if (j.leaseOwner) leased.push([i, j]);
+    } else {
+      targets.push(null);
+      rows.push(j);
+    }
+  });
+  const f = item.fanout;
+  if (f?.webhookIds.length) {
+    if (f.kind === 'event') targets.push(...f.webhookIds);
+    else {
+      let index = item.jobs.length;
+      for (const w of f.webhookIds) rows.push({ ...jobRow(logJob(0, e.id, index++, w, e), null, null), kind: f.kind });
+    }
+  }
+  return { targets, leased };
 }
 
 /** A log job as the worker takes it: PENDING, first attempt, leased. */
@@ -125,49 +158,40 @@ export class SqliteLogStore extends SqliteStore {
     }
   }
 
-  /** The log instead of job rows; rows only for the jobs that are not the log's (see logItem). */
+  /**
+   * The log instead of job rows; rows only for the jobs that are not the log's (see logTargets).
+   * One statement run per row (Db.runEach) for the whole batch: the seqs of a transaction's rows
+   * follow each other (one writer, AUTOINCREMENT takes the next), so the last one gives them all.
+   * Bench (2026-12-05, bench:split, 50,000 events): an INSERT ... RETURNING awaited per event cost
+   * the storage thread ~10 us per accepted event more than today's job rows.
+   */
   protected override async writeJobs(db: Db, fresh: PublishItem[]): Promise<void> {
     const rows: JobRow[] = [];
-    for (const item of fresh) await this.logItem(db, this.book!, item, rows, this.reservedOf.get(item) ?? []);
+    const logged: { item: PublishItem; leased: [number, JobRow][] }[] = [];
+    const params: unknown[][] = [];
+    for (const item of fresh) {
+      const e = item.event;
+      const { targets, leased } = logTargets(item, rows);
+      if (!targets.some((t) => t !== null)) continue;
+      logged.push({ item, leased });
+      params.push([e.id, e.orgId, e.type, e.createdAt, JSON.stringify(targets)]);
+    }
+    if (params.length) {
+      await db.runEach('INSERT INTO log (event_id, org_id, event_type, created_at, targets) VALUES (?, ?, ?, ?, ?)', params);
+      const last = Number((await db.get<{ seq: number }>('SELECT last_insert_rowid() AS seq'))!.seq);
+      const book = this.book!;
+      logged.forEach(({ item, leased }, k) => {
+        const seq = last - logged.length + 1 + k;
+        // Leased to this process's worker by the publish (Worker.reserve): in the book before the
+        // commit, so no claim can read them from the log meanwhile (a transaction run again by
+        // its group commit books them again, the same).
+        for (const [i, j] of leased) {
+          book.reserve(logJob(seq, item.event.id, i, j.webhookId, item.event), j.leaseOwner!, j.leaseUntil ?? 0);
+          this.reservedOf.get(item)?.push(j.id);
+        }
+      });
+    }
     if (rows.length) await db.runEach(INSERT_JOB, rows.map(jobParams));
-  }
-
-  /**
-   * An event's targets into the log. A given job is the log's when it is the event's plain
-   * first delivery (its id derived from its place, PENDING, nothing tried); any other (a test
-   * send, a row with its own id or state) goes to the jobs table, its place in the log left empty.
-   */
-  private async logItem(db: Db, book: LogBook, item: PublishItem, rows: JobRow[], reserved: string[]): Promise<void> {
-    const e = item.event;
-    const targets: (string | null)[] = [];
-    const leased: [number, JobRow][] = [];
-    item.jobs.forEach((j, i) => {
-      if (j.kind === 'event' && j.id === eventJobId(e.id, i) && j.status === 'PENDING' && j.tryCount === 0 && j.nextAttemptAt <= e.createdAt) {
-        targets.push(j.webhookId);
-        if (j.leaseOwner) leased.push([i, j]);
-      } else {
-        targets.push(null);
-        rows.push(j);
-      }
-    });
-    const f = item.fanout;
-    if (f?.webhookIds.length) {
-      if (f.kind === 'event') targets.push(...f.webhookIds);
-      else {
-        let index = item.jobs.length;
-        for (const w of f.webhookIds) rows.push({ ...jobRow(logJob(0, e.id, index++, w, e), null, null), kind: f.kind });
-      }
-    }
-    if (!targets.some((t) => t !== null)) return;
-    const row = await db.get<{ seq: number }>('INSERT INTO log (event_id, org_id, targets) VALUES (?, ?, ?) RETURNING seq', [e.id, e.orgId, JSON.stringify(targets)]);
-    const seq = Number(row!.seq);
-    // Leased to this process's worker by the publish (Worker.reserve): in the book before the
-    // commit, so no claim can read them from the log meanwhile (a transaction run again by its
-    // group commit books them again, the same).
-    for (const [i, j] of leased) {
-      book.reserve(logJob(seq, e.id, i, j.webhookId, e), j.leaseOwner!, j.leaseUntil ?? 0);
-      reserved.push(j.id);
-    }
   }
 
   override async claimDue(req: ClaimRequest): Promise<JobRow[]> {
@@ -179,9 +203,9 @@ export class SqliteLogStore extends SqliteStore {
     const table = await super.claimDue(req);
     const events = new Map<string, ClaimedEvent>();
     const left = req.limit - table.length;
-    const log = left > 0 ? await this.serially(async () => ((await this.readerLease(req.now, req.leaseMs)) ? this.readLog(req, left, events) : [])) : [];
+    const log = left > 0 ? await this.serially(async () => ((await this.readerLease(req.now, req.leaseMs)) ? this.readLog(req, left) : [])) : [];
     const jobs = [...table, ...log];
-    // The events of the jobs not read with their log rows.
+    // The events of the jobs, read once for the batch.
     const byOrg = new Map<number, Set<string>>();
     for (const j of jobs) if (!events.has(j.eventId)) byOrg.set(j.orgId, (byOrg.get(j.orgId) ?? new Set()).add(j.eventId));
     for (const [orgId, ids] of byOrg) for (const e of await this.eventsById<string | Buffer>(orgId, [...ids], EVENT_COLUMNS_BYTES)) events.set(e.id, e);
@@ -227,7 +251,7 @@ export class SqliteLogStore extends SqliteStore {
   }
 
   /** Up to `limit` jobs of the log for the claim, their events put in `events`. */
-  private async readLog(req: ClaimRequest, limit: number, events: Map<string, ClaimedEvent>): Promise<JobRow[]> {
+  private async readLog(req: ClaimRequest, limit: number): Promise<JobRow[]> {
     const book = this.book!;
     const exclude = new Set(req.excludeWebhookIds);
     const leaseUntil = req.now + req.leaseMs;
@@ -240,7 +264,11 @@ export class SqliteLogStore extends SqliteStore {
       const want = Math.min(1000, Math.max(1, Math.ceil((limit - hands.length) / this.perEvent)));
       const rows = await this.db.leases.rows(READ_LOG, [book.readSeq, want]);
       if (!rows.length) break;
-      const parsed = rows.map((r) => ({ seq: Number(r[0]), targets: JSON.parse(r[1] as string) as (string | null)[], event: toEvent<string | Buffer>(r.slice(2)) }));
+      const parsed = rows.map((r) => ({
+        seq: Number(r[0]),
+        event: { id: r[1] as string, orgId: Number(r[2]), type: r[3] as string, createdAt: Number(r[4]) },
+        targets: JSON.parse(r[5] as string) as (string | null)[],
+      }));
       this.perEvent = Math.max(1, parsed.reduce((n, p) => n + p.targets.length, 0) / parsed.length);
       if (full) {
         // The memory is full of the jobs of full webhooks. Reading on is worth it when someone
@@ -265,7 +293,6 @@ export class SqliteLogStore extends SqliteStore {
           if (hands.length < limit && !exclude.has(w)) {
             book.hand(job, req.owner, leaseUntil);
             hands.push(job);
-            events.set(event.id, event);
           } else if (exclude.has(w) && book.waiting >= READY_CAP) {
             book.pin([job.seq]);
             spill.push(job);

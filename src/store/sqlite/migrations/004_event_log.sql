@@ -11,8 +11,10 @@
 CREATE TABLE log (
   seq      INTEGER PRIMARY KEY AUTOINCREMENT,
   event_id TEXT NOT NULL,
-  org_id   INTEGER NOT NULL,
-  targets  TEXT NOT NULL               -- JSON array of webhook ids; job i is `${event_id}.${i}`
+  org_id     INTEGER NOT NULL,
+  event_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  targets    TEXT NOT NULL             -- JSON array of webhook ids (null: a job kept as a jobs row); job i is `${event_id}.${i}`
 );
 
 -- The log's reader: every seq at or below `seq` is done (each of its jobs has an attempt row
