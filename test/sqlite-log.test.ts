@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { eventJobId } from '../src/domain/jobs.ts';
+import { LogBook, type LogJob } from '../src/store/sqlite/log-book.ts';
 import { SqliteLogStore } from '../src/store/sqlite/log-store.ts';
 import type { Completion, JobRow, PublishItem } from '../src/store/types.ts';
 
@@ -139,4 +140,32 @@ test('a second process takes the log over; the first then hands out none of it u
   assert.equal((await claim(one, 'a', 10, [], Date.now() + 31_000)).jobs.length, 1, 'the job out with the silent reader, read again');
   await one.close();
   await two.close();
+});
+
+test('the cursor never passes a job whose record another transaction is still writing', () => {
+  const book = new LogBook(0);
+  const job = (seq: number, webhookId = 'w'): LogJob => ({ id: `e${seq}.0`, seq, eventId: `e${seq}`, eventType: 'kpi.alert', webhookId, orgId: 0, createdAt: 0 });
+  for (const seq of [1, 2, 3]) book.hand(job(seq), 'o', Date.now() + 1000);
+  book.readSeq = 3;
+  const first = book.finish('e1.0', 'o')!;
+  const second = book.finish('e2.0', 'o')!;
+  assert.equal(book.finish('e2.0', 'o'), null, 'a job is recorded once');
+  // The transaction recording job 1 may move the cursor past 1 only: job 2 is not written yet.
+  assert.equal(book.advance(new Set([first])), 1);
+  book.forget([first]);
+  book.cursor = 1;
+  // The record of job 2 failed: it is out again and still holds the cursor.
+  book.unfinish(second);
+  assert.equal(book.advance(new Set()), null);
+  book.forget([book.finish('e2.0', 'o')!]);
+  assert.equal(book.advance(new Set()), 2, 'job 3 still out');
+  book.cursor = 2;
+  // A job on its way to the jobs table (pinned) and a job waiting in memory hold it too.
+  book.pin([3]);
+  book.forget([book.finish('e3.0', 'o')!]);
+  assert.equal(book.advance(new Set()), null, 'pinned 3 holds it at 2');
+  book.readSeq = 4;
+  book.wait(job(4, 'x'), 0);
+  book.unpin([3]);
+  assert.equal(book.advance(new Set()), 3, 'job 4 waits');
 });

@@ -24,6 +24,8 @@ export interface Handed {
   job: LogJob;
   owner: string;
   leaseUntil: number;
+  /** Its attempt is being recorded: it still holds the cursor back until that commits (see forget). */
+  recording?: boolean;
 }
 
 export class LogBook {
@@ -70,7 +72,7 @@ export class LogBook {
   /** Jobs whose lease ran out (their worker lost them): waiting again, first in line. */
   expire(now: number): void {
     for (const [id, h] of this.handed) {
-      if (h.leaseUntil >= now) continue;
+      if (h.leaseUntil >= now || h.recording) continue;
       this.handed.delete(id);
       this.reserved.delete(id);
       this.wait(h.job, now, true);
@@ -121,17 +123,26 @@ export class LogBook {
     this.handed.set(job.id, { job, owner, leaseUntil });
   }
 
-  /** The job with its lease if `owner` holds it; it is no longer out (see unfinish). */
+  /**
+   * The job with its lease if `owner` holds it, now being recorded. It stays in the book, holding
+   * the cursor back, until its record commits (forget) or fails (unfinish): a cursor written by
+   * another transaction of the same moment must not pass a job whose state is not yet written.
+   */
   finish(id: string, owner: string): Handed | null {
     const h = this.handed.get(id);
-    if (!h || h.owner !== owner) return null;
-    this.handed.delete(id);
+    if (!h || h.owner !== owner || h.recording) return null;
+    h.recording = true;
     return h;
+  }
+
+  /** The record of these finished jobs committed: they are done. */
+  forget(done: Handed[]): void {
+    for (const h of done) if (this.handed.get(h.job.id) === h) this.handed.delete(h.job.id);
   }
 
   /** The record of a finished job failed: it is out with its worker again. */
   unfinish(h: Handed): void {
-    this.handed.set(h.job.id, h);
+    h.recording = false;
   }
 
   /** Who holds a job out, if anyone. */
@@ -169,7 +180,7 @@ export class LogBook {
     const rest: string[] = [];
     for (const id of ids) {
       const h = this.handed.get(id);
-      if (!h || h.owner !== owner) {
+      if (!h || h.owner !== owner || h.recording) {
         rest.push(id);
         continue;
       }
@@ -180,10 +191,13 @@ export class LogBook {
     return rest;
   }
 
-  /** The cursor the book allows (below every job still out, waiting or reserved), if it moved. */
-  advance(): number | null {
+  /**
+   * The cursor the book allows (below every job still out, waiting, reserved or being recorded,
+   * but for those `recorded` by the transaction that writes it), if it moved.
+   */
+  advance(recorded: Set<Handed>): number | null {
     let low = this.readSeq + 1;
-    for (const h of this.handed.values()) if (h.job.seq < low) low = h.job.seq;
+    for (const h of this.handed.values()) if (h.job.seq < low && !recorded.has(h)) low = h.job.seq;
     for (const queue of this.ready.values()) for (const j of queue) if (j.seq < low) low = j.seq;
     for (const seq of this.pinned) if (seq < low) low = seq;
     if (low - 1 <= this.cursor) return null;

@@ -201,13 +201,13 @@ export class SqliteLogStore extends SqliteStore {
   /** Jobs rows first (retries, replays, held-back jobs: all older than the log's), then the log. */
   override async claimWithEvents(req: ClaimRequest): Promise<{ jobs: JobRow[]; events: ClaimedEvent[] }> {
     const table = await super.claimDue(req);
-    const events = new Map<string, ClaimedEvent>();
     const left = req.limit - table.length;
     const log = left > 0 ? await this.serially(async () => ((await this.readerLease(req.now, req.leaseMs)) ? this.readLog(req, left) : [])) : [];
     const jobs = [...table, ...log];
     // The events of the jobs, read once for the batch.
+    const events = new Map<string, ClaimedEvent>();
     const byOrg = new Map<number, Set<string>>();
-    for (const j of jobs) if (!events.has(j.eventId)) byOrg.set(j.orgId, (byOrg.get(j.orgId) ?? new Set()).add(j.eventId));
+    for (const j of jobs) byOrg.set(j.orgId, (byOrg.get(j.orgId) ?? new Set()).add(j.eventId));
     for (const [orgId, ids] of byOrg) for (const e of await this.eventsById<string | Buffer>(orgId, [...ids], EVENT_COLUMNS_BYTES)) events.set(e.id, e);
     return { jobs, events: [...events.values()] };
   }
@@ -250,7 +250,7 @@ export class SqliteLogStore extends SqliteStore {
     this.book?.reset(this.book.cursor);
   }
 
-  /** Up to `limit` jobs of the log for the claim, their events put in `events`. */
+  /** Up to `limit` jobs of the log for the claim (their events are read by claimWithEvents). */
   private async readLog(req: ClaimRequest, limit: number): Promise<JobRow[]> {
     const book = this.book!;
     const exclude = new Set(req.excludeWebhookIds);
@@ -331,6 +331,7 @@ export class SqliteLogStore extends SqliteStore {
     if (!items.length) return [];
     const book = await this.getBook();
     const mine = items.map((c) => book.finish(c.attempt.jobId, c.owner));
+    const recorded = new Set(mine.filter((h) => h !== null));
     const readerId = this.readerId;
     let cursor: number | null = null;
     let kept: boolean[];
@@ -359,7 +360,7 @@ export class SqliteLogStore extends SqliteStore {
           await db.runEach(ATTEMPT_ONE, plain.map(({ attempt }) => attemptParams(attempt)));
           changed = await db.runEach(TRANSITION_ONE, plain.map(transitionOne));
         }
-        cursor = this.reading ? book.advance() : null;
+        cursor = this.reading ? book.advance(recorded) : null;
         if (cursor !== null) {
           const moved = await db.run('UPDATE log_cursor SET seq = ? WHERE id = 1 AND owner = ?', [cursor, readerId]);
           if (!moved.changes) cursor = -1;
@@ -372,6 +373,7 @@ export class SqliteLogStore extends SqliteStore {
       for (const h of mine) if (h) book.unfinish(h);
       throw err;
     }
+    book.forget([...recorded]);
     if (cursor === -1) this.lostLease();
     else if (cursor !== null) book.cursor = cursor;
     return kept;
