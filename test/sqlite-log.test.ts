@@ -1,14 +1,19 @@
 // SQLite's event log (src/store/sqlite/log-store.ts) where it differs from a jobs row per
 // delivery: a reader started again after a crash delivers what was not recorded and nothing that
 // was; a full webhook's backlog never stops the others' jobs; one event's many targets come out
-// over many claims, each once; a second process takes the reader over.
+// over many claims, each once; a second process takes the reader over; the cursor never passes a
+// job whose record is still being written; a database from before the log keeps its history and
+// delivers what it had queued.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { eventJobId } from '../src/domain/jobs.ts';
+import { LEDGER_DDL, readMigrations } from '../src/store/migrations.ts';
 import { LogBook, type LogJob } from '../src/store/sqlite/log-book.ts';
 import { SqliteLogStore } from '../src/store/sqlite/log-store.ts';
 import type { Completion, JobRow, PublishItem } from '../src/store/types.ts';
@@ -168,4 +173,39 @@ test('the cursor never passes a job whose record another transaction is still wr
   book.wait(job(4, 'x'), 0);
   book.unpin([3]);
   assert.equal(book.advance(new Set()), 3, 'job 4 waits');
+});
+
+test('a database from before the log keeps its history, and its queued jobs rows are delivered after the upgrade', async () => {
+  const file = tmpFile();
+  // The schema as migrations 001-003 left it, with a delivered job, a queued one and a retry.
+  const raw = new Database(file);
+  raw.exec(LEDGER_DDL);
+  for (const m of readMigrations(path.join(path.dirname(fileURLToPath(import.meta.url)), '../src/store/sqlite/migrations')).filter((m) => m.version < '004')) {
+    raw.exec(m.sql);
+    raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+  }
+  const now = Date.now();
+  raw.prepare("INSERT INTO orgs (id, name, description, status, visibility, created_at) VALUES (0, 'Primary', NULL, 'ACTIVE', 'SHOW', ?)").run(now);
+  for (const id of ['e1', 'e2', 'e3']) {
+    raw.prepare("INSERT INTO events (id, org_id, type, payload, attachments, created_at) VALUES (?, 0, 'kpi.alert', '{}', '[]', ?)").run(id, now);
+  }
+  const job = raw.prepare(`INSERT INTO jobs (id, kind, event_id, event_type, webhook_id, org_id, status, try_count, next_attempt_at, created_at, updated_at)
+    VALUES (?, 'event', ?, 'kpi.alert', 'w', 0, ?, ?, ?, ?, ?)`);
+  job.run('n.j1', 'e1', 'SUCCESS', 1, now, now, now);
+  job.run('n.j2', 'e2', 'PENDING', 0, now, now, now);
+  job.run('n.j3', 'e3', 'RETRY', 1, now - 1, now, now);
+  const attempt = raw.prepare(`INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, request_headers)
+    VALUES (?, ?, ?, 'w', 0, 1, ?, 5, ?, ?, '{"a":"b"}')`);
+  attempt.run('a1', 'n.j1', 'e1', now, 204, 1);
+  attempt.run('a3', 'n.j3', 'e3', now, 500, 0);
+  raw.close();
+
+  const store = await open(file);
+  assert.deepEqual((await store.searchAttempts({ orgId: 0, webhookId: 'w', offset: 0, limit: 10 })).rows.map((a) => [a.id, a.statusCode, a.requestHeaders]).sort(), [['a1', 204, { a: 'b' }], ['a3', 500, { a: 'b' }]]);
+  assert.deepEqual(await store.countByStatus(), { SUCCESS: 1, PENDING: 1, RETRY: 1 });
+  const { jobs } = await claim(store, 'w', 10);
+  assert.deepEqual(jobs.map((j) => j.id).sort(), ['n.j2', 'n.j3'], 'the queued and the due retry');
+  await store.completeAttempts(jobs.map((j) => success(j, 'w')));
+  assert.deepEqual(await store.countByStatus(), { SUCCESS: 3 });
+  await store.close();
 });
