@@ -209,3 +209,13 @@ test('a database from before the log keeps its history, and its queued jobs rows
   assert.deepEqual(await store.countByStatus(), { SUCCESS: 3 });
   await store.close();
 });
+
+test('a job its publish leased is never handed out again from the log, even after its lease ran out', () => {
+  const book = new LogBook(0);
+  const job: LogJob = { id: 'e1.0', seq: 1, eventId: 'e1', eventType: 'kpi.alert', webhookId: 'w', orgId: 0, createdAt: 0 };
+  book.reserve(job, 'o', 100);
+  book.expire(101);
+  assert.deepEqual(book.takeWaiting(10, new Set(), 'o2', 1000).map((j) => j.id), ['e1.0'], 'its worker lost it: offered again');
+  assert.equal(book.skipReserved('e1.0'), true, 'the reader, meeting it in the log, passes it by');
+  assert.equal(book.skipReserved('e1.0'), false);
+});

@@ -48,18 +48,22 @@ function attemptFor(j: JobRow, success: boolean, at = Date.now()): AttemptRow {
 
 const org = (id: number, name: string) => ({ id, name, description: null, status: 'ACTIVE' as const, visibility: 'SHOW' as const, createdAt: Date.now() });
 
-// SQLite runs twice: on the caller's thread, and on its own storage thread behind the proxy the
-// service uses by default (every call, result and error crosses a thread there).
-const variants = engines.flatMap((engine): { engine: Engine; thread: boolean }[] => (engine === 'sqlite' ? [{ engine, thread: false }, { engine, thread: true }] : [{ engine, thread: false }]));
+// SQLite runs three times: on the caller's thread, and on its own storage thread behind the proxy
+// the service uses by default (every call, result and error crosses a thread there), both with its
+// queue as an event log; and with a jobs row per delivery (HOOKRELAY_SQLITE_QUEUE=jobs).
+type Variant = { engine: Engine; thread: boolean; queue?: 'log' | 'jobs' };
+const variants = engines.flatMap((engine): Variant[] =>
+  engine === 'sqlite' ? [{ engine, thread: false }, { engine, thread: true }, { engine, thread: false, queue: 'jobs' }] : [{ engine, thread: false }],
+);
 
-for (const { engine, thread } of variants) {
-  describe(`store conformance: ${engine}${thread ? ' on a storage thread' : ''}`, () => {
+for (const { engine, thread, queue } of variants) {
+  describe(`store conformance: ${engine}${thread ? ' on a storage thread' : ''}${queue === 'jobs' ? ' with jobs rows' : ''}`, () => {
     let db: TestDatabase;
     let store: Store;
 
     before(async () => {
       db = await createTestDatabase(engine);
-      store = await openStore(db.url, { sqliteThread: thread });
+      store = await openStore(db.url, { sqliteThread: thread, sqliteQueue: queue });
       const applied = await store.migrate();
       assert.ok(applied.length >= 1, 'first migrate applies the migrations');
       await store.createOrg(org(0, 'Primary'));

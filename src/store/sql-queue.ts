@@ -33,7 +33,7 @@ export function toJob(r: unknown[]): JobRow {
 }
 
 /** An event from its columns in EVENT_COLUMNS order (Db.rows); the payload as the engine gave it. */
-export function toEvent<P = string>(r: unknown[]): Omit<EventRow, 'payload'> & { payload: P } {
+function toEvent<P = string>(r: unknown[]): Omit<EventRow, 'payload'> & { payload: P } {
   return {
     id: r[0] as string,
     orgId: Number(r[1]),

@@ -38,8 +38,12 @@ export class LogBook {
   /** Jobs read (or handed back) and waiting for a claim, per webhook, oldest first. */
   private readonly ready = new Map<string, LogJob[]>();
   private readyCount = 0;
-  /** Jobs a publish leased to its worker, not read from the log yet: the reader skips them. */
-  private readonly reserved = new Map<string, number>();
+  /**
+   * Jobs a publish leased to its worker, not read from the log yet: the reader passes them by when
+   * it meets them, whatever became of them meanwhile (done, out, or waiting after their lease ran
+   * out or they were handed back: they are never handed out a second time from the log).
+   */
+  private readonly reserved = new Set<string>();
   private readonly pinned: number[] = [];
 
   constructor(cursor: number) {
@@ -53,7 +57,7 @@ export class LogBook {
 
   /** A job a publish leased to `owner` (committed with its event at `job.seq`). */
   reserve(job: LogJob, owner: string, leaseUntil: number): void {
-    this.reserved.set(job.id, job.seq);
+    this.reserved.add(job.id);
     this.handed.set(job.id, { job, owner, leaseUntil });
   }
 
@@ -74,7 +78,6 @@ export class LogBook {
     for (const [id, h] of this.handed) {
       if (h.leaseUntil >= now || h.recording) continue;
       this.handed.delete(id);
-      this.reserved.delete(id);
       this.wait(h.job, now, true);
     }
   }
@@ -185,7 +188,6 @@ export class LogBook {
         continue;
       }
       this.handed.delete(id);
-      this.reserved.delete(id);
       this.wait(h.job, now, true);
     }
     return rest;

@@ -6,8 +6,11 @@
 // then on they are claimed and completed exactly as before (sql-queue.ts): a retry, a replay from
 // the dead-letter queue, the held-back jobs of a slow webhook, test sends, validations, resends.
 //
-// Bench (2026-12-04/05, bench/log-shape.mjs, the throughput phase alternated with the job rows):
-// SQLite 0.329-0.360 x the limit with job rows, 0.405-0.408 x as a log; fan-out 0.347 -> 0.496 x.
+// Bench (2026-12-05, npm run bench -- --only=sqlite --phases=throughput,fanout, four pairs
+// alternated with HOOKRELAY_SQLITE_QUEUE=jobs, bench/results/2026-12-05-sqlite-log-vs-jobs.txt):
+// throughput 0.320 -> 0.344 x the limit (service CPU per delivery 224 -> 193 us), fan-out
+// 5,600-7,351 -> 8,524-9,876 deliveries/s. (The prototype without idempotency, attachments,
+// exceptions and reader lease, bench/log-shape.mjs: 0.33-0.36 -> 0.41 x.)
 //
 // One process reads the log at a time (a lease on log_cursor): SQLite is one `serve` per file,
 // and a second one started by mistake takes the log over instead of delivering it twice over.
@@ -23,8 +26,8 @@ import { LogBook, type LogJob } from './log-book.ts';
 
 /**
  * Jobs read from the log and not handed out (their webhook full, or more targets than the claim
- * asked for) that the book keeps in memory. Past this, the held-back jobs of full webhooks are
- * written as jobs rows, so that a slow webhook's backlog never stops the reading of the others'.
+ * asked for) that the book keeps in memory. At this many the log is read on only to reach another
+ * webhook's jobs, the full webhooks' held jobs then written as jobs rows (see readLog).
  */
 const READY_CAP = 4096;
 
@@ -289,7 +292,9 @@ export class SqliteLogStore extends SqliteStore {
         targets.forEach((w, i) => {
           if (w === null) return;
           const job = logJob(seq, event.id, i, w, event);
-          if (book.skipReserved(job.id) || done?.has(job.id)) return;
+          // (Out with a worker of ours already: a reserved job read after this process took the
+          // log back from another, see lostLease.)
+          if (book.skipReserved(job.id) || book.holder(job.id) || done?.has(job.id)) return;
           if (hands.length < limit && !exclude.has(w)) {
             book.hand(job, req.owner, leaseUntil);
             hands.push(job);
