@@ -58,6 +58,9 @@ function phase(cwd, env, name) {
 }
 
 /** bench/split.mjs in `cwd`: CPU per event, accept + deliver (+ the server's on PostgreSQL), and its two lines. */
+/** The last commit before SQLite's event log was built: the code the prototype patches. */
+const BASE = '7abd384';
+
 function splitRun(cwd, env) {
   const s = split(cwd, env, [`--events=${N}`, `--engine=${ENGINE}`]);
   return { value: s.accept.us + s.accept.db + s.deliver.us + s.deliver.db, text: `${s.accept.line}\n${' '.repeat('split 1, '.length + 8)}${s.deliver.line}` };
@@ -77,8 +80,10 @@ function alternate(label, runShapes, measure, meaning, digits) {
 }
 
 try {
-  const asIs = copyOfHead();
-  const patched = copyOfHead('bench/log-shape.patch');
+  // Both at the commit the patch was written for: since 98b36f2 SQLite's queue is the log itself
+  // (src/store/sqlite/log-store.ts), and the prototype measures the design against jobs rows.
+  const asIs = copyOfHead(null, BASE);
+  const patched = copyOfHead('bench/log-shape.patch', BASE);
   const shapes = [['as is', asIs, {}], ['rows', patched, { HOOKRELAY_BENCH_LOG: 'rows' }], ['log', patched, { HOOKRELAY_BENCH_LOG: '1' }], ['slim', patched, { HOOKRELAY_BENCH_LOG: 'slim' }], ['targets', patched, { HOOKRELAY_BENCH_LOG: 'targets' }]]
     .filter(([name]) => ENGINE === 'sqlite' || !['rows', 'targets'].includes(name));
   if (!process.argv.includes('--no-split')) {

@@ -11,18 +11,22 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const copies = [];
 
-/** A clone of HEAD in a temporary directory (this checkout's node_modules linked), with `patch` applied if given. */
-export function copyOfHead(patch = null) {
+/**
+ * A clone of HEAD (or of the commit `at`) in a temporary directory (this checkout's node_modules
+ * linked), with `patch` applied if given.
+ */
+export function copyOfHead(patch = null, at = null) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-copy-'));
   copies.push(dir);
   execFileSync('git', ['clone', '-q', repo, dir], { stdio: 'inherit' });
+  if (at) execFileSync('git', ['checkout', '-q', at], { cwd: dir, stdio: 'inherit' });
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'));
   if (patch) {
     try {
       execFileSync('git', ['apply', path.join(repo, patch)], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (err) {
       removeCopies();
-      console.error(`${patch} no longer applies to HEAD:\n${err.stderr}`);
+      console.error(`${patch} no longer applies to ${at ?? 'HEAD'}:\n${err.stderr}`);
       process.exit(1);
     }
   }
