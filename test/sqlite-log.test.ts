@@ -98,6 +98,8 @@ test('the backlog of a full webhook does not hold back the jobs of others; it wa
   }
   assert.equal(slow.size, 5000);
   assert.deepEqual(await store.countByStatus(), { SUCCESS: 5010 });
+  const left = (store as unknown as { conn: { prepare(sql: string): { get(): { n: number } } } }).conn.prepare('SELECT COUNT(*) AS n FROM log').get().n;
+  assert.ok(left < 4096, `the log's rows below the cursor are deleted as it moves (${left} left of 5,010)`);
   await store.close();
 });
 

@@ -46,6 +46,14 @@ const HOLD_MS = 5000;
  */
 const READ_LOG = 'SELECT seq, event_id, org_id, event_type, created_at, targets FROM log WHERE seq > ? ORDER BY seq LIMIT ?';
 
+/**
+ * Log rows at or below the cursor are of no further use (every job there has its state in an
+ * attempt or a jobs row; seqs are never handed out again, see migration 004): they are deleted,
+ * this many seqs at a time, in the transaction that moves the cursor past them. A fan-out to 100
+ * webhooks keeps ~4 KB of webhook ids per event otherwise, for good.
+ */
+const TRIM_EVERY = 4096;
+
 const INSERT_JOB = `INSERT INTO jobs (${JOB_COLUMNS}) VALUES (${Array(16).fill('?').join(', ')})`;
 
 const ATTEMPT_STATE_ONE = `INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers,
@@ -122,6 +130,8 @@ export class SqliteLogStore extends SqliteStore {
   private readerUntil = 0;
   /** Whether this store ever read the log: its first claim takes the log over (see readerLease). */
   private started = false;
+  /** The log's rows are deleted up to here (see TRIM_EVERY); 0 at start: the first trim takes all below the cursor. */
+  private trimmedTo = 0;
   /** Targets per event in the last read of the log (how many events a claim reads). */
   private perEvent = 1;
   /** Up to this seq the log was read by a reader before: jobs there may have their state written. */
@@ -369,6 +379,7 @@ export class SqliteLogStore extends SqliteStore {
         if (cursor !== null) {
           const moved = await db.run('UPDATE log_cursor SET seq = ? WHERE id = 1 AND owner = ?', [cursor, readerId]);
           if (!moved.changes) cursor = -1;
+          else if (cursor - this.trimmedTo >= TRIM_EVERY) await db.run('DELETE FROM log WHERE seq <= ?', [cursor]);
         }
         let p = 0;
         return items.map((_, i) => (mine[i] ? true : changed[p++] > 0));
@@ -380,7 +391,10 @@ export class SqliteLogStore extends SqliteStore {
     }
     book.forget([...recorded]);
     if (cursor === -1) this.lostLease();
-    else if (cursor !== null) book.cursor = cursor;
+    else if (cursor !== null) {
+      book.cursor = cursor;
+      if (cursor - this.trimmedTo >= TRIM_EVERY) this.trimmedTo = cursor;
+    }
     return kept;
   }
 
