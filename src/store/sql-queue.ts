@@ -168,7 +168,7 @@ const EVENT_COLUMNS = 'id, org_id, type, payload, name, run_id, recipients, atta
  * to bytes there for every delivery (see claimWithEvents). PostgreSQL keeps text: a bytea
  * crosses its wire as hex, twice the bytes for pg to decode.
  */
-export const EVENT_COLUMNS_BYTES = EVENT_COLUMNS.replace('payload', 'CAST(payload AS BLOB)');
+const EVENT_COLUMNS_BYTES = EVENT_COLUMNS.replace('payload', 'CAST(payload AS BLOB)');
 const ATTACHMENT_COLUMNS = 'id, event_id, file_name, content_type, size, data';
 const ATTEMPT_COLUMNS = 'id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers';
 
@@ -275,7 +275,7 @@ export abstract class SqlQueueStore implements QueueStore {
   protected readonly payloadBytes: boolean = false;
 
   /** Rows inserted (see insertMany): one statement per row on SQLite, multi-row chunks otherwise. */
-  private insert<T>(db: Db, table: string, columns: string, items: T[] | { count: number; rows: Iterator<T> }, params: (item: T) => unknown[]): Promise<void> {
+  protected insert<T>(db: Db, table: string, columns: string, items: T[] | { count: number; rows: Iterator<T> }, params: (item: T) => unknown[]): Promise<void> {
     const { count, rows } = Array.isArray(items) ? { count: items.length, rows: items[Symbol.iterator]() } : items;
     return insertMany(db, !this.arrayParams, table, columns, count, rows, params);
   }
@@ -347,7 +347,7 @@ export abstract class SqlQueueStore implements QueueStore {
     return this.eventsById(orgId, ids, EVENT_COLUMNS);
   }
 
-  protected async eventsById<P = string>(orgId: number, ids: string[], columns: string): Promise<(Omit<EventRow, 'payload'> & { payload: P })[]> {
+  private async eventsById<P = string>(orgId: number, ids: string[], columns: string): Promise<(Omit<EventRow, 'payload'> & { payload: P })[]> {
     if (!ids.length) return [];
     // By primary key only, the org checked here: with org_id in the WHERE, SQLite chose the
     // (org_id, created_at) index and scanned the org's events, 2.6 ms for 32 ids (bench, 2026-11-22).
@@ -370,7 +370,7 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async findJob(orgId: number, id: string): Promise<JobRow | null> {
-    const [from, params] = this.jobsOfOrg(orgId);
+    const [from, params] = this.jobsOf(orgId);
     const [r] = await this.db.rows(`SELECT ${JOB_COLUMNS} FROM ${from} WHERE id = ?`, [...params, id]);
     return r ? toJob(r) : null;
   }
@@ -434,15 +434,16 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   /**
-   * An org's jobs as a relation with JOB_COLUMNS, and its parameters: the jobs table here (a
-   * subquery both engines flatten into the outer query, so the org's index is used as before).
+   * The jobs (of one org, or all) as a relation with JOB_COLUMNS, and its parameters: the jobs
+   * table here (a subquery both engines flatten into the outer query, so the org's index is used
+   * as before).
    */
-  protected jobsOfOrg(orgId: number): [sql: string, params: unknown[]] {
-    return [`(SELECT ${JOB_COLUMNS} FROM jobs WHERE org_id = ?) AS j`, [orgId]];
+  protected jobsOf(orgId: number | null): [sql: string, params: unknown[]] {
+    return orgId === null ? ['jobs', []] : [`(SELECT ${JOB_COLUMNS} FROM jobs WHERE org_id = ?) AS j`, [orgId]];
   }
 
   async searchJobs(q: JobQuery): Promise<{ rows: JobRow[]; total: number }> {
-    const [from, params] = this.jobsOfOrg(q.orgId);
+    const [from, params] = this.jobsOf(q.orgId);
     const where = ['1 = 1'];
     const inList = (col: string, values?: unknown[]) => {
       if (!values?.length) return;
@@ -503,7 +504,8 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   async countByStatus(): Promise<Record<string, number>> {
-    const rows = await this.db.all<Raw>('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status');
+    const [from, params] = this.jobsOf(null);
+    const rows = await this.db.all<Raw>(`SELECT status, COUNT(*) AS n FROM ${from} GROUP BY status`, params);
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 }

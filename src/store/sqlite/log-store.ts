@@ -15,12 +15,12 @@
 // One process reads the log at a time (a lease on log_cursor): SQLite is one `serve` per file,
 // and a second one started by mistake takes the log over instead of delivering it twice over.
 import crypto from 'node:crypto';
-import { eventJobId } from '../../domain/jobs.ts';
+import { eventJobId, newJob } from '../../domain/jobs.ts';
 import type { Db } from '../db.ts';
 import {
-  ATTEMPT_ONE, EVENT_COLUMNS_BYTES, JOB_COLUMNS, TRANSITION_ONE, attemptParams, jobParams, transitionOne,
+  ATTEMPT_ONE, JOB_COLUMNS, TRANSITION_ONE, attemptParams, jobParams, transitionOne,
 } from '../sql-queue.ts';
-import type { ClaimedEvent, ClaimRequest, Completion, JobQuery, JobRow, PublishItem } from '../types.ts';
+import type { ClaimRequest, Completion, JobQuery, JobRow, PublishItem } from '../types.ts';
 import { SqliteStore } from './index.ts';
 import { LogBook, type LogJob } from './log-book.ts';
 
@@ -79,6 +79,7 @@ export function jobsRelation(byOrg: boolean): string {
       AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = l.event_id || '.' || t.key)`;
 }
 const JOBS_UNION = jobsRelation(true);
+const ALL_JOBS = jobsRelation(false);
 
 function logJob(seq: number, eventId: string, index: number, webhookId: string, e: { type: string; orgId: number; createdAt: number }): LogJob {
   return { id: eventJobId(eventId, index), seq, eventId, eventType: e.type, webhookId, orgId: e.orgId, createdAt: e.createdAt };
@@ -107,7 +108,7 @@ function logTargets(item: PublishItem, rows: JobRow[]): { targets: (string | nul
     if (f.kind === 'event') targets.push(...f.webhookIds);
     else {
       let index = item.jobs.length;
-      for (const w of f.webhookIds) rows.push({ ...jobRow(logJob(0, e.id, index++, w, e), null, null), kind: f.kind });
+      for (const w of f.webhookIds) rows.push(newJob(f.kind, e, w, e.createdAt, eventJobId(e.id, index++)));
     }
   }
   return { targets, leased };
@@ -115,10 +116,10 @@ function logTargets(item: PublishItem, rows: JobRow[]): { targets: (string | nul
 
 /** A log job as the worker takes it: PENDING, first attempt, leased. */
 function jobRow(j: LogJob, owner: string | null, leaseUntil: number | null): JobRow {
-  return {
-    id: j.id, kind: 'event', eventId: j.eventId, eventType: j.eventType, webhookId: j.webhookId, orgId: j.orgId, status: 'PENDING', tryCount: 0, budgetStart: 0,
-    nextAttemptAt: j.createdAt, leaseOwner: owner, leaseUntil, detail: null, lastStatus: null, createdAt: j.createdAt, updatedAt: j.createdAt,
-  };
+  const row = newJob('event', { id: j.eventId, type: j.eventType, orgId: j.orgId }, j.webhookId, j.createdAt, j.id);
+  row.leaseOwner = owner;
+  row.leaseUntil = leaseUntil;
+  return row;
 }
 
 export class SqliteLogStore extends SqliteStore {
@@ -204,25 +205,19 @@ export class SqliteLogStore extends SqliteStore {
         }
       });
     }
-    if (rows.length) await db.runEach(INSERT_JOB, rows.map(jobParams));
+    await this.insert(db, 'jobs', JOB_COLUMNS, rows, jobParams);
   }
 
+  /**
+   * Jobs rows first (retries, replays, held-back jobs: all older than the log's), then the log.
+   * (claimWithEvents, as for jobs rows, reads the events of them all in one go.)
+   */
   override async claimDue(req: ClaimRequest): Promise<JobRow[]> {
-    return (await this.claimWithEvents(req)).jobs;
-  }
-
-  /** Jobs rows first (retries, replays, held-back jobs: all older than the log's), then the log. */
-  override async claimWithEvents(req: ClaimRequest): Promise<{ jobs: JobRow[]; events: ClaimedEvent[] }> {
     const table = await super.claimDue(req);
     const left = req.limit - table.length;
-    const log = left > 0 ? await this.serially(async () => ((await this.readerLease(req.now, req.leaseMs)) ? this.readLog(req, left) : [])) : [];
-    const jobs = [...table, ...log];
-    // The events of the jobs, read once for the batch.
-    const events = new Map<string, ClaimedEvent>();
-    const byOrg = new Map<number, Set<string>>();
-    for (const j of jobs) byOrg.set(j.orgId, (byOrg.get(j.orgId) ?? new Set()).add(j.eventId));
-    for (const [orgId, ids] of byOrg) for (const e of await this.eventsById<string | Buffer>(orgId, [...ids], EVENT_COLUMNS_BYTES)) events.set(e.id, e);
-    return { jobs, events: [...events.values()] };
+    if (left <= 0) return table;
+    const log = await this.serially(async () => ((await this.readerLease(req.now, req.leaseMs)) ? this.readLog(req, left) : []));
+    return [...table, ...log];
   }
 
   /**
@@ -263,7 +258,7 @@ export class SqliteLogStore extends SqliteStore {
     this.book?.reset(this.book.cursor);
   }
 
-  /** Up to `limit` jobs of the log for the claim (their events are read by claimWithEvents). */
+  /** Up to `limit` jobs of the log for the claim. */
   private async readLog(req: ClaimRequest, limit: number): Promise<JobRow[]> {
     const book = this.book!;
     const exclude = new Set(req.excludeWebhookIds);
@@ -369,7 +364,7 @@ export class SqliteLogStore extends SqliteStore {
           } else states.push([...attemptParams(a), t.status, 'event', j.eventType, t.detail, j.createdAt]);
         });
         if (states.length) await db.runEach(ATTEMPT_STATE_ONE, states);
-        if (retries.length) await db.runEach(INSERT_JOB, retries.map(jobParams));
+        await this.insert(db, 'jobs', JOB_COLUMNS, retries, jobParams);
         let changed: number[] = [];
         if (plain.length) {
           await db.runEach(ATTEMPT_ONE, plain.map(({ attempt }) => attemptParams(attempt)));
@@ -410,8 +405,8 @@ export class SqliteLogStore extends SqliteStore {
     return j;
   }
 
-  protected override jobsOfOrg(orgId: number): [sql: string, params: unknown[]] {
-    return [`(${JOBS_UNION}) AS j`, [orgId, orgId, orgId]];
+  protected override jobsOf(orgId: number | null): [sql: string, params: unknown[]] {
+    return orgId === null ? [`(${ALL_JOBS}) AS j`, []] : [`(${JOBS_UNION}) AS j`, [orgId, orgId, orgId]];
   }
 
   override async findJob(orgId: number, id: string): Promise<JobRow | null> {
@@ -426,31 +421,23 @@ export class SqliteLogStore extends SqliteStore {
   }
 
   override async requeueFailed(orgId: number, jobIds: string[], now: number): Promise<string[]> {
-    if (!jobIds.length) return [];
-    const ids = JSON.stringify(jobIds);
-    return this.db.tx(async (db) => {
-      const table = await db.all<{ id: string }>(
-        `UPDATE jobs SET status = 'PENDING', budget_start = try_count, next_attempt_at = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL
-         WHERE org_id = ? AND status = 'FAILED' AND id IN (SELECT value FROM json_each(?)) RETURNING id`,
-        [now, now, orgId, ids],
-      );
-      // A log job that failed at its first attempt has no row: it gets one, PENDING with a fresh budget.
-      const log = await db.all<{ id: string }>(
+    const table = await super.requeueFailed(orgId, jobIds, now);
+    const rest = JSON.stringify(jobIds.filter((id) => !table.includes(id)));
+    // A log job that failed at its first attempt has no row: it gets one, PENDING with a fresh budget.
+    const log = await this.db.tx(async (db) => {
+      const made = await db.all<{ id: string }>(
         `INSERT INTO jobs (${JOB_COLUMNS})
            SELECT job_id, job_kind, event_id, event_type, webhook_id, org_id, 'PENDING', attempt_no, attempt_no, ?, NULL, NULL, detail, status_code, job_created_at, ?
            FROM attempts WHERE org_id = ? AND job_status = 'FAILED' AND job_id IN (SELECT value FROM json_each(?))
          ON CONFLICT (id) DO NOTHING RETURNING id`,
-        [now, now, orgId, ids],
+        [now, now, orgId, rest],
       );
-      if (log.length) await db.run(`UPDATE attempts SET job_status = NULL WHERE job_status IS NOT NULL AND job_id IN (SELECT value FROM json_each(?))`, [JSON.stringify(log.map((r) => r.id))]);
-      return [...table, ...log].map((r) => r.id);
+      if (made.length) await db.run('UPDATE attempts SET job_status = NULL WHERE job_status IS NOT NULL AND job_id IN (SELECT value FROM json_each(?))', [JSON.stringify(made.map((r) => r.id))]);
+      return made.map((r) => r.id);
     });
+    return [...table, ...log];
   }
 
-  override async countByStatus(): Promise<Record<string, number>> {
-    const rows = await this.db.all<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM (${jobsRelation(false)}) GROUP BY status`);
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-  }
 }
 
 /** A SQLite store with the queue laid out as asked. */
