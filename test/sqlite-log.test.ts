@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { eventJobId } from '../src/domain/jobs.ts';
 import { LEDGER_DDL, readMigrations } from '../src/store/migrations.ts';
-import { LogBook, type LogJob } from '../src/store/sqlite/log-book.ts';
+import { LogBook, type LogJob } from '../src/store/log-book.ts';
 import { SqliteLogStore } from '../src/store/sqlite/log-store.ts';
 import type { Completion, JobRow, PublishItem } from '../src/store/types.ts';
 

@@ -170,7 +170,7 @@ const EVENT_COLUMNS = 'id, org_id, type, payload, name, run_id, recipients, atta
  */
 const EVENT_COLUMNS_BYTES = EVENT_COLUMNS.replace('payload', 'CAST(payload AS BLOB)');
 const ATTACHMENT_COLUMNS = 'id, event_id, file_name, content_type, size, data';
-const ATTEMPT_COLUMNS = 'id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers';
+export const ATTEMPT_COLUMNS = 'id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, error, response_body, request_headers';
 
 function eventParams({ event: e }: PublishItem): unknown[] {
   return [e.id, e.orgId, e.type, e.payload, e.name, e.runId, e.recipients ? JSON.stringify(e.recipients) : null, JSON.stringify(e.attachments), e.createdAt];
@@ -237,6 +237,41 @@ const ATTEMPT_JSON = [12];
 const PG_PUBLISH = pgPublish([]);
 const PG_PUBLISH_SPLIT = pgPublish(EVENT_JSON);
 
+/**
+ * The transaction-scoped advisory lock (this key, the lane) a publish takes on each lane of the
+ * event log it writes, before it draws their seqs and held until it commits: within a lane, seqs
+ * then become visible in their order, and a reader that has seen seq s can never later find a
+ * lower one committed behind it (event-log.ts). Arbitrary, shared by every HookRelay process.
+ */
+export const LOG_ORDER_LOCK = 714_022_101;
+/** Log rows as PostgreSQL's publish writes them: one array per column of LOG_TYPES, and the lanes written, ascending. */
+export interface LogColumns {
+  columns: unknown[][];
+  lanes: number[];
+}
+const LOG_TYPES = ['INT', 'TEXT', 'BIGINT', 'TEXT', 'BIGINT', 'TEXT'];
+/**
+ * pgPublish with the event log's rows: the lanes' locks are taken by the join (an aggregate of one
+ * row that every row to insert waits for), so before the first seq is drawn; taken in ascending
+ * lane order by every publish, they cannot deadlock.
+ */
+const pgPublishLog = (eventJson: number[]) => `WITH e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT * FROM ${unnest(EVENT_TYPES, eventJson)}),
+  j AS (INSERT INTO jobs (${JOB_COLUMNS}) SELECT * FROM ${unnest(JOB_TYPES)})
+  INSERT INTO log (lane, event_id, org_id, event_type, created_at, targets)
+    SELECT r.* FROM ${unnest(LOG_TYPES)} AS r,
+      (SELECT count(pg_advisory_xact_lock(${LOG_ORDER_LOCK}, l)) FROM unnest(CAST(? AS INT[])) AS l) AS ordered
+    RETURNING lane, seq, event_id`;
+const PG_PUBLISH_LOG = pgPublishLog([]);
+const PG_PUBLISH_LOG_SPLIT = pgPublishLog(EVENT_JSON);
+
+/** Attempts with the state of their job (when the job has no row: event-log.ts). */
+export const ATTEMPT_STATE_COLUMNS = `${ATTEMPT_COLUMNS}, job_status, job_kind, event_type, detail, job_created_at`;
+const ATTEMPT_STATE_ONE = `INSERT INTO attempts (${ATTEMPT_STATE_COLUMNS}) VALUES (${placeholders(18)})`;
+const ATTEMPT_STATE_TYPES = [...ATTEMPT_TYPES, 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'BIGINT'];
+const pgAttemptStates = (attemptJson: number[]) => `INSERT INTO attempts (${ATTEMPT_STATE_COLUMNS}) SELECT * FROM ${unnest(ATTEMPT_STATE_TYPES, attemptJson)}`;
+const PG_ATTEMPT_STATES = pgAttemptStates([]);
+const PG_ATTEMPT_STATES_SPLIT = pgAttemptStates(ATTEMPT_JSON);
+
 const pgComplete = (attemptJson: number[]) => `WITH a AS (INSERT INTO attempts (${ATTEMPT_COLUMNS}) SELECT * FROM ${unnest(ATTEMPT_TYPES, attemptJson)})
   UPDATE jobs SET status = v.status, try_count = jobs.try_count + 1, next_attempt_at = COALESCE(v.next_at, jobs.next_attempt_at),
       detail = v.detail, last_status = v.last_status, lease_owner = NULL, lease_until = NULL, updated_at = v.updated_at
@@ -284,16 +319,13 @@ export abstract class SqlQueueStore implements QueueStore {
    * A list of ids as one parameter, so the statement text is the same for every length: an array
    * on PostgreSQL, a JSON array on SQLite.
    */
-  private idIn(ids: string[]): [sql: string, param: unknown] {
+  protected idIn(ids: string[]): [sql: string, param: unknown] {
     return this.arrayParams ? ['= ANY(CAST(? AS TEXT[]))', ids] : ['IN (SELECT value FROM json_each(?))', JSON.stringify(ids)];
   }
 
   async publishEvents(items: PublishItem[], idempotencyTtlMs: number) {
     if (this.arrayParams && oneStatement(items)) {
-      const events = columnsFrom(items.length, items, eventParams, EVENT_TYPES.length);
-      const jobs = columnsFrom(jobsCount(items), jobsOf(items), jobParams, JOB_TYPES.length);
-      const joined = joinColumns(events, EVENT_JSON);
-      await this.db.run(joined ? PG_PUBLISH_SPLIT : PG_PUBLISH, [...(joined ?? events), ...jobs]);
+      await this.publishStatement(items);
       return items.map((i) => ({ eventId: i.event.id, created: true }));
     }
     return this.db.tx(async (db) => {
@@ -312,6 +344,45 @@ export abstract class SqlQueueStore implements QueueStore {
       await this.writeJobs(db, fresh);
       return results;
     });
+  }
+
+  /**
+   * PostgreSQL's publish of items without keys or files, in one statement: their events, and the
+   * job rows given (all of the items' jobs if none are); with `log` the event log's rows too
+   * (event-log.ts), answered as [lane, seq, event_id].
+   */
+  protected async publishStatement(items: PublishItem[], jobs: JobRow[] | null = null, log: LogColumns | null = null): Promise<unknown[][]> {
+    const events = columnsFrom(items.length, items, eventParams, EVENT_TYPES.length);
+    const jobCols = jobs ? columnsFrom(jobs.length, jobs, jobParams, JOB_TYPES.length) : columnsFrom(jobsCount(items), jobsOf(items), jobParams, JOB_TYPES.length);
+    const joined = joinColumns(events, EVENT_JSON);
+    const params = [...(joined ?? events), ...jobCols];
+    if (!log) {
+      await this.db.run(joined ? PG_PUBLISH_SPLIT : PG_PUBLISH, params);
+      return [];
+    }
+    return this.db.rows(joined ? PG_PUBLISH_LOG_SPLIT : PG_PUBLISH_LOG, [...params, ...log.columns, log.lanes]);
+  }
+
+  /** Job rows, but for those whose id has a row already. */
+  protected async insertJobsIgnoring(db: Db, rows: JobRow[]): Promise<void> {
+    if (!rows.length) return;
+    const sql = `INSERT INTO jobs (${JOB_COLUMNS})`;
+    if (this.arrayParams) await db.run(`${sql} SELECT * FROM ${unnest(JOB_TYPES)} ON CONFLICT (id) DO NOTHING`, columnsFrom(rows.length, rows, jobParams, JOB_TYPES.length));
+    else await db.runEach(`${sql} VALUES (${placeholders(16)}) ON CONFLICT (id) DO NOTHING`, rows.map(jobParams));
+  }
+
+  /** Attempt rows with their job's state (ATTEMPT_STATE_COLUMNS order): a statement per row on SQLite (see ATTEMPT_ONE), arrays here. */
+  protected async insertAttemptStates(db: Db, rows: unknown[][]): Promise<void> {
+    if (!this.arrayParams) {
+      await db.runEach(ATTEMPT_STATE_ONE, rows);
+      return;
+    }
+    for (let i = 0; i < rows.length; i += 1000) {
+      const chunk = rows.slice(i, i + 1000);
+      const cols = columnsFrom(chunk.length, chunk, (r) => r, ATTEMPT_STATE_TYPES.length);
+      const joined = joinColumns(cols, ATTEMPT_JSON);
+      await db.run(joined ? PG_ATTEMPT_STATES_SPLIT : PG_ATTEMPT_STATES, joined ?? cols);
+    }
   }
 
   /** The jobs of newly published items, inside their publish's transaction: a row each here. */

@@ -1,4 +1,4 @@
-// What the reader of SQLite's event log keeps in memory (see log-store.ts): how far it has read,
+// What the reader of one lane of the event log keeps in memory (see event-log.ts): how far it has read,
 // the jobs it handed out (leased to a worker of this process), the jobs it read and could not hand
 // out yet, and the jobs a publish leased to its worker directly. Pure bookkeeping, no SQL: the
 // store asks it what to hand out and what the cursor may say, and writes the answers.
@@ -55,7 +55,16 @@ export class LogBook {
     return this.readyCount;
   }
 
-  /** A job a publish leased to `owner` (committed with its event at `job.seq`). */
+  /** Jobs out with a worker (or reserved by a publish, or being recorded). */
+  get out(): number {
+    return this.handed.size;
+  }
+
+  /**
+   * A job a publish leased to `owner`, booked before its log row is written: its seq is 0 until
+   * the publish sets it (the cursor cannot move meanwhile, see advance), so that no claim reading
+   * the row before the publish has its answer hands the job out a second time.
+   */
   reserve(job: LogJob, owner: string, leaseUntil: number): void {
     this.reserved.add(job.id);
     this.handed.set(job.id, { job, owner, leaseUntil });
