@@ -31,6 +31,7 @@ export async function openContext(config: Config): Promise<AppContext> {
     pgPoolSize: config.pgPoolSize,
     sqliteThread: config.sqliteThread,
     sqliteQueue: config.sqliteQueue,
+    pgQueue: config.pgQueue,
     // Nothing can be stored any more: exit, so a supervisor restarts the process. Every accepted
     // event is already on disk and leased jobs come back when their leases expire.
     onFatal: (err) => {

@@ -51,19 +51,22 @@ const org = (id: number, name: string) => ({ id, name, description: null, status
 // SQLite runs three times: on the caller's thread, and on its own storage thread behind the proxy
 // the service uses by default (every call, result and error crosses a thread there), both with its
 // queue as an event log; and with a jobs row per delivery (HOOKRELAY_SQLITE_QUEUE=jobs).
-type Variant = { engine: Engine; thread: boolean; queue?: 'log' | 'jobs' };
+// PostgreSQL runs with either layout too (HOOKRELAY_PG_QUEUE).
+type Variant = { engine: Engine; thread: boolean; queue: 'log' | 'jobs' };
 const variants = engines.flatMap((engine): Variant[] =>
-  engine === 'sqlite' ? [{ engine, thread: false }, { engine, thread: true }, { engine, thread: false, queue: 'jobs' }] : [{ engine, thread: false }],
+  engine === 'sqlite'
+    ? [{ engine, thread: false, queue: 'log' }, { engine, thread: true, queue: 'log' }, { engine, thread: false, queue: 'jobs' }]
+    : [{ engine, thread: false, queue: 'log' }, { engine, thread: false, queue: 'jobs' }],
 );
 
 for (const { engine, thread, queue } of variants) {
-  describe(`store conformance: ${engine}${thread ? ' on a storage thread' : ''}${queue === 'jobs' ? ' with jobs rows' : ''}`, () => {
+  describe(`store conformance: ${engine}${thread ? ' on a storage thread' : ''} with ${queue === 'jobs' ? 'jobs rows' : 'the event log'}`, () => {
     let db: TestDatabase;
     let store: Store;
 
     before(async () => {
       db = await createTestDatabase(engine);
-      store = await openStore(db.url, { sqliteThread: thread, sqliteQueue: queue });
+      store = await openStore(db.url, { sqliteThread: thread, sqliteQueue: queue, pgQueue: queue });
       const applied = await store.migrate();
       assert.ok(applied.length >= 1, 'first migrate applies the migrations');
       await store.createOrg(org(0, 'Primary'));

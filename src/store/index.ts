@@ -8,12 +8,14 @@ export async function openStore(url: string, opts: {
     sqliteThread?: boolean;
     /** SQLite: the queue's layout; the event log unless told otherwise (see sqlite/log-store.ts). */
     sqliteQueue?: 'log' | 'jobs';
+    /** PostgreSQL: the queue's layout (see postgres/log-store.ts). */
+    pgQueue?: 'log' | 'jobs';
     /** SQLite on its thread: called if that thread dies while the store is open. */
     onFatal?: (err: Error) => void;
   } = {},): Promise<Store> {
   if (isPostgresUrl(url)) {
-    const { PostgresStore } = await import('./postgres/index.ts');
-    return new PostgresStore(url, opts.pgPoolSize);
+    const { openPostgres } = await import('./postgres/log-store.ts');
+    return openPostgres(url, opts.pgPoolSize, opts.pgQueue ?? 'jobs');
   }
   if (opts.sqliteThread) {
     const { openThreadedSqlite } = await import('./sqlite/threaded.ts');

@@ -15,7 +15,7 @@ const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '
 const MIGRATION_LOCK = 7_140_221_001;
 
 // BIGINT columns hold epoch milliseconds and org ids, all well inside Number's exact range.
-const types = {
+export const pgTypes = {
   getTypeParser: (oid: number, format?: any) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)),
 };
 
@@ -146,15 +146,18 @@ export class PostgresStore extends SqlStore {
    */
   private readonly leasePool: pg.Pool;
 
-  constructor(url: string, poolSize = 10) {
+  constructor(
+    protected readonly url: string,
+    poolSize = 10,
+  ) {
     super();
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
     // One worker loop claims one batch at a time; releases are rare.
     // The planner settings travel in the connection's startup packet: in force before its first
     // query, with no statement of their own.
-    this.leasePool = new pg.Pool({ connectionString: url, max: 2, types, options: '-c enable_bitmapscan=off -c enable_sort=off' });
+    this.leasePool = new pg.Pool({ connectionString: url, max: 2, types: pgTypes, options: '-c enable_bitmapscan=off -c enable_sort=off' });
     this.leasePool.on('error', () => undefined);
     this.db = new PgDb(this.pool, new PgDb(this.leasePool));
     // A statement of them holds at most what one API batch may (1,000 events); idempotency TTL
