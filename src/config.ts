@@ -82,7 +82,7 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_BODY_LIMIT_BYTES: { default: '1048576', doc: 'Largest JSON request body (413 above)' },
   HOOKRELAY_PG_POOL_SIZE: { default: '10', doc: 'PostgreSQL connections per process (plus two of the worker\'s own for claims)' },
   HOOKRELAY_SQLITE_QUEUE: { default: 'log', doc: 'SQLite: the delivery queue as an event log (log: events written once, a jobs row only for retries and replays) or as a jobs row per delivery (jobs)' },
-  HOOKRELAY_PG_QUEUE: { default: 'jobs', doc: 'PostgreSQL: the delivery queue as an event log cut into lanes shared out among the worker processes (log) or as a jobs row per delivery (jobs)' },
+  HOOKRELAY_PG_QUEUE: { default: 'log', doc: 'PostgreSQL: the delivery queue as an event log cut into lanes shared out among the worker processes (log) or as a jobs row per delivery (jobs)' },
   HOOKRELAY_SQLITE_THREAD: { default: 'true', doc: 'SQLite: run the database connection on its own thread, beside the event loop (false: on the event loop)' },
   HOOKRELAY_DELIVERY_TIMEOUT_MS: { default: '5000', doc: 'Total time an attempt may take (connect to last response byte)' },
   HOOKRELAY_RETRY_SCHEDULE: { default: '60,300,900', doc: 'Seconds before each retry, comma-separated; after the last the job is FAILED' },
@@ -159,7 +159,7 @@ export function loadConfig(env: Env = process.env): Config {
     pgPoolSize: int(env, 'HOOKRELAY_PG_POOL_SIZE', 10, 1, 500),
     sqliteThread: bool(env, 'HOOKRELAY_SQLITE_THREAD', true),
     sqliteQueue: oneOf(env, 'HOOKRELAY_SQLITE_QUEUE', ['log', 'jobs'] as const, 'log'),
-    pgQueue: oneOf(env, 'HOOKRELAY_PG_QUEUE', ['log', 'jobs'] as const, 'jobs'),
+    pgQueue: oneOf(env, 'HOOKRELAY_PG_QUEUE', ['log', 'jobs'] as const, 'log'),
     delivery: {
       timeoutMs: int(env, 'HOOKRELAY_DELIVERY_TIMEOUT_MS', 5000, 100, 120_000),
       retryScheduleMs: retrySchedule(env.HOOKRELAY_RETRY_SCHEDULE),

@@ -15,7 +15,7 @@ export async function openStore(url: string, opts: {
   } = {},): Promise<Store> {
   if (isPostgresUrl(url)) {
     const { openPostgres } = await import('./postgres/log-store.ts');
-    return openPostgres(url, opts.pgPoolSize, opts.pgQueue ?? 'jobs');
+    return openPostgres(url, opts.pgPoolSize, opts.pgQueue ?? 'log');
   }
   if (opts.sqliteThread) {
     const { openThreadedSqlite } = await import('./sqlite/threaded.ts');

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts';
+import { jobsRelation as pgJobsRelation } from '../../src/store/postgres/log-store.ts';
 import { jobsRelation } from '../../src/store/sqlite/log-store.ts';
 
 /** Attempts in flight per webhook in every process the tests start: bounds duplicates after a kill. */
@@ -388,9 +389,9 @@ export class Probe {
   }
 
   async jobs(): Promise<JobState[]> {
-    // SQLite: the jobs rows, the attempts holding their job's state and the event log's pending
-    // jobs (src/store/sqlite/log-store.ts; with HOOKRELAY_SQLITE_QUEUE=jobs only the first part has rows).
-    const from = this.engine === 'sqlite' ? `(${jobsRelation(false)})` : 'jobs';
+    // The jobs rows, the attempts holding their job's state and the event log's pending jobs
+    // (src/store/event-log.ts; with a jobs row per delivery only the first part has rows).
+    const from = `(${this.engine === 'sqlite' ? jobsRelation(false) : pgJobsRelation(false)}) AS j`;
     const rows = await this.query(`SELECT id, event_id, status, try_count, lease_owner FROM ${from} WHERE kind = 'event'`);
     return rows.map((r) => ({ ...r, try_count: Number(r.try_count) }));
   }
@@ -399,6 +400,11 @@ export class Probe {
     const out: Record<string, number> = {};
     for (const j of await this.jobs()) out[j.status] = (out[j.status] ?? 0) + 1;
     return out;
+  }
+
+  /** PostgreSQL: the reader of each lane of the event log, by lane. */
+  async laneOwners(): Promise<(string | null)[]> {
+    return (await this.query('SELECT owner FROM log_cursor ORDER BY lane')).map((r) => r.owner as string | null);
   }
 
   async attemptCount(): Promise<number> {
