@@ -58,6 +58,14 @@ export interface LogEntry {
   reserved: LogJob[];
 }
 
+/** A lane's cursor to write with attempt records. */
+export interface CursorMove {
+  lane: number;
+  seq: number;
+  /** Delete the lane's rows up to seq (see TRIM_EVERY). */
+  trim: boolean;
+}
+
 /** What this process knows of one lane of the log. */
 export interface Lane {
   readonly id: number;
@@ -126,8 +134,13 @@ export function withEventLog<B extends StoreClass>(Base: B) {
     protected abstract insertLog(db: Db, entries: LogEntry[]): Promise<number[]>;
     /** Up to `want` rows after `after` of each lane given, by lane, in seq order. */
     protected abstract readLanes(reads: { lane: number; after: number; want: number }[]): Promise<Map<number, LogRead[]>>;
-    /** Writes a lane's cursor if this process still holds it (false otherwise), deleting its rows up to `trimTo`. */
-    protected abstract moveCursor(db: Db, lane: number, seq: number, trimTo: number | null): Promise<boolean>;
+    /**
+     * Records attempts of the log's jobs: the attempt rows with their job's state (ATTEMPT_STATE_COLUMNS
+     * order), the jobs rows of those to retry, and the cursors moved where this process still owns
+     * them, all or none; `trim`: the lane's rows up to its cursor are deleted (see TRIM_EVERY).
+     * Answers the lanes whose cursor moved.
+     */
+    protected abstract writeOutcomes(states: unknown[][], retries: JobRow[], moves: CursorMove[]): Promise<Set<number>>;
     /** Every job as one relation with JOB_COLUMNS (see the engines' jobsRelation); byOrg: of the org given three times. */
     protected abstract jobsRelation(byOrg: boolean): string;
 
@@ -286,6 +299,7 @@ export function withEventLog<B extends StoreClass>(Base: B) {
         open = next;
       }
       for (const [lane, jobs] of spill) {
+        if (!jobs.length) continue;
         // Out of the log's order: jobs rows, due at their event's time, claimed as any other.
         const seqs = jobs.map((j) => j.seq);
         try {
@@ -306,7 +320,7 @@ export function withEventLog<B extends StoreClass>(Base: B) {
       const leaseUntil = req.now + req.leaseMs;
       lane.perEvent = Math.max(1, rows.reduce((n, r) => n + r.targets.length, 0) / rows.length);
       const spilt = spill.get(lane) ?? [];
-      spill.set(lane, spilt);
+      if (!spill.has(lane)) spill.set(lane, spilt);
       if (book.waiting >= READY_CAP) {
         // The memory is full of the jobs of full webhooks. Reading on is worth it when someone
         // else has a job ahead, or when those have waited so long that their webhooks are slow
@@ -363,46 +377,43 @@ export function withEventLog<B extends StoreClass>(Base: B) {
       });
       const recorded = new Map<Lane, Set<Handed>>();
       for (const m of mine) if (m) recorded.set(m.lane, (recorded.get(m.lane) ?? new Set()).add(m.h));
-      const moved = new Map<Lane, number>();
       if (recorded.size) {
-        try {
-          await this.db.leases.tx(async (db) => {
-            moved.clear();
-            const states: unknown[][] = [];
-            const retries: JobRow[] = [];
-            items.forEach((c, i) => {
-              const j = mine[i]?.h.job;
-              if (!j) return;
-              const { attempt: a, transition: t } = c;
-              if (t.status === 'RETRY') {
-                // Leaves the log: from now on a jobs row, retried like any other.
-                states.push([...attemptParams(a), null, null, null, null, null]);
-                retries.push({
-                  ...jobRow(j, null, null), status: 'RETRY', tryCount: a.attemptNo, nextAttemptAt: t.nextAttemptAt ?? j.createdAt, detail: t.detail,
-                  lastStatus: a.statusCode, updatedAt: a.startedAt + a.durationMs,
-                });
-              } else states.push([...attemptParams(a), t.status, 'event', j.eventType, t.detail, j.createdAt]);
+        const states: unknown[][] = [];
+        const retries: JobRow[] = [];
+        items.forEach((c, i) => {
+          const j = mine[i]?.h.job;
+          if (!j) return;
+          const { attempt: a, transition: t } = c;
+          if (t.status === 'RETRY') {
+            // Leaves the log: from now on a jobs row, retried like any other.
+            states.push([...attemptParams(a), null, null, null, null, null]);
+            retries.push({
+              ...jobRow(j, null, null), status: 'RETRY', tryCount: a.attemptNo, nextAttemptAt: t.nextAttemptAt ?? j.createdAt, detail: t.detail,
+              lastStatus: a.statusCode, updatedAt: a.startedAt + a.durationMs,
             });
-            await this.insertAttemptStates(db, states);
-            await this.insert(db, 'jobs', JOB_COLUMNS, retries, jobParams);
-            for (const [lane, done] of recorded) {
-              const cursor = lane.reading ? lane.book.advance(done) : null;
-              if (cursor === null) continue;
-              const trim = cursor - lane.trimmedTo >= TRIM_EVERY ? cursor : null;
-              moved.set(lane, (await this.moveCursor(db, lane.id, cursor, trim)) ? cursor : -1);
-            }
-          });
+          } else states.push([...attemptParams(a), t.status, 'event', j.eventType, t.detail, j.createdAt]);
+        });
+        // (advance only reads the book: the same answer if a group commit runs the write again.)
+        const moves: CursorMove[] = [];
+        for (const [lane, done] of recorded) {
+          const seq = lane.reading ? lane.book.advance(done) : null;
+          if (seq !== null) moves.push({ lane: lane.id, seq, trim: seq - lane.trimmedTo >= TRIM_EVERY });
+        }
+        let moved: Set<number>;
+        try {
+          moved = await this.writeOutcomes(states, retries, moves);
         } catch (err) {
           // Not recorded: the jobs are still out with their workers (their leases run as before).
           for (const m of mine) if (m) m.lane.book.unfinish(m.h);
           throw err;
         }
         for (const [lane, done] of recorded) lane.book.forget([...done]);
-        for (const [lane, cursor] of moved) {
-          if (cursor === -1) this.laneLost(lane.id);
+        for (const m of moves) {
+          const lane = this.lanes.get(m.lane)!;
+          if (!moved.has(m.lane)) this.laneLost(m.lane);
           else {
-            lane.book.cursor = cursor;
-            if (cursor - lane.trimmedTo >= TRIM_EVERY) lane.trimmedTo = cursor;
+            lane.book.cursor = m.seq;
+            if (m.trim) lane.trimmedTo = m.seq;
           }
         }
       }

@@ -255,22 +255,32 @@ const LOG_TYPES = ['INT', 'TEXT', 'BIGINT', 'TEXT', 'BIGINT', 'TEXT'];
  * row that every row to insert waits for), so before the first seq is drawn; taken in ascending
  * lane order by every publish, they cannot deadlock.
  */
-const pgPublishLog = (eventJson: number[]) => `WITH e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT * FROM ${unnest(EVENT_TYPES, eventJson)}),
+const pgPublishLog = (eventJson: number[], logJson: number[]) => `WITH e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT * FROM ${unnest(EVENT_TYPES, eventJson)}),
   j AS (INSERT INTO jobs (${JOB_COLUMNS}) SELECT * FROM ${unnest(JOB_TYPES)})
   INSERT INTO log (lane, event_id, org_id, event_type, created_at, targets)
-    SELECT r.* FROM ${unnest(LOG_TYPES)} AS r,
+    SELECT r.* FROM ${unnest(LOG_TYPES, logJson)} AS r,
       (SELECT count(pg_advisory_xact_lock(${LOG_ORDER_LOCK}, l)) FROM unnest(CAST(? AS INT[])) AS l) AS ordered
     RETURNING lane, seq, event_id`;
-const PG_PUBLISH_LOG = pgPublishLog([]);
-const PG_PUBLISH_LOG_SPLIT = pgPublishLog(EVENT_JSON);
+/** log.targets (JSON text), joined as the events' JSON columns are (see JSON_SEP). */
+const LOG_JSON = [5];
+const PG_PUBLISH_LOG = [pgPublishLog([], []), pgPublishLog(EVENT_JSON, []), pgPublishLog([], LOG_JSON), pgPublishLog(EVENT_JSON, LOG_JSON)];
 
 /** Attempts with the state of their job (when the job has no row: event-log.ts). */
 export const ATTEMPT_STATE_COLUMNS = `${ATTEMPT_COLUMNS}, job_status, job_kind, event_type, detail, job_created_at`;
-const ATTEMPT_STATE_ONE = `INSERT INTO attempts (${ATTEMPT_STATE_COLUMNS}) VALUES (${placeholders(18)})`;
+export const ATTEMPT_STATE_ONE = `INSERT INTO attempts (${ATTEMPT_STATE_COLUMNS}) VALUES (${placeholders(18)})`;
 const ATTEMPT_STATE_TYPES = [...ATTEMPT_TYPES, 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'BIGINT'];
-const pgAttemptStates = (attemptJson: number[]) => `INSERT INTO attempts (${ATTEMPT_STATE_COLUMNS}) SELECT * FROM ${unnest(ATTEMPT_STATE_TYPES, attemptJson)}`;
-const PG_ATTEMPT_STATES = pgAttemptStates([]);
-const PG_ATTEMPT_STATES_SPLIT = pgAttemptStates(ATTEMPT_JSON);
+/**
+ * The event log's attempt records on PostgreSQL as one statement: the attempts with their job's
+ * state, the jobs rows of those to retry, and the lanes' cursors moved (answers the lanes whose
+ * cursor this process still owned). One round trip where a transaction takes four.
+ */
+const pgOutcomes = (attemptJson: number[]) => `WITH a AS (INSERT INTO attempts (${ATTEMPT_STATE_COLUMNS}) SELECT * FROM ${unnest(ATTEMPT_STATE_TYPES, attemptJson)}),
+  r AS (INSERT INTO jobs (${JOB_COLUMNS}) SELECT * FROM ${unnest(JOB_TYPES)})
+  UPDATE log_cursor SET seq = (CAST(? AS BIGINT[]))[array_position(CAST(? AS INT[]), lane)]
+    WHERE lane = ANY(CAST(? AS INT[])) AND owner = ?
+    RETURNING lane`;
+const PG_OUTCOMES = pgOutcomes([]);
+const PG_OUTCOMES_SPLIT = pgOutcomes(ATTEMPT_JSON);
 
 const pgComplete = (attemptJson: number[]) => `WITH a AS (INSERT INTO attempts (${ATTEMPT_COLUMNS}) SELECT * FROM ${unnest(ATTEMPT_TYPES, attemptJson)})
   UPDATE jobs SET status = v.status, try_count = jobs.try_count + 1, next_attempt_at = COALESCE(v.next_at, jobs.next_attempt_at),
@@ -360,7 +370,8 @@ export abstract class SqlQueueStore implements QueueStore {
       await this.db.run(joined ? PG_PUBLISH_SPLIT : PG_PUBLISH, params);
       return [];
     }
-    return this.db.rows(joined ? PG_PUBLISH_LOG_SPLIT : PG_PUBLISH_LOG, [...params, ...log.columns, log.lanes]);
+    const logJoined = joinColumns(log.columns, LOG_JSON);
+    return this.db.rows(PG_PUBLISH_LOG[(joined ? 1 : 0) + (logJoined ? 2 : 0)], [...params, ...(logJoined ?? log.columns), log.lanes]);
   }
 
   /** Job rows, but for those whose id has a row already. */
@@ -371,18 +382,17 @@ export abstract class SqlQueueStore implements QueueStore {
     else await db.runEach(`${sql} VALUES (${placeholders(16)}) ON CONFLICT (id) DO NOTHING`, rows.map(jobParams));
   }
 
-  /** Attempt rows with their job's state (ATTEMPT_STATE_COLUMNS order): a statement per row on SQLite (see ATTEMPT_ONE), arrays here. */
-  protected async insertAttemptStates(db: Db, rows: unknown[][]): Promise<void> {
-    if (!this.arrayParams) {
-      await db.runEach(ATTEMPT_STATE_ONE, rows);
-      return;
-    }
-    for (let i = 0; i < rows.length; i += 1000) {
-      const chunk = rows.slice(i, i + 1000);
-      const cols = columnsFrom(chunk.length, chunk, (r) => r, ATTEMPT_STATE_TYPES.length);
-      const joined = joinColumns(cols, ATTEMPT_JSON);
-      await db.run(joined ? PG_ATTEMPT_STATES_SPLIT : PG_ATTEMPT_STATES, joined ?? cols);
-    }
+  /**
+   * PostgreSQL: attempt rows with their job's state (ATTEMPT_STATE_COLUMNS order), the jobs rows
+   * of `retries`, and the cursors of `moves` written if `owner` still owns them, in one statement
+   * (pgOutcomes); answers the lanes moved. (At most a completion batch: 256 attempts.)
+   */
+  protected async writeOutcomesStatement(states: unknown[][], retries: JobRow[], moves: { lane: number; seq: number }[], owner: string): Promise<number[]> {
+    const cols = columnsFrom(states.length, states, (r) => r, ATTEMPT_STATE_TYPES.length);
+    const joined = joinColumns(cols, ATTEMPT_JSON);
+    const jobs = columnsFrom(retries.length, retries, jobParams, JOB_TYPES.length);
+    const rows = await this.db.leases.rows(joined ? PG_OUTCOMES_SPLIT : PG_OUTCOMES, [...(joined ?? cols), ...jobs, moves.map((m) => m.seq), moves.map((m) => m.lane), moves.map((m) => m.lane), owner]);
+    return rows.map((r) => Number(r[0]));
   }
 
   /** The jobs of newly published items, inside their publish's transaction: a row each here. */

@@ -14,9 +14,9 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import type { Db } from '../db.ts';
-import { logColumns, withEventLog, type LogEntry, type LogRead } from '../event-log.ts';
+import { logColumns, withEventLog, type CursorMove, type LogEntry, type LogRead } from '../event-log.ts';
 import { JOB_COLUMNS, LOG_ORDER_LOCK } from '../sql-queue.ts';
-import type { PublishItem } from '../types.ts';
+import type { JobRow, PublishItem } from '../types.ts';
 import { PostgresStore, pgTypes } from './index.ts';
 
 /** Lanes of the log: migration 007 made a log_cursor row for each (changing it needs a migration). */
@@ -185,11 +185,16 @@ export class PgLogStore extends withEventLog(PostgresStore) {
     return out;
   }
 
-  protected async moveCursor(db: Db, lane: number, seq: number, trimTo: number | null): Promise<boolean> {
-    const moved = await db.run('UPDATE log_cursor SET seq = ? WHERE lane = ? AND owner = ?', [seq, lane, this.readerId]);
-    if (!moved.changes) return false;
-    if (trimTo !== null) await db.run('DELETE FROM log WHERE lane = ? AND seq <= ?', [lane, trimTo]);
-    return true;
+  /**
+   * One statement (pgOutcomes in sql-queue.ts), then the trims on their own: rows at or below a
+   * written cursor are done whenever they go, and a trim that fails leaves them to the next one.
+   */
+  protected async writeOutcomes(states: unknown[][], retries: JobRow[], moves: CursorMove[]): Promise<Set<number>> {
+    const moved = new Set(await this.writeOutcomesStatement(states, retries, moves, this.readerId));
+    for (const m of moves) {
+      if (m.trim && moved.has(m.lane)) await this.db.leases.run('DELETE FROM log WHERE lane = ? AND seq <= ?', [m.lane, m.seq]).catch(() => undefined);
+    }
+    return moved;
   }
 
   protected jobsRelation(byOrg: boolean): string {

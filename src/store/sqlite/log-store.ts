@@ -12,8 +12,9 @@
 // One lane, read by one process at a time (a lease on log_cursor): SQLite is one `serve` per
 // file, and a second one started by mistake takes the log over instead of delivering it twice over.
 import type { Db } from '../db.ts';
-import { withEventLog, type LogEntry, type LogRead } from '../event-log.ts';
-import { JOB_COLUMNS } from '../sql-queue.ts';
+import { withEventLog, type CursorMove, type LogEntry, type LogRead } from '../event-log.ts';
+import { ATTEMPT_STATE_ONE, JOB_COLUMNS, jobParams } from '../sql-queue.ts';
+import type { JobRow } from '../types.ts';
 import { SqliteStore } from './index.ts';
 
 /**
@@ -106,11 +107,19 @@ export class SqliteLogStore extends withEventLog(SqliteStore) {
     return out;
   }
 
-  protected async moveCursor(db: Db, _lane: number, seq: number, trimTo: number | null): Promise<boolean> {
-    const moved = await db.run('UPDATE log_cursor SET seq = ? WHERE id = 1 AND owner = ?', [seq, this.readerId]);
-    if (!moved.changes) return false;
-    if (trimTo !== null) await db.run('DELETE FROM log WHERE seq <= ?', [trimTo]);
-    return true;
+  /** One transaction, a statement per row (see ATTEMPT_ONE), not waited on to reach the disk (see SqlQueueStore.completeAttempts). */
+  protected writeOutcomes(states: unknown[][], retries: JobRow[], moves: CursorMove[]): Promise<Set<number>> {
+    return this.db.leases.tx(async (db) => {
+      await db.runEach(ATTEMPT_STATE_ONE, states);
+      await this.insert(db, 'jobs', JOB_COLUMNS, retries, jobParams);
+      const moved = new Set<number>();
+      for (const m of moves) {
+        if (!(await db.run('UPDATE log_cursor SET seq = ? WHERE id = 1 AND owner = ?', [m.seq, this.readerId])).changes) continue;
+        if (m.trim) await db.run('DELETE FROM log WHERE seq <= ?', [m.seq]);
+        moved.add(m.lane);
+      }
+      return moved;
+    });
   }
 
   protected jobsRelation(byOrg: boolean): string {

@@ -38,3 +38,8 @@ ALTER TABLE attempts
   ADD COLUMN job_created_at BIGINT;
 -- The delivery history's jobs whose state is their attempt.
 CREATE INDEX attempts_job_state ON attempts(org_id, started_at) WHERE job_status IS NOT NULL;
+
+-- No index on the attempts' random ids: nothing looks an attempt up by its id (SQLite's 004 did
+-- the same). pg_stat_statements (2026-12-05, the store alone, 30,000 deliveries in completion
+-- batches of 64): the attempt insert 1.45 -> 1.14 ms per batch, ~5 us of server time per delivery.
+ALTER TABLE attempts DROP CONSTRAINT attempts_pkey;
