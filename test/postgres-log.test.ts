@@ -1,0 +1,155 @@
+// PostgreSQL's event log (src/store/postgres/log-store.ts) where it differs from SQLite's: the
+// lanes shared out among processes, taken over at once from a process that dies, and the order
+// lock that keeps a lane's seqs committing in their order. (Its verbs are the conformance suite's.)
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { eventJobId } from '../src/domain/jobs.ts';
+import { LANES, PgLogStore, laneOf } from '../src/store/postgres/log-store.ts';
+import { LOG_ORDER_LOCK } from '../src/store/sql-queue.ts';
+import type { Completion, JobRow, PublishItem } from '../src/store/types.ts';
+import { createTestDatabase, engines, type TestDatabase } from './helpers/databases.ts';
+
+/** An event to these webhooks, by fan-out as the API publishes it. */
+function item(webhookIds: string[], at = Date.now()): PublishItem {
+  const event = { id: `n.${crypto.randomUUID()}`, orgId: 0, type: 'kpi.alert', payload: '{"a":1}', name: null, runId: null, recipients: null, attachments: [], createdAt: at };
+  return { event, attachments: [], jobs: [], fanout: { kind: 'event', webhookIds } };
+}
+
+const claim = (store: PgLogStore, owner: string, limit: number, now = Date.now()) =>
+  store.claimWithEvents({ owner, now, leaseMs: 30_000, limit, excludeWebhookIds: [] });
+
+function success(j: JobRow, owner: string): Completion {
+  const a = { id: crypto.randomUUID(), jobId: j.id, eventId: j.eventId, webhookId: j.webhookId, orgId: j.orgId, attemptNo: j.tryCount + 1, startedAt: Date.now(), durationMs: 1, statusCode: 204, success: true, error: null, responseBody: '', requestHeaders: {} };
+  return { attempt: a, owner, transition: { status: 'SUCCESS', nextAttemptAt: null, detail: '' } };
+}
+
+/** Webhook ids, one in each lane. */
+function oneWebhookPerLane(): string[] {
+  const byLane = new Map<number, string>();
+  for (let i = 0; byLane.size < LANES; i++) if (!byLane.has(laneOf(`w${i}`))) byLane.set(laneOf(`w${i}`), `w${i}`);
+  return [...byLane.values()];
+}
+
+/** Claims and records until a claim comes back empty; the jobs handed out. */
+async function drain(store: PgLogStore, owner: string, now = Date.now()): Promise<JobRow[]> {
+  const out: JobRow[] = [];
+  for (let round = 0; round < 50; round++) {
+    const { jobs } = await claim(store, owner, 64, now);
+    if (!jobs.length) break;
+    out.push(...jobs);
+    await store.completeAttempts(jobs.map((j) => success(j, owner)));
+  }
+  return out;
+}
+
+describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postgres is not in HOOKRELAY_TEST_ENGINES' }, () => {
+  let db: TestDatabase;
+  let probe: pg.Client;
+  const stores: PgLogStore[] = [];
+
+  async function open(): Promise<PgLogStore> {
+    const store = new PgLogStore(db.url, 4);
+    stores.push(store);
+    await store.migrate();
+    if (!(await store.findOrg('0'))) await store.createOrg({ id: 0, name: 'Primary', description: null, status: 'ACTIVE', visibility: 'SHOW', createdAt: Date.now() });
+    return store;
+  }
+  const owners = async () => (await probe.query('SELECT owner FROM log_cursor ORDER BY lane')).rows.map((r) => r.owner as string | null);
+
+  before(async () => {
+    db = await createTestDatabase('postgres');
+    probe = new pg.Client({ connectionString: db.url });
+    await probe.connect();
+    await (await open()).close();
+  });
+
+  after(async () => {
+    for (const s of stores) await s.close().catch(() => undefined);
+    await probe.end();
+    await db.drop();
+  });
+
+  test('two processes share the lanes out; each hands out only its own lanes\' jobs, every job once', async () => {
+    await probe.query('DELETE FROM log; UPDATE log_cursor SET owner = NULL');
+    const a = await open();
+    const b = await open();
+    const t = Date.now();
+    // The first to look takes every lane; the second, finding none free, waits for its share.
+    await claim(a, 'a', 1, t);
+    await claim(b, 'b', 1, t);
+    assert.equal(new Set(await owners()).size, 1, 'one reader holds all 16 lanes');
+    // At its next look the first sees two readers and frees half (it has nothing out); the second takes them.
+    await claim(a, 'a', 1, t + 1001);
+    await claim(b, 'b', 1, t + 1001);
+    const split = await owners();
+    assert.ok(split.every((o) => o !== null), 'every lane held');
+    assert.deepEqual([...new Set(split)].map((o) => split.filter((x) => x === o).length), [8, 8]);
+
+    const hooks = oneWebhookPerLane();
+    const items = Array.from({ length: 20 }, () => item(hooks));
+    await a.publishEvents(items, 60_000);
+    const [fromA, fromB] = await Promise.all([drain(a, 'a', t + 1500), drain(b, 'b', t + 1500)]);
+    const ids = [...fromA, ...fromB].map((j) => j.id);
+    assert.equal(ids.length, 20 * LANES, 'every job handed out');
+    assert.equal(new Set(ids).size, ids.length, 'none twice');
+    const laneOwner = await owners();
+    const readerOf = (j: JobRow) => laneOwner[laneOf(j.webhookId)];
+    assert.equal(new Set(fromA.map(readerOf)).size, 1);
+    assert.equal(new Set(fromB.map(readerOf)).size, 1);
+    assert.notEqual(readerOf(fromA[0]), readerOf(fromB[0]), 'each from its own lanes');
+    assert.deepEqual(await a.countByStatus(), { SUCCESS: 20 * LANES });
+    await a.close();
+    await b.close();
+  });
+
+  test('a process that dies frees its lanes at once: the other delivers every job not recorded, and none that was', async () => {
+    await probe.query('DELETE FROM log; UPDATE log_cursor SET owner = NULL');
+    const first = await open();
+    const items = Array.from({ length: 50 }, () => item(['w1', 'w2']));
+    await first.publishEvents(items, 60_000);
+    const { jobs } = await claim(first, 'a', 60);
+    assert.equal(jobs.length, 60);
+    const recorded = jobs.filter((_, i) => i % 2 === 0);
+    await first.completeAttempts(recorded.map((j) => success(j, 'a')));
+    // Gone with 30 jobs out and 40 never read: its lane connection closes, and its locks with it.
+    await first.close();
+    const second = await open();
+    const again = await drain(second, 'b');
+    const all = new Set(items.flatMap((it) => [eventJobId(it.event.id, 0), eventJobId(it.event.id, 1)]));
+    const recordedIds = new Set(recorded.map((j) => j.id));
+    assert.equal(again.length, 100 - recorded.length, 'every job not recorded, once');
+    assert.ok(again.every((j) => all.has(j.id) && !recordedIds.has(j.id)), 'none that was recorded');
+    const counts = await second.countByStatus();
+    assert.equal(counts.SUCCESS, 100 + 20 * LANES);
+    await second.close();
+  });
+
+  test('a lane\'s seqs commit in their order: a publish waits for the one that drew before it, and the reader skips neither', async () => {
+    await probe.query('DELETE FROM log; UPDATE log_cursor SET owner = NULL');
+    const store = await open();
+    const before = await store.countByStatus();
+    const lane = laneOf('w-order');
+    // A slow publish on another connection: it holds the lane's order lock and has drawn its seq,
+    // not committed yet.
+    const slow = item(['w-order']);
+    const e = slow.event;
+    await probe.query('BEGIN');
+    await probe.query('SELECT pg_advisory_xact_lock($1, $2)', [LOG_ORDER_LOCK, lane]);
+    await probe.query('INSERT INTO events (id, org_id, type, payload, created_at) VALUES ($1, 0, $2, $3, $4)', [e.id, e.type, e.payload, e.createdAt]);
+    await probe.query('INSERT INTO log (lane, event_id, org_id, event_type, created_at, targets) VALUES ($1, $2, 0, $3, $4, $5)', [lane, e.id, e.type, e.createdAt, '["w-order"]']);
+    const later = item(['w-order']);
+    let published = false;
+    const publishing = store.publishEvents([later], 60_000).then(() => (published = true));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(published, false, 'the later publish waits for the lane');
+    assert.deepEqual((await claim(store, 'a', 10)).jobs, [], 'nothing committed to read yet');
+    await probe.query('COMMIT');
+    await publishing;
+    const got = await drain(store, 'a');
+    assert.deepEqual(got.map((j) => j.eventId).sort(), [e.id, later.event.id].sort(), 'both, the earlier seq included');
+    assert.equal((await store.countByStatus()).SUCCESS, (before.SUCCESS ?? 0) + 2);
+    await store.close();
+  });
+});
