@@ -391,7 +391,7 @@ export abstract class SqlQueueStore implements QueueStore {
     const cols = columnsFrom(states.length, states, (r) => r, ATTEMPT_STATE_TYPES.length);
     const joined = joinColumns(cols, ATTEMPT_JSON);
     const jobs = columnsFrom(retries.length, retries, jobParams, JOB_TYPES.length);
-    const rows = await this.db.leases.rows(joined ? PG_OUTCOMES_SPLIT : PG_OUTCOMES, [...(joined ?? cols), ...jobs, moves.map((m) => m.seq), moves.map((m) => m.lane), moves.map((m) => m.lane), owner]);
+    const rows = await this.db.rows(joined ? PG_OUTCOMES_SPLIT : PG_OUTCOMES, [...(joined ?? cols), ...jobs, moves.map((m) => m.seq), moves.map((m) => m.lane), moves.map((m) => m.lane), owner]);
     return rows.map((r) => Number(r[0]));
   }
 
