@@ -22,6 +22,7 @@ export interface Config {
   sqliteThread: boolean;
   /** SQLite only: the delivery queue's layout (see src/store/sqlite/log-store.ts). */
   sqliteQueue: 'log' | 'jobs';
+  /** PostgreSQL only: the delivery queue's layout (see src/store/postgres/log-store.ts). */
   pgQueue: 'log' | 'jobs';
   delivery: DeliveryConfig;
   storage: StorageConfig;
@@ -80,7 +81,7 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_TOKEN_MAX_TTL_SEC: { default: '2592000', doc: 'Longest validity_time_in_sec accepted' },
   HOOKRELAY_LOG_LEVEL: { default: 'info', doc: 'pino log level' },
   HOOKRELAY_BODY_LIMIT_BYTES: { default: '1048576', doc: 'Largest JSON request body (413 above)' },
-  HOOKRELAY_PG_POOL_SIZE: { default: '10', doc: 'PostgreSQL connections per process (plus two of the worker\'s own for claims)' },
+  HOOKRELAY_PG_POOL_SIZE: { default: '10', doc: 'PostgreSQL connections per process (plus, in a process running a worker, two for claims and one holding its lanes of the event log)' },
   HOOKRELAY_SQLITE_QUEUE: { default: 'log', doc: 'SQLite: the delivery queue as an event log (log: events written once, a jobs row only for retries and replays) or as a jobs row per delivery (jobs)' },
   HOOKRELAY_PG_QUEUE: { default: 'log', doc: 'PostgreSQL: the delivery queue as an event log cut into lanes shared out among the worker processes (log) or as a jobs row per delivery (jobs)' },
   HOOKRELAY_SQLITE_THREAD: { default: 'true', doc: 'SQLite: run the database connection on its own thread, beside the event loop (false: on the event loop)' },

@@ -318,7 +318,8 @@ export function withEventLog<B extends StoreClass>(Base: B) {
     private async takeRows(lane: Lane, rows: LogRead[], req: ClaimRequest, exclude: Set<string>, hands: LogJob[], limit: number, spill: Map<Lane, LogJob[]>): Promise<boolean> {
       const book = lane.book;
       const leaseUntil = req.now + req.leaseMs;
-      lane.perEvent = Math.max(1, rows.reduce((n, r) => n + r.targets.length, 0) / rows.length);
+      // (The lane's own targets: a fan-out's row holds null at the other lanes' places.)
+      lane.perEvent = Math.max(1, rows.reduce((n, r) => n + r.targets.filter((w) => w !== null).length, 0) / rows.length);
       const spilt = spill.get(lane) ?? [];
       if (!spill.has(lane)) spill.set(lane, spilt);
       if (book.waiting >= READY_CAP) {

@@ -97,15 +97,25 @@ export class PgLogStore extends withEventLog(PostgresStore) {
     const c = new pg.Client({ connectionString: this.url, types: pgTypes });
     c.on('error', () => this.dropLanes(c));
     c.on('end', () => this.dropLanes(c));
-    await c.connect();
-    await c.query('SELECT pg_advisory_lock_shared($1, 0)', [READERS_LOCK]);
+    try {
+      await c.connect();
+      await c.query('SELECT pg_advisory_lock_shared($1, 0)', [READERS_LOCK]);
+    } catch (err) {
+      c.end().catch(() => undefined);
+      throw err;
+    }
     this.laneClient = c;
     return c;
   }
 
-  /** The lane-lock connection is gone, and with it every lane lock: another process may read them already. */
+  /**
+   * The lane-lock connection is gone, and with it every lane lock: another process may read them
+   * already. (Only the current one: an older connection's late 'end' must not drop the lanes a
+   * newer one holds.)
+   */
   private dropLanes(c: pg.Client): void {
-    if (this.laneClient === c) this.laneClient = null;
+    if (this.laneClient !== c) return;
+    this.laneClient = null;
     for (const id of this.lanes.keys()) this.laneLost(id);
     c.end().catch(() => undefined);
   }
@@ -148,7 +158,7 @@ export class PgLogStore extends withEventLog(PostgresStore) {
       }
     } catch {
       // The lanes are given up with their connection (its locks go with it); the jobs table is
-      // still claimed, and the next look connects again.
+      // still claimed, and the next look connects again. (A failed connect left none.)
       if (c) this.dropLanes(c);
     }
   }
