@@ -267,10 +267,11 @@ export function withEventLog<B extends StoreClass>(Base: B) {
     override async claimDue(req: ClaimRequest): Promise<JobRow[]> {
       const table = await super.claimDue(req);
       const left = req.limit - table.length;
-      if (left <= 0) return table;
+      // The lanes are looked after even when the jobs table fills the claim: a process busy with
+      // retries still gives lanes up to a newcomer.
       const log = await this.serially(async () => {
         await this.holdLanes(req.now, req.leaseMs);
-        return this.readLog(req, left);
+        return left > 0 ? this.readLog(req, left) : [];
       });
       return [...table, ...log];
     }
