@@ -1,11 +1,15 @@
 // PostgreSQL's event log (src/store/postgres/log-store.ts) where it differs from SQLite's: the
 // lanes shared out among processes, taken over at once from a process that dies, and the order
-// lock that keeps a lane's seqs committing in their order. (Its verbs are the conformance suite's.)
+// lock that keeps a lane's seqs committing in their order, and the upgrade of a database from before
+// the log. (Its verbs are the conformance suite's.)
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { eventJobId } from '../src/domain/jobs.ts';
+import { LEDGER_DDL, readMigrations } from '../src/store/migrations.ts';
 import { LANES, PgLogStore, laneOf } from '../src/store/postgres/log-store.ts';
 import { LOG_ORDER_LOCK } from '../src/store/sql-queue.ts';
 import type { Completion, JobRow, PublishItem } from '../src/store/types.ts';
@@ -157,6 +161,48 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     const counts = await second.countByStatus();
     assert.deepEqual(Object.keys(counts), ['SUCCESS'], 'nothing pending');
     await second.close();
+  });
+
+  test('a database from before the log keeps its history, and its queued jobs rows are delivered after the upgrade', async () => {
+    const old = await createTestDatabase('postgres');
+    const raw = new pg.Client({ connectionString: old.url });
+    await raw.connect();
+    try {
+      // The schema as migrations 001-006 left it, with a delivered job, a queued one and a retry.
+      await raw.query(LEDGER_DDL);
+      const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../src/store/postgres/migrations');
+      for (const m of readMigrations(dir).filter((x) => x.version < '007')) {
+        await raw.query(m.sql);
+        await raw.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      }
+      const now = Date.now();
+      await raw.query("INSERT INTO orgs (id, name, description, status, visibility, created_at) VALUES (0, 'Primary', NULL, 'ACTIVE', 'SHOW', $1)", [now]);
+      for (const id of ['e1', 'e2', 'e3']) await raw.query("INSERT INTO events (id, org_id, type, payload, attachments, created_at) VALUES ($1, 0, 'kpi.alert', '{}', '[]', $2)", [id, now]);
+      const job = `INSERT INTO jobs (id, kind, event_id, event_type, webhook_id, org_id, status, try_count, next_attempt_at, created_at, updated_at)
+        VALUES ($1, 'event', $2, 'kpi.alert', 'w', 0, $3, $4, $5, $6, $6)`;
+      await raw.query(job, ['n.j1', 'e1', 'SUCCESS', 1, now, now]);
+      await raw.query(job, ['n.j2', 'e2', 'PENDING', 0, now, now]);
+      await raw.query(job, ['n.j3', 'e3', 'RETRY', 1, now - 1, now]);
+      const attempt = `INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, request_headers)
+        VALUES ($1, $2, $3, 'w', 0, 1, $4, 5, $5, $6, '{"a":"b"}')`;
+      await raw.query(attempt, ['a1', 'n.j1', 'e1', now, 204, 1]);
+      await raw.query(attempt, ['a3', 'n.j3', 'e3', now, 500, 0]);
+    } finally {
+      await raw.end();
+    }
+    const store = new PgLogStore(old.url, 4);
+    try {
+      assert.deepEqual(await store.migrate(), ['007_event_log']);
+      assert.deepEqual((await store.searchAttempts({ orgId: 0, webhookId: 'w', offset: 0, limit: 10 })).rows.map((a) => [a.id, a.statusCode, a.requestHeaders]).sort(), [['a1', 204, { a: 'b' }], ['a3', 500, { a: 'b' }]]);
+      assert.deepEqual(await store.countByStatus(), { SUCCESS: 1, PENDING: 1, RETRY: 1 });
+      const { jobs } = await claim(store, 'w', 10);
+      assert.deepEqual(jobs.map((j) => j.id).sort(), ['n.j2', 'n.j3'], 'the queued and the due retry');
+      await store.completeAttempts(jobs.map((j) => success(j, 'w')));
+      assert.deepEqual(await store.countByStatus(), { SUCCESS: 3 });
+    } finally {
+      await store.close();
+      await old.drop();
+    }
   });
 
   test('a lane\'s seqs commit in their order: a publish waits for the one that drew before it, and the reader skips neither', async () => {
