@@ -3,7 +3,6 @@
 // lock that keeps a lane's seqs committing in their order, and the upgrade of a database from before
 // the log. (Its verbs are the conformance suite's.)
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,22 +11,12 @@ import { eventJobId } from '../src/domain/jobs.ts';
 import { LEDGER_DDL, readMigrations } from '../src/store/migrations.ts';
 import { LANES, PgLogStore, laneOf } from '../src/store/postgres/log-store.ts';
 import { LOG_ORDER_LOCK } from '../src/store/sql-queue.ts';
-import type { Completion, JobRow, PublishItem } from '../src/store/types.ts';
+import type { JobRow } from '../src/store/types.ts';
 import { createTestDatabase, engines, type TestDatabase } from './helpers/databases.ts';
-
-/** An event to these webhooks, by fan-out as the API publishes it. */
-function item(webhookIds: string[], at = Date.now()): PublishItem {
-  const event = { id: `n.${crypto.randomUUID()}`, orgId: 0, type: 'kpi.alert', payload: '{"a":1}', name: null, runId: null, recipients: null, attachments: [], createdAt: at };
-  return { event, attachments: [], jobs: [], fanout: { kind: 'event', webhookIds } };
-}
+import { assertUpgradedQueue, item, success } from './helpers/event-log.ts';
 
 const claim = (store: PgLogStore, owner: string, limit: number, now = Date.now()) =>
   store.claimWithEvents({ owner, now, leaseMs: 30_000, limit, excludeWebhookIds: [] });
-
-function success(j: JobRow, owner: string): Completion {
-  const a = { id: crypto.randomUUID(), jobId: j.id, eventId: j.eventId, webhookId: j.webhookId, orgId: j.orgId, attemptNo: j.tryCount + 1, startedAt: Date.now(), durationMs: 1, statusCode: 204, success: true, error: null, responseBody: '', requestHeaders: {} };
-  return { attempt: a, owner, transition: { status: 'SUCCESS', nextAttemptAt: null, detail: '' } };
-}
 
 /** Webhook ids, one in each lane. */
 function oneWebhookPerLane(): string[] {
@@ -193,12 +182,7 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     const store = new PgLogStore(old.url, 4);
     try {
       assert.deepEqual(await store.migrate(), ['007_event_log']);
-      assert.deepEqual((await store.searchAttempts({ orgId: 0, webhookId: 'w', offset: 0, limit: 10 })).rows.map((a) => [a.id, a.statusCode, a.requestHeaders]).sort(), [['a1', 204, { a: 'b' }], ['a3', 500, { a: 'b' }]]);
-      assert.deepEqual(await store.countByStatus(), { SUCCESS: 1, PENDING: 1, RETRY: 1 });
-      const { jobs } = await claim(store, 'w', 10);
-      assert.deepEqual(jobs.map((j) => j.id).sort(), ['n.j2', 'n.j3'], 'the queued and the due retry');
-      await store.completeAttempts(jobs.map((j) => success(j, 'w')));
-      assert.deepEqual(await store.countByStatus(), { SUCCESS: 3 });
+      await assertUpgradedQueue(store);
     } finally {
       await store.close();
       await old.drop();

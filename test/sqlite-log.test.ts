@@ -5,7 +5,6 @@
 // job whose record is still being written; a database from before the log keeps its history and
 // delivers what it had queued.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +15,8 @@ import { eventJobId } from '../src/domain/jobs.ts';
 import { LEDGER_DDL, readMigrations } from '../src/store/migrations.ts';
 import { LogBook, type LogJob } from '../src/store/log-book.ts';
 import { SqliteLogStore } from '../src/store/sqlite/log-store.ts';
-import type { Completion, JobRow, PublishItem } from '../src/store/types.ts';
+import { assertUpgradedQueue, item, success } from './helpers/event-log.ts';
+import type { JobRow } from '../src/store/types.ts';
 
 async function open(file: string): Promise<SqliteLogStore> {
   const store = new SqliteLogStore(file);
@@ -27,19 +27,8 @@ async function open(file: string): Promise<SqliteLogStore> {
 
 const tmpFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-log-')), 'log.db');
 
-/** An event to these webhooks, by fan-out as the API publishes it. */
-function item(webhookIds: string[], at = Date.now()): PublishItem {
-  const event = { id: `n.${crypto.randomUUID()}`, orgId: 0, type: 'kpi.alert', payload: '{"a":1}', name: null, runId: null, recipients: null, attachments: [], createdAt: at };
-  return { event, attachments: [], jobs: [], fanout: { kind: 'event', webhookIds } };
-}
-
 const claim = (store: SqliteLogStore, owner: string, limit: number, exclude: string[] = [], now = Date.now()) =>
   store.claimWithEvents({ owner, now, leaseMs: 30_000, limit, excludeWebhookIds: exclude });
-
-function success(j: JobRow, owner: string): Completion {
-  const a = { id: crypto.randomUUID(), jobId: j.id, eventId: j.eventId, webhookId: j.webhookId, orgId: j.orgId, attemptNo: j.tryCount + 1, startedAt: Date.now(), durationMs: 1, statusCode: 204, success: true, error: null, responseBody: '', requestHeaders: {} };
-  return { attempt: a, owner, transition: { status: 'SUCCESS', nextAttemptAt: null, detail: '' } };
-}
 
 test('a reader started again after a crash delivers every job not recorded, and none that was', async () => {
   const file = tmpFile();
@@ -203,12 +192,7 @@ test('a database from before the log keeps its history, and its queued jobs rows
   raw.close();
 
   const store = await open(file);
-  assert.deepEqual((await store.searchAttempts({ orgId: 0, webhookId: 'w', offset: 0, limit: 10 })).rows.map((a) => [a.id, a.statusCode, a.requestHeaders]).sort(), [['a1', 204, { a: 'b' }], ['a3', 500, { a: 'b' }]]);
-  assert.deepEqual(await store.countByStatus(), { SUCCESS: 1, PENDING: 1, RETRY: 1 });
-  const { jobs } = await claim(store, 'w', 10);
-  assert.deepEqual(jobs.map((j) => j.id).sort(), ['n.j2', 'n.j3'], 'the queued and the due retry');
-  await store.completeAttempts(jobs.map((j) => success(j, 'w')));
-  assert.deepEqual(await store.countByStatus(), { SUCCESS: 3 });
+  await assertUpgradedQueue(store);
   await store.close();
 });
 
