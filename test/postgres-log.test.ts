@@ -7,13 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { eventJobId } from '../src/domain/jobs.ts';
 import { LEDGER_DDL, readMigrations } from '../src/store/migrations.ts';
 import { LANES, PgLogStore, laneOf } from '../src/store/postgres/log-store.ts';
 import { LOG_ORDER_LOCK } from '../src/store/sql-queue.ts';
 import type { JobRow } from '../src/store/types.ts';
 import { createTestDatabase, engines, type TestDatabase } from './helpers/databases.ts';
-import { assertUpgradedQueue, item, success } from './helpers/event-log.ts';
+import { assertRedelivered, assertUpgradedQueue, crashMidway, item, success } from './helpers/event-log.ts';
 
 const claim = (store: PgLogStore, owner: string, limit: number, now = Date.now()) =>
   store.claimWithEvents({ owner, now, leaseMs: 30_000, limit, excludeWebhookIds: [] });
@@ -50,6 +49,19 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     return store;
   }
   const owners = async () => (await probe.query('SELECT owner FROM log_cursor ORDER BY lane')).rows.map((r) => r.owner as string | null);
+  /** How many lanes each reader holds; every lane must be held. */
+  const lanesPerReader = async () => {
+    const held = await owners();
+    assert.ok(held.every((o) => o !== null), 'every lane held');
+    return [...new Set(held)].map((o) => held.filter((x) => x === o).length);
+  };
+  /** No log and no reader, as a fresh database: each test starts from there. */
+  const reset = () => probe.query('DELETE FROM log; UPDATE log_cursor SET owner = NULL');
+  /** Two processes' stores on a fresh log, and a time to claim at. */
+  const twoReaders = async (): Promise<[PgLogStore, PgLogStore, number]> => {
+    await reset();
+    return [await open(), await open(), Date.now()];
+  };
 
   before(async () => {
     db = await createTestDatabase('postgres');
@@ -65,10 +77,7 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
   });
 
   test('two processes share the lanes out; each hands out only its own lanes\' jobs, every job once', async () => {
-    await probe.query('DELETE FROM log; UPDATE log_cursor SET owner = NULL');
-    const a = await open();
-    const b = await open();
-    const t = Date.now();
+    const [a, b, t] = await twoReaders();
     // The first to look takes every lane; the second, finding none free, waits for its share.
     await claim(a, 'a', 1, t);
     await claim(b, 'b', 1, t);
@@ -76,9 +85,7 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     // At its next look the first sees two readers and frees half (it has nothing out); the second takes them.
     await claim(a, 'a', 1, t + 1001);
     await claim(b, 'b', 1, t + 1001);
-    const split = await owners();
-    assert.ok(split.every((o) => o !== null), 'every lane held');
-    assert.deepEqual([...new Set(split)].map((o) => split.filter((x) => x === o).length), [8, 8]);
+    assert.deepEqual(await lanesPerReader(), [8, 8], 'half each');
 
     const hooks = oneWebhookPerLane();
     const items = Array.from({ length: 20 }, () => item(hooks));
@@ -98,10 +105,7 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
   });
 
   test('a lane given up to a newcomer waits for the jobs out from it; then each reads its own, none twice', async () => {
-    await probe.query('DELETE FROM log; UPDATE log_cursor SET owner = NULL');
-    const a = await open();
-    const b = await open();
-    const t = Date.now();
+    const [a, b, t] = await twoReaders();
     const hooks = oneWebhookPerLane();
     const first = Array.from({ length: 5 }, () => item(hooks));
     await a.publishEvents(first, 60_000);
@@ -117,8 +121,7 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     // Recorded: at the next looks the first frees them and the second takes them.
     await claim(a, 'a', 1, t + 2002);
     await claim(b, 'b', 1, t + 2002);
-    const split = await owners();
-    assert.deepEqual([...new Set(split)].map((o) => split.filter((x) => x === o).length), [8, 8]);
+    assert.deepEqual(await lanesPerReader(), [8, 8], 'half each');
     const second = Array.from({ length: 5 }, () => item(hooks));
     await a.publishEvents(second, 60_000);
     const [fromA, fromB] = await Promise.all([drain(a, 'a', t + 2500), drain(b, 'b', t + 2500)]);
@@ -131,22 +134,14 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
   });
 
   test('a process that dies frees its lanes at once: the other delivers every job not recorded, and none that was', async () => {
-    await probe.query('DELETE FROM log; UPDATE log_cursor SET owner = NULL');
+    await reset();
     const first = await open();
-    const items = Array.from({ length: 50 }, () => item(['w1', 'w2']));
-    await first.publishEvents(items, 60_000);
-    const { jobs } = await claim(first, 'a', 60);
-    assert.equal(jobs.length, 60);
-    const recorded = jobs.filter((_, i) => i % 2 === 0);
-    await first.completeAttempts(recorded.map((j) => success(j, 'a')));
+    const crash = await crashMidway(first);
     // Gone with 30 jobs out and 40 never read: its lane connection closes, and its locks with it.
     await first.close();
     const second = await open();
     const again = await drain(second, 'b');
-    const all = new Set(items.flatMap((it) => [eventJobId(it.event.id, 0), eventJobId(it.event.id, 1)]));
-    const recordedIds = new Set(recorded.map((j) => j.id));
-    assert.equal(again.length, 100 - recorded.length, 'every job not recorded, once');
-    assert.ok(again.every((j) => all.has(j.id) && !recordedIds.has(j.id)), 'none that was recorded');
+    assertRedelivered(crash, again);
     const counts = await second.countByStatus();
     assert.deepEqual(Object.keys(counts), ['SUCCESS'], 'nothing pending');
     await second.close();
@@ -190,7 +185,7 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
   });
 
   test('a lane\'s seqs commit in their order: a publish waits for the one that drew before it, and the reader skips neither', async () => {
-    await probe.query('DELETE FROM log; UPDATE log_cursor SET owner = NULL');
+    await reset();
     const store = await open();
     const before = await store.countByStatus();
     const lane = laneOf('w-order');

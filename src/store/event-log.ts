@@ -82,6 +82,9 @@ export interface Lane {
   recoverUntil: number;
 }
 
+/** Whether this process reads the lane now: holds it and is not giving it up. */
+export const readable = (lane: Lane | undefined): lane is Lane => !!lane?.reading && lane.drainingSince === null;
+
 /** A log job as a row, of the first attempt. */
 function logJob(seq: number, eventId: string, index: number, webhookId: string, e: { type: string; orgId: number; createdAt: number }): LogJob {
   return { id: eventJobId(eventId, index), seq, eventId, eventType: e.type, webhookId, orgId: e.orgId, createdAt: e.createdAt };
@@ -178,11 +181,6 @@ export function withEventLog<B extends StoreClass>(Base: B) {
       lane.book.reset(lane.book.cursor);
     }
 
-    /** The lane read by this process that a job of this webhook is in, if it holds it. */
-    private held(webhookId: string): Lane | null {
-      const lane = this.lanes.get(this.laneOf(webhookId));
-      return lane?.reading && lane.drainingSince === null ? lane : null;
-    }
 
     override async publishEvents(items: PublishItem[], idempotencyTtlMs: number): Promise<{ eventId: string; created: boolean }[]> {
       const reserved: [Lane, string][] = [];
@@ -221,8 +219,8 @@ export function withEventLog<B extends StoreClass>(Base: B) {
         item.jobs.forEach((j, i) => {
           if (!plainFirst(item, j, i)) return rows.push(j);
           if (!j.leaseOwner) return place(i, j.webhookId);
-          const lane = this.held(j.webhookId);
-          if (!lane) return rows.push(j);
+          const lane = this.lanes.get(this.laneOf(j.webhookId));
+          if (!readable(lane)) return rows.push(j);
           const job = logJob(0, e.id, i, j.webhookId, e);
           lane.book.reserve(job, j.leaseOwner, j.leaseUntil ?? 0);
           this.reservedOf.get(item)?.push([lane, job.id]);
@@ -280,7 +278,7 @@ export function withEventLog<B extends StoreClass>(Base: B) {
     private async readLog(req: ClaimRequest, limit: number): Promise<JobRow[]> {
       const exclude = new Set(req.excludeWebhookIds);
       const leaseUntil = req.now + req.leaseMs;
-      const lanes = [...this.lanes.values()].filter((l) => l.reading && l.drainingSince === null);
+      const lanes = [...this.lanes.values()].filter(readable);
       const hands: LogJob[] = [];
       for (const lane of lanes) {
         lane.book.expire(req.now);
@@ -320,9 +318,11 @@ export function withEventLog<B extends StoreClass>(Base: B) {
       const book = lane.book;
       const leaseUntil = req.now + req.leaseMs;
       // (The lane's own targets: a fan-out's row holds null at the other lanes' places.)
-      lane.perEvent = Math.max(1, rows.reduce((n, r) => n + r.targets.filter((w) => w !== null).length, 0) / rows.length);
-      const spilt = spill.get(lane) ?? [];
-      if (!spill.has(lane)) spill.set(lane, spilt);
+      let targets = 0;
+      for (const r of rows) for (const w of r.targets) if (w !== null) targets++;
+      lane.perEvent = Math.max(1, targets / rows.length);
+      let spilt = spill.get(lane);
+      if (!spilt) spill.set(lane, (spilt = []));
       if (book.waiting >= READY_CAP) {
         // The memory is full of the jobs of full webhooks. Reading on is worth it when someone
         // else has a job ahead, or when those have waited so long that their webhooks are slow

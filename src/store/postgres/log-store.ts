@@ -14,7 +14,7 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import type { Db } from '../db.ts';
-import { logColumns, withEventLog, type CursorMove, type LogEntry, type LogRead } from '../event-log.ts';
+import { logColumns, readable, withEventLog, type CursorMove, type LogEntry, type LogRead } from '../event-log.ts';
 import { JOB_COLUMNS, LOG_ORDER_LOCK } from '../sql-queue.ts';
 import type { JobRow, PublishItem } from '../types.ts';
 import { PostgresStore, pgTypes } from './index.ts';
@@ -130,7 +130,7 @@ export class PgLogStore extends withEventLog(PostgresStore) {
       const readers = Number((await c.query(READERS, [READERS_LOCK])).rows[0].n);
       const share = Math.ceil(LANES / Math.max(1, readers));
       const reading = [...this.lanes.values()].filter((l) => l.reading);
-      const active = reading.filter((l) => l.drainingSince === null);
+      const active = reading.filter(readable);
       if (active.length < share) {
         const got = await c.query(TRY_LANES, [LANE_LOCK, reading.map((l) => l.id), share - active.length, this.firstLane]);
         for (const { lane } of got.rows) {
