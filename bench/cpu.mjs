@@ -68,3 +68,36 @@ export function clusterCpuUs(dataDir) {
   }
   return us;
 }
+
+/**
+ * CPU µs per item between two threadCpuUs() snapshots of a process, by thread: the main thread
+ * (the one whose id is the pid), the busiest other thread (SQLite's storage thread when there is
+ * one) and the rest together (V8's GC and compiler helpers, libuv's pool doing fsyncs, the
+ * checkpointer). Which thread carries a cost is what a change of the service has to know: a
+ * thread at 100% caps the rate whatever the total.
+ */
+export function perThread(pid, before, after, n) {
+  const d = [...after].map(([t, us]) => ({ t, us: us - (before.get(t) ?? 0) }));
+  const main = d.find((x) => x.t === String(pid))?.us ?? 0;
+  const others = d.filter((x) => x.t !== String(pid)).sort((a, b) => b.us - a.us);
+  const busiest = others[0]?.us ?? 0;
+  const rest = others.slice(1).reduce((s, x) => s + x.us, 0);
+  return { main: main / n, busiest_other: busiest / n, rest: rest / n, total: (main + busiest + rest) / n };
+}
+
+/** Busy and total CPU time of the whole machine so far (all cores, jiffies), from /proc/stat. */
+export function machineTicks() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: idle and iowait are the machine waiting.
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - f[3] - f[4], total };
+  } catch {
+    return null;
+  }
+}
+
+/** The share of all cores that was busy between two machineTicks() readings, in %. */
+export function busyPercent(a, b) {
+  return a && b && b.total > a.total ? (100 * (b.busy - a.busy)) / (b.total - a.total) : null;
+}

@@ -10,9 +10,11 @@
 // 100, first publish to last receipt), publish-to-receipt latency at 1,000 events/s open loop,
 // fan-out to 100 webhooks, peak RSS (VmHWM) of the service, and the CPU time each delivery cost
 // (service, PostgreSQL cluster, receiver; the limit's client and receiver per request; see
-// cpu.mjs). Each phase gets a fresh service on a
-// fresh database, so no phase inherits another's backlog. The limit runs before and after the
-// engines; the better of the two is the limit. Prints a table and, as the last line, one JSON
+// cpu.mjs), by thread of the service, and how busy the machine was. Each phase gets a fresh
+// service on a fresh database, so no phase inherits another's backlog, and is counted after a
+// warm-up in the same processes (a tenth of its size; the latency phase's is 3 s at its rate),
+// as is each limit run, so both sides are measured in their steady state. The limit runs before
+// and after the engines; the better of the two is the limit. Prints a table and, as the last line, one JSON
 // object; saves both under bench/results/.
 //
 //   --quick      small version, within 60 s: phases that do not complete within their time
@@ -32,7 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SIG_HEADER, SIG_SECRET, now, option, sleep } from './common.mjs';
-import { clusterCpuUs, processCpuUs } from './cpu.mjs';
+import { busyPercent, clusterCpuUs, machineTicks, perThread, processCpuUs, threadCpuUs } from './cpu.mjs';
 import { formatSummary, summarizeProfiles } from './profile-summary.mjs';
 import { BENCH_SET, EXTRA_NODE_ARGS, api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
 
@@ -79,6 +81,10 @@ if (!PHASE_LIST.every((p) => ['throughput', 'latency', 'fanout'].includes(p))) {
 const SIZES = QUICK
   ? { events: 5_000, latencyRate: 1_000, latencyMs: 5_000, warmupMs: 1_000, fanoutEvents: 50, fanoutHooks: 100 }
   : { events: 100_000, latencyRate: 1_000, latencyMs: 30_000, warmupMs: 3_000, fanoutEvents: 1_000, fanoutHooks: 100 };
+// Warm-ups, reported and not counted: a tenth of each batch phase (events, and fan-out events to
+// its webhooks) and of each limit run (requests), in the same processes just before the counted run.
+const WARMUP_SHARE = 0.1;
+const warmupOf = (n) => Math.max(1, Math.round(n * WARMUP_SHARE));
 const BATCH = 100;
 const PUBLISH_CONCURRENCY = 4; // in-flight batch publishes
 // In-flight requests of the limit client: twice what one webhook gets in the service by default
@@ -198,16 +204,6 @@ function taskProcess(file) {
   };
 }
 
-/** Runs one task in a forked bench process of its own, bounded in time. */
-async function task(file, t, timeoutMs) {
-  const proc = taskProcess(file);
-  try {
-    return await proc.run(t, timeoutMs);
-  } finally {
-    proc.close();
-  }
-}
-
 /**
  * Waits until the receiver has every delivery of the phase or the cut time comes. On a cut,
  * the stats count missing deliveries at a latency of (cut - publishedUntil), a lower bound.
@@ -322,17 +318,33 @@ async function createHooks(svc, receiverPort, prefix, n) {
 // ---- phases ---------------------------------------------------------------------------------------
 async function runLimit(receiver, label) {
   const n = SIZES.events;
-  log(`limit (${label}): ${n} signed requests straight to the receiver, ${LIMIT_IN_FLIGHT} in flight`);
-  const armed = await receiver.arm(`limit-${label}`, n, n);
-  const receiverCpu = processCpuUs(receiver.pid);
-  const r = await task('limit.mjs', { kind: 'limit', url: `http://127.0.0.1:${receiver.port}/h/0`, count: n, concurrency: LIMIT_IN_FLIGHT }, BUDGET_MS.limit);
-  const s = await awaitDeliveries(receiver, armed, now() + 5000, r.lastAt);
-  const cpu = { client: r.cpuUs / n, receiver: (processCpuUs(receiver.pid) - receiverCpu) / n };
-  if (r.errors) throw new Error(`limit run: ${r.errors} requests failed`);
-  if (s.partial) throw new Error(`limit run: the receiver counted ${s.unique} of ${n}`);
-  const perS = n / ((s.lastAt - r.firstAt) / 1000);
-  log(`limit (${label}): ${perS.toFixed(0)}/s, CPU per request ${cpu.client.toFixed(0)} us client + ${cpu.receiver.toFixed(0)} us receiver`);
-  return { per_s: perS, seconds: (s.lastAt - r.firstAt) / 1000, loadavg: os.loadavg()[0], cpu_us_per_request: cpu };
+  const w = warmupOf(n);
+  log(`limit (${label}): ${n} signed requests straight to the receiver, ${LIMIT_IN_FLIGHT} in flight, after ${w} not counted`);
+  const url = `http://127.0.0.1:${receiver.port}/h/0`;
+  // The client's warm-up in the process that then runs the counted requests: the service's phases
+  // are counted after a warm-up too (see warmUp), so both sides are measured in their steady state.
+  const client = taskProcess('limit.mjs');
+  try {
+    const warmArmed = await receiver.arm(`limit-${label}-warmup`, w, w);
+    const wr = await client.run({ kind: 'limit', url, count: w, concurrency: LIMIT_IN_FLIGHT }, BUDGET_MS.limit);
+    const ws = await awaitDeliveries(receiver, warmArmed, now() + 5000, wr.lastAt);
+    if (wr.errors || ws.partial) throw new Error(`limit warm-up: ${wr.errors} requests failed, the receiver counted ${ws.unique} of ${w}`);
+    const armed = await receiver.arm(`limit-${label}`, n, n);
+    const receiverCpu = processCpuUs(receiver.pid);
+    const ticks = machineTicks();
+    const r = await client.run({ kind: 'limit', url, count: n, concurrency: LIMIT_IN_FLIGHT }, BUDGET_MS.limit);
+    const s = await awaitDeliveries(receiver, armed, now() + 5000, r.lastAt);
+    const cpu = { client: r.cpuUs / n, receiver: (processCpuUs(receiver.pid) - receiverCpu) / n };
+    const busy = busyPercent(ticks, machineTicks());
+    if (r.errors) throw new Error(`limit run: ${r.errors} requests failed`);
+    if (s.partial) throw new Error(`limit run: the receiver counted ${s.unique} of ${n}`);
+    const perS = n / ((s.lastAt - r.firstAt) / 1000);
+    const warmPerS = w / ((ws.lastAt - wr.firstAt) / 1000);
+    log(`limit (${label}): ${perS.toFixed(0)}/s (warm-up ${warmPerS.toFixed(0)}/s), CPU per request ${cpu.client.toFixed(0)} us client + ${cpu.receiver.toFixed(0)} us receiver`);
+    return { per_s: perS, seconds: (s.lastAt - r.firstAt) / 1000, loadavg: os.loadavg()[0], cpu_us_per_request: cpu, machine_busy_pct: busy, warmup: { requests: w, per_s: warmPerS } };
+  } finally {
+    client.close();
+  }
 }
 
 /** Figures of a phase that publishes in batches and counts deliveries per second. */
@@ -341,20 +353,53 @@ function rate(pub, s, deliveries) {
   return { deliveries_per_s: s.unique / ((end - pub.firstAt) / 1000), delivered: s.unique, deliveries, seconds: (end - pub.firstAt) / 1000, partial: s.partial };
 }
 
+/**
+ * Publishes `events` in batches through the load generator `gen`, each to the `hooks` webhooks,
+ * and waits for the deliveries until `budgetMs` after the first publish; `published` is called
+ * once the last publish is answered.
+ */
+async function batchRun(gen, svc, receiver, label, events, hooks, budgetMs, published = () => {}) {
+  const armed = await receiver.arm(label, events * hooks, events);
+  const t = now();
+  const pub = await gen.run({ kind: 'batches', base: svc.base, token: svc.token, events, batchSize: BATCH, concurrency: PUBLISH_CONCURRENCY }, budgetMs + 60_000);
+  published(pub);
+  const s = await awaitDeliveries(receiver, armed, t + budgetMs, pub.lastAckAt);
+  return { pub, s, r: rate(pub, s, events * hooks) };
+}
+
+/**
+ * The warm-up of a batch phase: a tenth of its events, published and delivered in full before the
+ * counted run, reported and not counted. Every phase starts a fresh service, and in its first
+ * seconds V8 compiles the hot code on its helper threads: in a run of the throughput phase
+ * (2026-12-06, --trace-opt) 474 TurboFan compilations took 3.2 s, ~32 us per delivery of the
+ * 100,000, which a service running for days pays once; the "rest" threads of the service (V8's
+ * helpers) used 45-48 us per delivery, the limit's client ~1-3% of a core after its first second.
+ * `mark` starts the phase's CPU count (runEngine) after it.
+ */
+async function warmUp(gen, svc, receiver, label, events, hooks, mark) {
+  const { r } = await batchRun(gen, svc, receiver, `${label}-warmup`, events, hooks, BUDGET_MS[label]);
+  if (r.partial) throw new Error(`${label} warm-up: ${r.delivered} of ${events * hooks} deliveries within the budget`);
+  log(`  warm-up: ${events * hooks} deliveries, ${r.deliveries_per_s.toFixed(0)}/s (not counted)`);
+  mark();
+  return { events, deliveries: events * hooks, deliveries_per_s: r.deliveries_per_s };
+}
+
 const PHASES = {
-  async throughput(svc, receiver) {
+  async throughput(svc, receiver, mark) {
     const n = SIZES.events;
     await createHooks(svc, receiver.port, 'tp', 1);
-    const armed = await receiver.arm('throughput', n, n);
-    const t = now();
-    const pub = await task('load.mjs', { kind: 'batches', base: svc.base, token: svc.token, events: n, batchSize: BATCH, concurrency: PUBLISH_CONCURRENCY }, BUDGET_MS.throughput + 60_000);
-    log(`  published ${n} in ${((pub.lastAckAt - pub.firstAt) / 1000).toFixed(1)} s (${pub.publishPerS.toFixed(0)} events/s accepted); waiting for deliveries`);
-    const s = await awaitDeliveries(receiver, armed, t + BUDGET_MS.throughput, pub.lastAckAt);
-    const r = rate(pub, s, n);
-    log(`  ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''}`);
-    return { ...r, publish: pub, receiver: s };
+    const gen = taskProcess('load.mjs');
+    try {
+      const warmup = await warmUp(gen, svc, receiver, 'throughput', warmupOf(n), 1, mark);
+      const { pub, s, r } = await batchRun(gen, svc, receiver, 'throughput', n, 1, BUDGET_MS.throughput, (p) =>
+        log(`  published ${n} in ${((p.lastAckAt - p.firstAt) / 1000).toFixed(1)} s (${p.publishPerS.toFixed(0)} events/s accepted); waiting for deliveries`));
+      log(`  ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''}`);
+      return { ...r, publish: pub, receiver: s, warmup };
+    } finally {
+      gen.close();
+    }
   },
-  async latency(svc, receiver) {
+  async latency(svc, receiver, mark) {
     const total = Math.round((SIZES.latencyRate * SIZES.latencyMs) / 1000);
     await createHooks(svc, receiver.port, 'lat', 1);
     // Warm-up at the same rate, reported but not counted: every phase starts a fresh service, and
@@ -371,6 +416,7 @@ const PHASES = {
       const ws = await awaitDeliveries(receiver, warmArmed, wt + SIZES.warmupMs + 10_000, wpub.lastAt);
       log(`  warm-up: ${warm} events at ${SIZES.latencyRate}/s, p50 ${ws.latency.p50.toFixed(1)} ms, p99 ${ws.latency.p99.toFixed(1)} ms (not counted)`);
       const warmup = { events: warm, p50: ws.latency.p50, p99: ws.latency.p99, max: ws.latency.max, missing: ws.missing };
+      mark();
       const armed = await receiver.arm('latency', total, total);
       const t = now();
       // Answers to publishes are awaited only within the phase budget (a service that accepts fewer
@@ -387,16 +433,18 @@ const PHASES = {
       gen.close();
     }
   },
-  async fanout(svc, receiver) {
+  async fanout(svc, receiver, mark) {
     const { fanoutEvents: n, fanoutHooks: h } = SIZES;
     await createHooks(svc, receiver.port, 'fan', h);
-    const armed = await receiver.arm('fanout', n * h, n);
-    const t = now();
-    const pub = await task('load.mjs', { kind: 'batches', base: svc.base, token: svc.token, events: n, batchSize: BATCH, concurrency: PUBLISH_CONCURRENCY }, BUDGET_MS.fanout + 60_000);
-    const s = await awaitDeliveries(receiver, armed, t + BUDGET_MS.fanout, pub.lastAckAt);
-    const r = rate(pub, s, n * h);
-    log(`  ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''}`);
-    return { ...r, publish: pub, receiver: s };
+    const gen = taskProcess('load.mjs');
+    try {
+      const warmup = await warmUp(gen, svc, receiver, 'fanout', warmupOf(n), h, mark);
+      const { pub, s, r } = await batchRun(gen, svc, receiver, 'fanout', n, h, BUDGET_MS.fanout);
+      log(`  ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''}`);
+      return { ...r, publish: pub, receiver: s, warmup };
+    } finally {
+      gen.close();
+    }
   },
 };
 
@@ -458,14 +506,20 @@ async function runEngine(engine, receiver, tmp) {
     }
     result.service_start_ms.push(Math.round(svc.startMs));
     try {
-      const cpu0 = { service: processCpuUs(svc.pid), database: databaseCpuUs(), receiver: processCpuUs(receiver.pid) };
-      result[phase] = await PHASES[phase](svc, receiver);
+      // Counted from mark(), which a phase calls again after its warm-up.
+      let cpu0;
+      const mark = () => (cpu0 = { service: processCpuUs(svc.pid), threads: threadCpuUs(svc.pid), database: databaseCpuUs(), receiver: processCpuUs(receiver.pid), ticks: machineTicks() });
+      mark();
+      result[phase] = await PHASES[phase](svc, receiver, mark);
       const n = result[phase].delivered;
       result[phase].cpu_us_per_delivery = {
         service: (processCpuUs(svc.pid) - cpu0.service) / n,
         database: engine === 'postgres' ? (databaseCpuUs() - cpu0.database) / n : null,
         receiver: (processCpuUs(receiver.pid) - cpu0.receiver) / n,
       };
+      // Which thread of the service carried it, and whether the machine had cores to spare.
+      result[phase].service_cpu_by_thread = perThread(svc.pid, cpu0.threads, threadCpuUs(svc.pid), n);
+      result[phase].machine_busy_pct = busyPercent(cpu0.ticks, machineTicks());
     } catch (err) {
       log(`${engine} ${phase} FAILED: ${err.message}`);
       result[phase] = { error: err.message };
@@ -518,9 +572,12 @@ function table(limit, results) {
   const rows = [
     ['limit: its HTTP client -> receiver, /s (best of 2)', ...cols.map(() => f0(limit.per_s))],
     ['  CPU per request, us: client + receiver (that run)', ...cols.map(() => cpuCell(limit.runs.find((l) => l.per_s === limit.per_s)?.cpu_us_per_request, ['client', 'receiver']))],
+    ['  machine busy, % of all cores (that run)', ...cols.map(() => f0(limit.runs.find((l) => l.per_s === limit.per_s)?.machine_busy_pct))],
     [`sustained deliveries/s (${SIZES.events.toLocaleString('en-US')} events, 1 webhook)`, ...cols.map((e) => le(r(e)?.throughput, f0(r(e)?.throughput?.deliveries_per_s)))],
     ['  ratio to limit', ...cols.map((e) => le(r(e)?.throughput, f2(r(e)?.throughput?.deliveries_per_s / limit.per_s)))],
     ['  CPU per delivery, us: service + database + receiver', ...cols.map((e) => cpuCell(r(e)?.throughput?.cpu_us_per_delivery, ['service', 'database', 'receiver']))],
+    ['    service by thread, us: main + busiest other + rest', ...cols.map((e) => cpuCell(r(e)?.throughput?.service_cpu_by_thread, ['main', 'busiest_other', 'rest']))],
+    ['  machine busy, % of all cores', ...cols.map((e) => f0(r(e)?.throughput?.machine_busy_pct))],
     ['  publish accepted, events/s', ...cols.map((e) => f0(r(e)?.throughput?.publish?.publishPerS))],
     ['  batch publish (100 events) p99, ms', ...cols.map((e) => f1(r(e)?.throughput?.publish?.requestMs?.p99))],
     [`latency at ${SIZES.latencyRate}/s for ${SIZES.latencyMs / 1000} s: p50 ms`, ...cols.map((e) => ge(r(e)?.latency, f1(r(e)?.latency?.p50)))],
@@ -531,6 +588,8 @@ function table(limit, results) {
     [`fan-out ${SIZES.fanoutEvents} events x ${SIZES.fanoutHooks} webhooks, deliveries/s`, ...cols.map((e) => le(r(e)?.fanout, f0(r(e)?.fanout?.deliveries_per_s)))],
     ['  ratio to limit', ...cols.map((e) => le(r(e)?.fanout, f2(r(e)?.fanout?.deliveries_per_s / limit.per_s)))],
     ['  CPU per delivery, us: service + database + receiver', ...cols.map((e) => cpuCell(r(e)?.fanout?.cpu_us_per_delivery, ['service', 'database', 'receiver']))],
+    ['    service by thread, us: main + busiest other + rest', ...cols.map((e) => cpuCell(r(e)?.fanout?.service_cpu_by_thread, ['main', 'busiest_other', 'rest']))],
+    ['  machine busy, % of all cores', ...cols.map((e) => f0(r(e)?.fanout?.machine_busy_pct))],
     ['peak RSS of the service, MB (VmHWM, max of phases)', ...cols.map((e) => f1(r(e)?.rss_mb))],
     ['duplicates received (all phases)', ...cols.map((e) => f0(['throughput', 'latency', 'fanout'].reduce((n, p) => n + (r(e)?.[p]?.receiver?.duplicates ?? 0), 0)))],
     ['signatures (first delivery of each phase)', ...cols.map((e) => [...new Set(['throughput', 'latency', 'fanout'].map((p) => r(e)?.[p]?.receiver?.signature ?? '-'))].join('/'))],

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, eventData, option, sleep } from './common.mjs';
-import { clusterCpuUs, threadCpuUs } from './cpu.mjs';
+import { clusterCpuUs, perThread, threadCpuUs } from './cpu.mjs';
 import { api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,19 +33,10 @@ if (!Number.isInteger(N) || N < BATCH || !['sqlite', 'postgres'].includes(ENGINE
   process.exit(2);
 }
 
-/**
- * Per-event CPU between two snapshots: the main thread (the one whose id is the pid), the busiest
- * other thread (SQLite's storage thread when there is one), and the rest together (V8's GC
- * helpers, libuv's pool doing fsyncs, the checkpointer).
- */
+/** Per-event CPU by thread between two snapshots (cpu.mjs), as one line of text. */
 function perEvent(pid, before, after, n = N) {
-  const d = [...after].map(([t, us]) => ({ t, us: us - (before.get(t) ?? 0) }));
-  const main = d.find((x) => x.t === String(pid))?.us ?? 0;
-  const others = d.filter((x) => x.t !== String(pid)).sort((a, b) => b.us - a.us);
-  const second = others[0]?.us ?? 0;
-  const rest = others.slice(1).reduce((n, x) => n + x.us, 0);
-  const f = (us) => (us / n).toFixed(1);
-  return { total: (main + second + rest) / n, text: `main ${f(main)} + busiest other thread ${f(second)} + rest ${f(rest)}` };
+  const c = perThread(pid, before, after, n);
+  return { total: c.total, text: `main ${c.main.toFixed(1)} + busiest other thread ${c.busiest_other.toFixed(1)} + rest ${c.rest.toFixed(1)}` };
 }
 
 let received = 0;
