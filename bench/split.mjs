@@ -28,6 +28,8 @@ const ENGINE = option('engine', 'sqlite');
 // Step 1 alone: bench/storage-floor.mjs runs it on a copy whose publishes store nothing.
 const ACCEPT_ONLY = process.argv.includes('--accept-only');
 const BATCH = 100;
+const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filter(Boolean);
+const PG_LOG_COPY = path.join(os.tmpdir(), 'hookrelay-split-postgres.log');
 if (!Number.isInteger(N) || N < BATCH || !['sqlite', 'postgres'].includes(ENGINE)) {
   console.error('usage: node bench/split.mjs [--events=N (>= 100)] [--engine=sqlite|postgres] [--accept-only]');
   process.exit(2);
@@ -53,7 +55,9 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-split-'));
 let cluster = null;
 if (ENGINE === 'postgres') {
   const { startPgCluster } = await import('../scripts/pg-cluster.mjs');
-  cluster = await startPgCluster({ durable: true });
+  // BENCH_PG_SETTINGS as for run.mjs (auto_explain, pg_stat_statements...); the server's log is
+  // kept at PG_LOG_COPY.
+  cluster = await startPgCluster({ durable: true, settings: PG_SETTINGS });
 }
 const port = await freePort();
 const password = newPassword();
@@ -116,6 +120,10 @@ try {
 } finally {
   await stop(svc).catch(() => {});
   receiver.close();
+  if (cluster && PG_SETTINGS.length) {
+    fs.copyFileSync(path.join(path.dirname(cluster.dataDir), 'postgres.log'), PG_LOG_COPY);
+    console.log(`PostgreSQL's log (BENCH_PG_SETTINGS="${PG_SETTINGS.join(' ')}") copied to ${PG_LOG_COPY}`);
+  }
   await cluster?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

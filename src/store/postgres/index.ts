@@ -143,6 +143,12 @@ export class PostgresStore extends SqlStore {
    * Measured (2026-11-22, 100,000 events to one webhook, durable cluster, pg_stat_statements):
    * 61 us per claimed job; EXPLAIN ANALYZE of one 32-job claim behind a backlog: 1,241 buffers,
    * 6.8 ms with the bitmap plan, 695 buffers, 1.2 ms walking the index.
+   * The event log's reads run here as well, and with them the check of which jobs of a lane taken
+   * over already have their state written (event-log.ts, stateWritten): planned while attempts was
+   * nearly empty, that lookup of 64 job ids scanned the whole table, and a worker started on a
+   * backlog (bench:split, deliver step, 50,000 events; auto_explain) ran it 700 times for 24.9 s
+   * of server time, PostgreSQL at 525-549 us of CPU per delivery. No statement of this pool has a
+   * reason to scan a table: sequential scans are off too.
    */
   private readonly leasePool: pg.Pool;
 
@@ -157,7 +163,7 @@ export class PostgresStore extends SqlStore {
     // One worker loop claims one batch at a time; releases are rare.
     // The planner settings travel in the connection's startup packet: in force before its first
     // query, with no statement of their own.
-    this.leasePool = new pg.Pool({ connectionString: url, max: 2, types: pgTypes, options: '-c enable_bitmapscan=off -c enable_sort=off' });
+    this.leasePool = new pg.Pool({ connectionString: url, max: 2, types: pgTypes, options: '-c enable_bitmapscan=off -c enable_sort=off -c enable_seqscan=off' });
     this.leasePool.on('error', () => undefined);
     this.db = new PgDb(this.pool, new PgDb(this.leasePool));
     // A statement of them holds at most what one API batch may (1,000 events); idempotency TTL
