@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { SIG_HEADER, SIG_SECRET, now, option, sleep } from './common.mjs';
 import { busyPercent, clusterCpuUs, machineTicks, perThread, processCpuUs, threadCpuUs } from './cpu.mjs';
 import { formatSummary, summarizeProfiles } from './profile-summary.mjs';
-import { BENCH_SET, EXTRA_NODE_ARGS, api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
+import { BENCH_SET, EXTRA_NODE_ARGS, PG_SETTINGS, api, freePort, keepServerLog, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -52,9 +52,8 @@ for (const a of argv) {
 }
 const PROFILE = flag('profile');
 const QUICK = flag('quick') || (PROFILE && !flag('full')); // --profile --full: profile at full sizes
-// Extra PostgreSQL server settings (BENCH_PG_SETTINGS="log_min_duration_statement=20 ..."), for
-// studying a run; its server log is then kept at PG_LOG_COPY and the run says so in its notes.
-const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filter(Boolean);
+// With BENCH_PG_SETTINGS (service.mjs) the server's log is kept at PG_LOG_COPY and the run says so
+// in its notes.
 const PG_LOG_COPY = path.join(os.tmpdir(), 'hookrelay-bench-postgres.log');
 // A run of some engines or phases only, or with extra node flags or server settings, is saved
 // as `-partial`: it must never take the file name of a full run of the same commit (one did).
@@ -316,32 +315,32 @@ async function createHooks(svc, receiverPort, prefix, n) {
 }
 
 // ---- phases ---------------------------------------------------------------------------------------
+/** `count` signed requests by the limit's `client` process, counted by the receiver as `label`. */
+async function limitRequests(client, receiver, label, count) {
+  const armed = await receiver.arm(label, count, count);
+  const r = await client.run({ kind: 'limit', url: `http://127.0.0.1:${receiver.port}/h/0`, count, concurrency: LIMIT_IN_FLIGHT }, BUDGET_MS.limit);
+  const s = await awaitDeliveries(receiver, armed, now() + 5000, r.lastAt);
+  if (r.errors) throw new Error(`${label}: ${r.errors} requests failed`);
+  if (s.partial) throw new Error(`${label}: the receiver counted ${s.unique} of ${count}`);
+  return { r, s, perS: count / ((s.lastAt - r.firstAt) / 1000) };
+}
+
 async function runLimit(receiver, label) {
   const n = SIZES.events;
   const w = warmupOf(n);
   log(`limit (${label}): ${n} signed requests straight to the receiver, ${LIMIT_IN_FLIGHT} in flight, after ${w} not counted`);
-  const url = `http://127.0.0.1:${receiver.port}/h/0`;
   // The client's warm-up in the process that then runs the counted requests: the service's phases
-  // are counted after a warm-up too (see warmUp), so both sides are measured in their steady state.
+  // are counted after a warm-up too (see batchPhase), so both sides are measured in their steady state.
   const client = taskProcess('limit.mjs');
   try {
-    const warmArmed = await receiver.arm(`limit-${label}-warmup`, w, w);
-    const wr = await client.run({ kind: 'limit', url, count: w, concurrency: LIMIT_IN_FLIGHT }, BUDGET_MS.limit);
-    const ws = await awaitDeliveries(receiver, warmArmed, now() + 5000, wr.lastAt);
-    if (wr.errors || ws.partial) throw new Error(`limit warm-up: ${wr.errors} requests failed, the receiver counted ${ws.unique} of ${w}`);
-    const armed = await receiver.arm(`limit-${label}`, n, n);
+    const warm = await limitRequests(client, receiver, `limit-${label}-warmup`, w);
     const receiverCpu = processCpuUs(receiver.pid);
     const ticks = machineTicks();
-    const r = await client.run({ kind: 'limit', url, count: n, concurrency: LIMIT_IN_FLIGHT }, BUDGET_MS.limit);
-    const s = await awaitDeliveries(receiver, armed, now() + 5000, r.lastAt);
+    const { r, s, perS } = await limitRequests(client, receiver, `limit-${label}`, n);
     const cpu = { client: r.cpuUs / n, receiver: (processCpuUs(receiver.pid) - receiverCpu) / n };
     const busy = busyPercent(ticks, machineTicks());
-    if (r.errors) throw new Error(`limit run: ${r.errors} requests failed`);
-    if (s.partial) throw new Error(`limit run: the receiver counted ${s.unique} of ${n}`);
-    const perS = n / ((s.lastAt - r.firstAt) / 1000);
-    const warmPerS = w / ((ws.lastAt - wr.firstAt) / 1000);
-    log(`limit (${label}): ${perS.toFixed(0)}/s (warm-up ${warmPerS.toFixed(0)}/s), CPU per request ${cpu.client.toFixed(0)} us client + ${cpu.receiver.toFixed(0)} us receiver`);
-    return { per_s: perS, seconds: (s.lastAt - r.firstAt) / 1000, loadavg: os.loadavg()[0], cpu_us_per_request: cpu, machine_busy_pct: busy, warmup: { requests: w, per_s: warmPerS } };
+    log(`limit (${label}): ${perS.toFixed(0)}/s (warm-up ${warm.perS.toFixed(0)}/s), CPU per request ${cpu.client.toFixed(0)} us client + ${cpu.receiver.toFixed(0)} us receiver`);
+    return { per_s: perS, seconds: (s.lastAt - r.firstAt) / 1000, loadavg: os.loadavg()[0], cpu_us_per_request: cpu, machine_busy_pct: busy, warmup: { requests: w, per_s: warm.perS } };
   } finally {
     client.close();
   }
@@ -355,50 +354,47 @@ function rate(pub, s, deliveries) {
 
 /**
  * Publishes `events` in batches through the load generator `gen`, each to the `hooks` webhooks,
- * and waits for the deliveries until `budgetMs` after the first publish; `published` is called
- * once the last publish is answered.
+ * and waits for the deliveries until `budgetMs` after the first publish.
  */
-async function batchRun(gen, svc, receiver, label, events, hooks, budgetMs, published = () => {}) {
+async function batchRun(gen, svc, receiver, label, events, hooks, budgetMs) {
   const armed = await receiver.arm(label, events * hooks, events);
   const t = now();
   const pub = await gen.run({ kind: 'batches', base: svc.base, token: svc.token, events, batchSize: BATCH, concurrency: PUBLISH_CONCURRENCY }, budgetMs + 60_000);
-  published(pub);
   const s = await awaitDeliveries(receiver, armed, t + budgetMs, pub.lastAckAt);
   return { pub, s, r: rate(pub, s, events * hooks) };
 }
 
 /**
- * The warm-up of a batch phase: a tenth of its events, published and delivered in full before the
- * counted run, reported and not counted. Every phase starts a fresh service, and in its first
- * seconds V8 compiles the hot code on its helper threads: in a run of the throughput phase
- * (2026-12-06, --trace-opt) 474 TurboFan compilations took 3.2 s, ~32 us per delivery of the
- * 100,000, which a service running for days pays once; the "rest" threads of the service (V8's
- * helpers) used 45-48 us per delivery, the limit's client ~1-3% of a core after its first second.
- * `mark` starts the phase's CPU count (runEngine) after it.
+ * A phase that publishes `events` in batches to `hooks` new webhooks (prefix `prefix`), counted
+ * after a warm-up of a tenth of them, published and delivered in full, reported and not counted.
+ * Every phase starts a fresh service, and in its first seconds V8 compiles the hot code on its
+ * helper threads: in a run of the throughput phase (2026-12-06, --trace-opt) 474 TurboFan
+ * compilations took 3.2 s, ~32 us per delivery of the 100,000, which a service running for days
+ * pays once; the "rest" threads of the service (V8's helpers) used 45-48 us per delivery, the
+ * limit's client ~1-3% of a core after its first second. `mark` starts the phase's CPU count
+ * (runEngine) after the warm-up.
  */
-async function warmUp(gen, svc, receiver, label, events, hooks, mark) {
-  const { r } = await batchRun(gen, svc, receiver, `${label}-warmup`, events, hooks, BUDGET_MS[label]);
-  if (r.partial) throw new Error(`${label} warm-up: ${r.delivered} of ${events * hooks} deliveries within the budget`);
-  log(`  warm-up: ${events * hooks} deliveries, ${r.deliveries_per_s.toFixed(0)}/s (not counted)`);
-  mark();
-  return { events, deliveries: events * hooks, deliveries_per_s: r.deliveries_per_s };
-}
-
-const PHASES = {
-  async throughput(svc, receiver, mark) {
-    const n = SIZES.events;
-    await createHooks(svc, receiver.port, 'tp', 1);
+function batchPhase(name, prefix, events, hooks) {
+  return async (svc, receiver, mark) => {
+    await createHooks(svc, receiver.port, prefix, hooks);
     const gen = taskProcess('load.mjs');
     try {
-      const warmup = await warmUp(gen, svc, receiver, 'throughput', warmupOf(n), 1, mark);
-      const { pub, s, r } = await batchRun(gen, svc, receiver, 'throughput', n, 1, BUDGET_MS.throughput, (p) =>
-        log(`  published ${n} in ${((p.lastAckAt - p.firstAt) / 1000).toFixed(1)} s (${p.publishPerS.toFixed(0)} events/s accepted); waiting for deliveries`));
-      log(`  ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''}`);
-      return { ...r, publish: pub, receiver: s, warmup };
+      const w = warmupOf(events);
+      const warm = await batchRun(gen, svc, receiver, `${name}-warmup`, w, hooks, BUDGET_MS[name]);
+      if (warm.r.partial) throw new Error(`${name} warm-up: ${warm.r.delivered} of ${w * hooks} deliveries within the budget`);
+      log(`  warm-up: ${w * hooks} deliveries, ${warm.r.deliveries_per_s.toFixed(0)}/s (not counted)`);
+      mark();
+      const { pub, s, r } = await batchRun(gen, svc, receiver, name, events, hooks, BUDGET_MS[name]);
+      log(`  published ${events} in ${((pub.lastAckAt - pub.firstAt) / 1000).toFixed(1)} s (${pub.publishPerS.toFixed(0)} events/s accepted); ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''}`);
+      return { ...r, publish: pub, receiver: s, warmup: { events: w, deliveries: w * hooks, deliveries_per_s: warm.r.deliveries_per_s } };
     } finally {
       gen.close();
     }
-  },
+  };
+}
+
+const PHASES = {
+  throughput: batchPhase('throughput', 'tp', SIZES.events, 1),
   async latency(svc, receiver, mark) {
     const total = Math.round((SIZES.latencyRate * SIZES.latencyMs) / 1000);
     await createHooks(svc, receiver.port, 'lat', 1);
@@ -433,19 +429,7 @@ const PHASES = {
       gen.close();
     }
   },
-  async fanout(svc, receiver, mark) {
-    const { fanoutEvents: n, fanoutHooks: h } = SIZES;
-    await createHooks(svc, receiver.port, 'fan', h);
-    const gen = taskProcess('load.mjs');
-    try {
-      const warmup = await warmUp(gen, svc, receiver, 'fanout', warmupOf(n), h, mark);
-      const { pub, s, r } = await batchRun(gen, svc, receiver, 'fanout', n, h, BUDGET_MS.fanout);
-      log(`  ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''}`);
-      return { ...r, publish: pub, receiver: s, warmup };
-    } finally {
-      gen.close();
-    }
-  },
+  fanout: batchPhase('fanout', 'fan', SIZES.fanoutEvents, SIZES.fanoutHooks),
 };
 
 const PHASE_TITLES = {
@@ -472,7 +456,7 @@ async function runEngine(engine, receiver, tmp) {
     if (PG_SETTINGS.length) {
       // The server's log outlives the throwaway cluster: what settings such as auto_explain wrote.
       cleanups.push(() => {
-        fs.copyFileSync(path.join(path.dirname(cluster.dataDir), 'postgres.log'), PG_LOG_COPY);
+        keepServerLog(cluster, PG_LOG_COPY);
         log(`postgres: server log copied to ${PG_LOG_COPY}`);
       });
     }

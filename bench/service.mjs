@@ -1,7 +1,9 @@
 // How the benchmark's scripts start the service and talk to it: the same environment, node flags
 // and API calls for `npm run bench` (run.mjs) and `npm run bench:split` (split.mjs).
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 
 /** A port free on loopback right now. */
 export function freePort() {
@@ -68,4 +70,15 @@ export async function api(base, token, p, body) {
   const text = await r.text();
   if (!r.ok) throw new Error(`POST ${p} answered ${r.status}: ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : null;
+}
+
+/**
+ * Extra PostgreSQL server settings for the throwaway cluster (BENCH_PG_SETTINGS="name=value ...",
+ * e.g. auto_explain), for studying a run of run.mjs or split.mjs.
+ */
+export const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filter(Boolean);
+
+/** Copies the cluster's server log (what settings such as auto_explain wrote) to `file`, which outlives the cluster. */
+export function keepServerLog(cluster, file) {
+  fs.copyFileSync(path.join(path.dirname(cluster.dataDir), 'postgres.log'), file);
 }

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, eventData, option, sleep } from './common.mjs';
 import { clusterCpuUs, perThread, threadCpuUs } from './cpu.mjs';
-import { api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
+import { PG_SETTINGS, api, freePort, keepServerLog, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(option('events', 50_000));
@@ -28,7 +28,6 @@ const ENGINE = option('engine', 'sqlite');
 // Step 1 alone: bench/storage-floor.mjs runs it on a copy whose publishes store nothing.
 const ACCEPT_ONLY = process.argv.includes('--accept-only');
 const BATCH = 100;
-const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filter(Boolean);
 const PG_LOG_COPY = path.join(os.tmpdir(), 'hookrelay-split-postgres.log');
 if (!Number.isInteger(N) || N < BATCH || !['sqlite', 'postgres'].includes(ENGINE)) {
   console.error('usage: node bench/split.mjs [--events=N (>= 100)] [--engine=sqlite|postgres] [--accept-only]');
@@ -55,8 +54,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-split-'));
 let cluster = null;
 if (ENGINE === 'postgres') {
   const { startPgCluster } = await import('../scripts/pg-cluster.mjs');
-  // BENCH_PG_SETTINGS as for run.mjs (auto_explain, pg_stat_statements...); the server's log is
-  // kept at PG_LOG_COPY.
+  // With BENCH_PG_SETTINGS (service.mjs) the server's log is kept at PG_LOG_COPY.
   cluster = await startPgCluster({ durable: true, settings: PG_SETTINGS });
 }
 const port = await freePort();
@@ -121,7 +119,7 @@ try {
   await stop(svc).catch(() => {});
   receiver.close();
   if (cluster && PG_SETTINGS.length) {
-    fs.copyFileSync(path.join(path.dirname(cluster.dataDir), 'postgres.log'), PG_LOG_COPY);
+    keepServerLog(cluster, PG_LOG_COPY);
     console.log(`PostgreSQL's log (BENCH_PG_SETTINGS="${PG_SETTINGS.join(' ')}") copied to ${PG_LOG_COPY}`);
   }
   await cluster?.stop();

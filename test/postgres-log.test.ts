@@ -11,7 +11,7 @@ import { LEDGER_DDL, readMigrations } from '../src/store/migrations.ts';
 import { LANES, PgLogStore, laneOf } from '../src/store/postgres/log-store.ts';
 import { LOG_ORDER_LOCK } from '../src/store/sql-queue.ts';
 import type { JobRow } from '../src/store/types.ts';
-import { createTestDatabase, engines, type TestDatabase } from './helpers/databases.ts';
+import { createTestDatabase, engines, scanCounts, type TestDatabase } from './helpers/databases.ts';
 import { assertRedelivered, assertUpgradedQueue, crashMidway, item, success } from './helpers/event-log.ts';
 
 const claim = (store: PgLogStore, owner: string, limit: number, now = Date.now()) =>
@@ -155,29 +155,24 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     await publisher.publishEvents(Array.from({ length: 300 }, () => item(['w-plan'])), 60_000);
     await publisher.close();
     const reader = await open();
+    /** n claims of 10 jobs by the reader, each recorded. */
+    const claimAndRecord = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const { jobs } = await claim(reader, 'r', 10);
+        assert.equal(jobs.length, 10);
+        await reader.completeAttempts(jobs.map((j) => success(j, 'r')));
+      }
+    };
     try {
       // Ten checks while attempts is small: past the five custom plans after which PostgreSQL may
       // keep a generic one for a prepared statement.
-      for (let i = 0; i < 10; i++) {
-        const { jobs } = await claim(reader, 'r', 10);
-        assert.equal(jobs.length, 10);
-        await reader.completeAttempts(jobs.map((j) => success(j, 'r')));
-      }
+      await claimAndRecord(10);
       // A long history arrives before autovacuum comes by (it would take a minute).
       await probe.query(`INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, request_headers, job_status)
         SELECT 'h' || g, 'n.h' || g || '.0', 'n.h' || g, 'w-old', 0, 1, 0, 1, 204, 1, '{}', 'SUCCESS' FROM generate_series(1, 20000) AS g`);
-      const scans = async () => {
-        await new Promise((r) => setTimeout(r, 1100)); // an idle backend reports its counts within a second
-        const r = await probe.query("SELECT seq_scan, idx_scan FROM pg_stat_user_tables WHERE relname = 'attempts'");
-        return { seq: Number(r.rows[0].seq_scan), idx: Number(r.rows[0].idx_scan) };
-      };
-      const before = await scans();
-      for (let i = 0; i < 5; i++) {
-        const { jobs } = await claim(reader, 'r', 10);
-        assert.equal(jobs.length, 10);
-        await reader.completeAttempts(jobs.map((j) => success(j, 'r')));
-      }
-      const after = await scans();
+      const before = (await scanCounts(probe, ['attempts'])).attempts;
+      await claimAndRecord(5);
+      const after = (await scanCounts(probe, ['attempts'])).attempts;
       assert.equal(after.seq - before.seq, 0, 'whole-table reads of attempts');
       assert.ok(after.idx > before.idx, 'the checks went by the job_id index');
     } finally {

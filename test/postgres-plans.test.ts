@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { PostgresStore } from '../src/store/postgres/index.ts';
 import type { JobRow, PublishItem } from '../src/store/types.ts';
-import { createTestDatabase, engines, type TestDatabase } from './helpers/databases.ts';
+import { createTestDatabase, engines, scanCounts, type TestDatabase } from './helpers/databases.ts';
 
 function item(orgId: number, webhookId: string): PublishItem {
   const at = Date.now();
@@ -55,15 +55,10 @@ if (engines.includes('postgres')) {
       }
     }
 
-    /** Sequential scans of jobs and events so far, every connection's counts included. */
+    /** Sequential scans of jobs and events so far (the lease pool's connections report when idle). */
     async function scans(): Promise<{ jobs: number; events: number }> {
-      // Each backend reports its counts at the end of a transaction once asked to; the lease
-      // pool's connections are asked through the store's own release path below.
-      await store.pool.query('SELECT pg_stat_force_next_flush()');
-      await new Promise((r) => setTimeout(r, 1100)); // other backends report at most every second
-      const r = await store.pool.query("SELECT relname, seq_scan FROM pg_stat_user_tables WHERE relname IN ('jobs', 'events')");
-      const by = Object.fromEntries(r.rows.map((x) => [x.relname, Number(x.seq_scan)]));
-      return { jobs: by.jobs, events: by.events };
+      const c = await scanCounts(store.pool, ['jobs', 'events']);
+      return { jobs: c.jobs.seq, events: c.events.seq };
     }
 
     test('claims, event reads, releases and completions look rows up by key after the tables grew, whatever was planned while they were small', async () => {

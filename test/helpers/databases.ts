@@ -46,3 +46,15 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
     },
   };
 }
+
+/**
+ * Sequential and index scans of these tables so far, every connection's counts included: the way
+ * to see which plan another connection's cached statement used. Each backend reports its counts
+ * at the end of a transaction at most once a second, an idle one within a second.
+ */
+export async function scanCounts(client: pg.Pool | pg.Client, tables: string[]): Promise<Record<string, { seq: number; idx: number }>> {
+  await client.query('SELECT pg_stat_force_next_flush()');
+  await new Promise((r) => setTimeout(r, 1100));
+  const r = await client.query('SELECT relname, seq_scan, idx_scan FROM pg_stat_user_tables WHERE relname = ANY($1)', [tables]);
+  return Object.fromEntries(r.rows.map((x) => [x.relname, { seq: Number(x.seq_scan), idx: Number(x.idx_scan ?? 0) }]));
+}
