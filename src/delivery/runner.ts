@@ -73,7 +73,18 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
       async claim(owner, limit, exclude) {
         // The batch's events come with the claim, instead of a read per delivery.
         const claimed = await store.claimWithEvents({ owner, now: Date.now(), leaseMs: d.leaseMs, limit, excludeWebhookIds: exclude });
-        const events = new Map(claimed.events.map((e) => [e.id, e]));
+        const events = new Map<string, ClaimedEvent>();
+        for (const e of claimed.events) {
+          // Held as the bytes the sender sends (SQLite's claims give bytes already), converted
+          // once per event rather than once per delivery: a payload string waiting for its turn
+          // was moved to V8's old generation, the bytes are off the heap. Measured (2026-12-06,
+          // PostgreSQL, bench:split deliver step, 50,000 deliveries, --trace-gc-nvp, two
+          // alternated pairs): the main isolate promoted 91.9/97.3 -> 55.5/52.8 MB.
+          // (Full GCs did not become fewer, 13-15 -> 16-17: on this heap they follow its small
+          // growth limit, see the README.)
+          if (typeof e.payload === 'string') e.payload = Buffer.from(e.payload);
+          events.set(e.id, e);
+        }
         for (const j of claimed.jobs) {
           const e = events.get(j.eventId);
           if (e) eventOf.set(j.id, e);
