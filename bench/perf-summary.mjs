@@ -14,7 +14,7 @@
 // --pid: the process (default: the one with the most SQLite or undici samples, i.e. the service);
 // --from/--to: seconds after that process's first sample (e.g. to leave out a warm-up);
 // --per: divide the CPU by N (deliveries) to print microseconds per delivery;
-// --show=CATEGORY: under each thread, the leaf functions of that category (e.g. --show="other native").
+// --show=KIND: under each thread, the functions behind that kind (e.g. --show="JS: node core").
 // (--perf-basic-prof makes node write /tmp/perf-<pid>.map, which names the JIT's functions.)
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
@@ -44,19 +44,20 @@ const CATEGORIES = [
   ['file I/O (kernel)', /^ext4_|^jbd2|^filemap_|^iomap_|^__x64_sys_pwrite|^__x64_sys_pread|^__x64_sys_fsync|^__x64_sys_fdatasync/],
 ];
 
+/** [kind, the frame that decided it] of a sample's stack (leaf first). */
 function category(stack) {
   for (const f of stack) {
-    for (const [name, re] of CATEGORIES) if (re.test(f)) return name;
+    for (const [name, re] of CATEGORIES) if (re.test(f)) return [name, f];
     const js = f.match(/^JS:\S*\s+(?:file:\/\/)?(\S+)/);
     if (!js) continue;
     const where = js[1];
     const nm = where.lastIndexOf('/node_modules/');
-    if (nm >= 0) return `JS: ${where.slice(nm + 14).split('/')[0]}`;
-    if (where.startsWith('node:')) return 'JS: node core';
+    if (nm >= 0) return [`JS: ${where.slice(nm + 14).split('/')[0]}`, f];
+    if (where.startsWith('node:')) return ['JS: node core', f];
     const own = where.match(/\/(dist|src)\/(.+?):\d+/);
-    return own ? `JS: ${own[2]}` : 'JS: other';
+    return [own ? `JS: ${own[2]}` : 'JS: other', f];
   }
-  return stack[0].startsWith('Builtins_') ? 'V8 builtins' : 'other native';
+  return [stack[0].startsWith('Builtins_') ? 'V8 builtins' : 'other native', stack[0]];
 }
 
 /** A thread's role in the service, from what its samples ran. */
@@ -116,11 +117,11 @@ for (const s of picked) {
   if (!t) byTid.set(s.tid, (t = { n: 0, cats: new Map() }));
   t.n += s.ns;
   total += s.ns;
-  const c = category(s.stack);
+  const [c, frame] = category(s.stack);
   t.cats.set(c, (t.cats.get(c) ?? 0) + s.ns);
   if (c === args.show) {
     t.leaves ??= new Map();
-    t.leaves.set(s.stack[0], (t.leaves.get(s.stack[0]) ?? 0) + s.ns);
+    t.leaves.set(frame, (t.leaves.get(frame) ?? 0) + s.ns);
   }
 }
 const per = args.per ? Number(args.per) : null;
@@ -145,6 +146,6 @@ for (const [r, g] of [...roles].sort((a, b) => b[1].n - a[1].n)) {
   for (const [c, n] of [...g.cats].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
     console.log(`  ${((n / g.n) * 100).toFixed(1).padStart(5)}%  ${unit(n).padStart(18)}  ${c}`);
   }
-  if (g.leaves.size) console.log(`  ${args.show}, by leaf function:`);
+  if (g.leaves.size) console.log(`  ${args.show}, by the function that decided it:`);
   for (const [f, n] of [...g.leaves].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`       ${unit(n).padStart(18)}  ${f.slice(0, 100)}`);
 }
