@@ -8,8 +8,7 @@
 //
 //   BENCH_NODE_ARGS=--perf-basic-prof perf record -e cpu-clock -F 999 -a -g -o /tmp/perf.data -- \
 //     npm run bench -- --only=sqlite --phases=throughput
-//   node bench/perf-summary.mjs /tmp/perf.data [--pid=N] [--from=S] [--to=S] [--per=N] [--top=N]
-//
+//   node bench/perf-summary.mjs /tmp/perf.data [--pid=N] [--from=S] [--to=S] [--per=N] [--top=N] [--show=KIND]
 //
 // --pid: the process (default: the one with the most SQLite or undici samples, i.e. the service);
 // --from/--to: seconds after that process's first sample (e.g. to leave out a warm-up);
@@ -22,7 +21,7 @@ import readline from 'node:readline';
 const args = Object.fromEntries(process.argv.slice(2).filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')));
 const file = process.argv.slice(2).find((a) => !a.startsWith('--'));
 if (!file) {
-  console.error('usage: node bench/perf-summary.mjs PERF.DATA [--pid=N] [--from=S] [--to=S] [--per=N] [--top=N]');
+  console.error('usage: node bench/perf-summary.mjs PERF.DATA [--pid=N] [--from=S] [--to=S] [--per=N] [--top=N] [--show=KIND]');
   process.exit(2);
 }
 const TOP = Number(args.top ?? 6);
