@@ -17,6 +17,7 @@
 // (--perf-basic-prof makes node write /tmp/perf-<pid>.map, which names the JIT's functions.)
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
+import { packageOf } from './profile-summary.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')));
 const file = process.argv.slice(2).find((a) => !a.startsWith('--'));
@@ -47,14 +48,8 @@ const CATEGORIES = [
 function category(stack) {
   for (const f of stack) {
     for (const [name, re] of CATEGORIES) if (re.test(f)) return [name, f];
-    const js = f.match(/^JS:\S*\s+(?:file:\/\/)?(\S+)/);
-    if (!js) continue;
-    const where = js[1];
-    const nm = where.lastIndexOf('/node_modules/');
-    if (nm >= 0) return [`JS: ${where.slice(nm + 14).split('/')[0]}`, f];
-    if (where.startsWith('node:')) return ['JS: node core', f];
-    const own = where.match(/\/(dist|src)\/(.+?):\d+/);
-    return [own ? `JS: ${own[2]}` : 'JS: other', f];
+    const js = f.match(/^JS:\S*\s+(\S+)/);
+    if (js) return [`JS: ${packageOf(js[1])}`, f];
   }
   return [stack[0].startsWith('Builtins_') ? 'V8 builtins' : 'other native', stack[0]];
 }
@@ -103,11 +98,13 @@ if (pid === null) {
   pid = [...score].sort((a, b) => b[1] - a[1])[0]?.[0] ?? samples[0].pid;
 }
 const own = samples.filter((s) => s.pid === pid);
-const t0 = Math.min(...own.map((s) => s.t));
+// (A loop, not Math.min(...): a long recording holds more samples than a call takes arguments.)
+const earliest = (list) => list.reduce((m, s) => Math.min(m, s.t), Infinity);
+const t0 = earliest(own);
 const from = Number(args.from ?? 0);
 const to = Number(args.to ?? Infinity);
 const picked = own.filter((s) => s.t - t0 >= from && s.t - t0 <= to);
-const span = picked.length ? Math.max(...picked.map((s) => s.t)) - Math.min(...picked.map((s) => s.t)) : 0;
+const span = picked.length ? picked.reduce((m, s) => Math.max(m, s.t), -Infinity) - earliest(picked) : 0;
 // Sums of sample periods: nanoseconds of CPU.
 const byTid = new Map();
 let total = 0;

@@ -18,7 +18,8 @@ function shortUrl(url) {
   return u.replace(/^.*\/(bench|bin|scripts)\//, '$1/');
 }
 
-function packageOf(url) {
+/** The package (node_modules), `node core`, or the folder of our own code (src/, dist/) of a script URL. */
+export function packageOf(url) {
   if (!url) return '(native/V8/GC)';
   if (url.startsWith('node:')) return 'node core';
   const u = url.replace(/^file:\/\//, '');
