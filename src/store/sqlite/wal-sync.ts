@@ -1,11 +1,11 @@
 // Durability without blocking the event loop. The connection runs with synchronous=OFF, so a
 // COMMIT only writes its frames to the WAL file (in the OS page cache: already safe from kill -9
 // of the process). A transaction that must survive power loss then waits for sync(), an fsync of
-// the WAL file on libuv's thread pool, before its caller is answered. That is what
-// synchronous=FULL does at COMMIT, except that the thread is free meanwhile and the commits that
-// arrive during one fsync share the next. Bench (2026-11-22, one webhook, single publishes):
-// with FULL the fsyncs on the event loop held a publish round trip at 3.0 ms (282/s at
-// concurrency 1); NORMAL, with no fsync at all, gave 1.4 ms (563/s).
+// the WAL file off the event loop (on the storage thread: see INLINE_FSYNC), before its caller is
+// answered. That is what synchronous=FULL does at COMMIT, except that the event loop is free
+// meanwhile and the commits that arrive during one fsync share the next. Bench (2026-11-22, one
+// webhook, single publishes): with FULL the fsyncs on the event loop held a publish round trip at
+// 3.0 ms (282/s at concurrency 1); NORMAL, with no fsync at all, gave 1.4 ms (563/s).
 //
 // Checkpoints copy WAL pages into the database file and later let the WAL be overwritten, so
 // they must not run unsynced: automatic checkpoints are off, and checkpoints run with
@@ -17,6 +17,7 @@
 // A checkpoint beside a busy writer may never catch up with the WAL's end, and only a complete
 // one lets the writer start the WAL over: past WAL_LIMIT_PAGES the writer checkpoints itself.
 import fs from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.ts';
 
@@ -35,6 +36,20 @@ export const WAL_LIMIT_PAGES = 16_000;
  * no difference beyond the noise; what it buys is shorter stalls of the storage thread.
  */
 const RESTART_PAGES = 4_000;
+
+/**
+ * On the storage thread (threaded.ts) the fsync runs on that thread itself, which has nothing
+ * else to do meanwhile: the calls that arrive during it wait in its message queue and commit
+ * together next, as they did while a pool thread ran it. On the main thread (CLI commands, tests)
+ * it stays on libuv's pool, off the event loop. Why: at 1,000 single publishes/s the hand-off to
+ * a pool thread and back (two more thread wake-ups per commit on two cores) cost more than the
+ * fsync. Bench (2026-12-06, bench/lowrate.mjs, 1,000 publishes/s for 10 s, three alternated
+ * pairs): service CPU per event 866/894/826 us against 1,010/975/999 (threads other than main
+ * and storage 81-97 against 184-190), latency p50 1.5-1.8 against 2.3-2.8 ms, p99 14.0/24.7/20.5
+ * against 22.1/21.5/27.3 ms. Throughput phase (ABBA): 7,920/6,541 against 7,786/6,975
+ * deliveries/s, no difference beyond the noise.
+ */
+const INLINE_FSYNC = !isMainThread;
 
 export class WalSync {
   private readonly walPath: string | null;
@@ -78,7 +93,8 @@ export class WalSync {
     if (!this.handle) {
       this.handle = await fs.promises.open(this.walPath!, 'r');
     }
-    await this.handle.sync();
+    if (INLINE_FSYNC) fs.fsyncSync(this.handle.fd);
+    else await this.handle.sync();
   }
 
   /**

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// `npm run bench:lowrate [-- --rate=1000] [--secs=10] [--hooks=1]`
+//
+// What one event costs when nothing batches: the service (SQLite, started as `npm start` starts
+// it) takes single-event publishes at a fixed rate, open loop, and delivers each to a receiver in
+// this process. Prints the service's CPU per event by thread (cpu.mjs) and the publish-to-receipt
+// latency, after a 3 s warm-up at the same rate. Why: the latency phase of `npm run bench` runs at
+// 1,000/s, where each event pays for its own HTTP request, transaction, fsync and wake-ups, and
+// measured (2026-12-06) ~0.9-1.0 ms of service CPU per event against ~0.18 ms in the throughput
+// phase; with the load generator and the receiver beside it on two cores, that CPU is what makes
+// the p99 (the service's threads waited for a core ~20% of the time, /proc/<tid>/schedstat).
+// Lighter and quicker than the full phase (one process for load and receiver, 10 s), for A/B of
+// a change; alternate the runs, the machine's noise is large. Nothing is saved.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, eventData, option, sleep, percentiles, now } from './common.mjs';
+import { perThread, threadCpuUs } from './cpu.mjs';
+import { api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RATE = Number(option('rate', 1000));
+const SECS = Number(option('secs', 10));
+const HOOKS = Number(option('hooks', 1));
+if (!(RATE > 0) || !(SECS > 0) || !Number.isInteger(HOOKS) || HOOKS < 1) {
+  console.error('usage: node bench/lowrate.mjs [--rate=N (/s)] [--secs=N] [--hooks=N (>= 1)] [--no-build]');
+  process.exit(2);
+}
+/** Receipt time minus the publish's t0, ms. */
+const lat = [];
+const receiver = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const t = now();
+    try { const b = JSON.parse(Buffer.concat(chunks)); const t0 = b.data?.t0 ?? b.data?.data?.t0; if (t0) lat.push(t - t0); } catch {}
+    res.writeHead(204).end();
+  });
+});
+await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-low-'));
+const port = await freePort();
+const password = newPassword();
+const env = serviceEnv(serviceSettings({ port, dataDir, databaseUrl: path.join(dataDir, 'hookrelay.db'), password }));
+const base = `http://127.0.0.1:${port}`;
+// --no-build: dist/ as it is (an A/B between builds made by hand).
+if (!process.argv.includes('--no-build')) execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+const svc = spawn(process.execPath, [...serviceNodeArgs(), 'bin/hookrelay.mjs', 'serve'], { cwd: repo, env, stdio: ['ignore', 'inherit', 'inherit'] });
+try {
+  for (let ready = false; !ready; ) { ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false); if (!ready) await sleep(50); }
+  const { token } = await api(base, null, '/api/rest/2.0/auth/token/full', { username: 'bench', password, validity_time_in_sec: 86_400 });
+  for (let h = 0; h < HOOKS; h++) await api(base, token, '/api/rest/2.0/webhooks/create', {
+    name: 'low' + h, url: `http://127.0.0.1:${receiver.address().port}/h/${h}`, events: [EVENT_TYPE],
+    signature_verification: { type: 'HMAC_SHA256', header: SIG_HEADER, algorithm: 'SHA256', secret: SIG_SECRET },
+  });
+  const pool = new Pool(base, { connections: 64 });
+  const reqMs = [];
+  const run = async (secs) => {
+    const start = now(); const total = Math.round(RATE * secs); let sent = 0; const pend = new Set();
+    while (sent < total) {
+      const due = Math.min(total, Math.floor((now() - start) * RATE / 1000) + 1);
+      while (sent < due) {
+        const t0 = now(); const seq = sent++;
+        const pr = pool.request({ path: '/api/v1/events', method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: EVENT_TYPE, data: eventData(seq, t0) }) })
+          .then(async (r) => { await r.body.text(); reqMs.push(now() - t0); }).finally(() => pend.delete(pr));
+        pend.add(pr);
+      }
+      await sleep(1);
+    }
+    await Promise.all(pend);
+  };
+  await run(3); // warm-up
+  await sleep(500);
+  lat.length = 0; reqMs.length = 0;
+  const c0 = threadCpuUs(svc.pid);
+  await run(SECS);
+  await sleep(300);
+  const c = perThread(svc.pid, c0, threadCpuUs(svc.pid), RATE * SECS);
+  if (!lat.length) throw new Error('no delivery was received');
+  const l = percentiles(lat), q = percentiles(reqMs);
+  console.log(`rate ${RATE}/s ${SECS}s: service CPU/event ${c.total.toFixed(0)} us (main ${c.main.toFixed(0)} + busiest ${c.busiest_other.toFixed(0)} + rest ${c.rest.toFixed(0)}); latency p50 ${l.p50.toFixed(1)} p95 ${l.p95.toFixed(1)} p99 ${l.p99.toFixed(1)} max ${l.max.toFixed(1)} (n ${l.count}); publish p99 ${q.p99.toFixed(1)}`);
+  await pool.close();
+} finally {
+  svc.kill('SIGTERM'); await new Promise((r) => svc.once('exit', r)); receiver.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
