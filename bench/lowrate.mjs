@@ -37,7 +37,9 @@ const receiver = http.createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const t = now();
-    try { const b = JSON.parse(Buffer.concat(chunks)); const t0 = b.data?.t0 ?? b.data?.data?.t0; if (t0) lat.push(t - t0); } catch {}
+    // The envelope carries the event's data (eventData: t0 first) under `data`.
+    const t0 = JSON.parse(Buffer.concat(chunks)).data?.t0;
+    if (typeof t0 === 'number') lat.push(t - t0);
     res.writeHead(204).end();
   });
 });
@@ -51,7 +53,10 @@ const base = `http://127.0.0.1:${port}`;
 if (!process.argv.includes('--no-build')) execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
 const svc = spawn(process.execPath, [...serviceNodeArgs(), 'bin/hookrelay.mjs', 'serve'], { cwd: repo, env, stdio: ['ignore', 'inherit', 'inherit'] });
 try {
-  for (let ready = false; !ready; ) { ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false); if (!ready) await sleep(50); }
+  for (let ready = false; !ready; ) {
+    ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+    if (!ready) await sleep(50);
+  }
   const { token } = await api(base, null, '/api/rest/2.0/auth/token/full', { username: 'bench', password, validity_time_in_sec: 86_400 });
   for (let h = 0; h < HOOKS; h++) await api(base, token, '/api/rest/2.0/webhooks/create', {
     name: 'low' + h, url: `http://127.0.0.1:${receiver.address().port}/h/${h}`, events: [EVENT_TYPE],
@@ -59,23 +64,36 @@ try {
   });
   const pool = new Pool(base, { connections: 64 });
   const reqMs = [];
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  /** Open loop: each publish goes out on schedule, answered or not. */
   const run = async (secs) => {
-    const start = now(); const total = Math.round(RATE * secs); let sent = 0; const pend = new Set();
+    const start = now();
+    const total = Math.round(RATE * secs);
+    const pending = new Set();
+    let sent = 0;
     while (sent < total) {
-      const due = Math.min(total, Math.floor((now() - start) * RATE / 1000) + 1);
+      const due = Math.min(total, Math.floor(((now() - start) * RATE) / 1000) + 1);
       while (sent < due) {
-        const t0 = now(); const seq = sent++;
-        const pr = pool.request({ path: '/api/v1/events', method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: EVENT_TYPE, data: eventData(seq, t0) }) })
-          .then(async (r) => { await r.body.text(); reqMs.push(now() - t0); }).finally(() => pend.delete(pr));
-        pend.add(pr);
+        const t0 = now();
+        const body = JSON.stringify({ type: EVENT_TYPE, data: eventData(sent++, t0) });
+        const pr = pool
+          .request({ path: '/api/v1/events', method: 'POST', headers, body })
+          .then(async (r) => {
+            await r.body.text();
+            if (r.statusCode !== 202) throw new Error(`publish answered ${r.statusCode}`);
+            reqMs.push(now() - t0);
+          })
+          .finally(() => pending.delete(pr));
+        pending.add(pr);
       }
       await sleep(1);
     }
-    await Promise.all(pend);
+    await Promise.all(pending);
   };
   await run(3); // warm-up
   await sleep(500);
-  lat.length = 0; reqMs.length = 0;
+  lat.length = 0;
+  reqMs.length = 0;
   const c0 = threadCpuUs(svc.pid);
   await run(SECS);
   await sleep(300);
@@ -85,6 +103,8 @@ try {
   console.log(`rate ${RATE}/s ${SECS}s: service CPU/event ${c.total.toFixed(0)} us (main ${c.main.toFixed(0)} + busiest ${c.busiest_other.toFixed(0)} + rest ${c.rest.toFixed(0)}); latency p50 ${l.p50.toFixed(1)} p95 ${l.p95.toFixed(1)} p99 ${l.p99.toFixed(1)} max ${l.max.toFixed(1)} (n ${l.count}); publish p99 ${q.p99.toFixed(1)}`);
   await pool.close();
 } finally {
-  svc.kill('SIGTERM'); await new Promise((r) => svc.once('exit', r)); receiver.close();
+  svc.kill('SIGTERM');
+  await new Promise((r) => svc.once('exit', r));
+  receiver.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

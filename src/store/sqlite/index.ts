@@ -185,7 +185,8 @@ class SqliteDb implements Db {
       if (conn.inTransaction) conn.exec('ROLLBACK');
       failed = err;
     } finally {
-      // Other statements may run while the fsync is under way; new transactions queue meanwhile.
+      // Other statements may run while the fsync is under way (when it runs on libuv's pool, see
+      // INLINE_FSYNC in wal-sync.ts); new transactions queue meanwhile.
       this.sh.busy = null;
       release();
     }

@@ -38,16 +38,16 @@ export const WAL_LIMIT_PAGES = 16_000;
 const RESTART_PAGES = 4_000;
 
 /**
- * On the storage thread (threaded.ts) the fsync runs on that thread itself, which has nothing
- * else to do meanwhile: the calls that arrive during it wait in its message queue and commit
- * together next, as they did while a pool thread ran it. On the main thread (CLI commands, tests)
- * it stays on libuv's pool, off the event loop. Why: at 1,000 single publishes/s the hand-off to
- * a pool thread and back (two more thread wake-ups per commit on two cores) cost more than the
- * fsync. Bench (2026-12-06, bench/lowrate.mjs, 1,000 publishes/s for 10 s, three alternated
- * pairs): service CPU per event 866/894/826 us against 1,010/975/999 (threads other than main
- * and storage 81-97 against 184-190), latency p50 1.5-1.8 against 2.3-2.8 ms, p99 14.0/24.7/20.5
- * against 22.1/21.5/27.3 ms. Throughput phase (ABBA): 7,920/6,541 against 7,786/6,975
- * deliveries/s, no difference beyond the noise.
+ * On the storage thread (threaded.ts) the fsync runs on that thread itself: the calls that arrive
+ * during it (publishes, and now also claims and attempt records, which a pool thread's fsync let
+ * run meanwhile) wait in its message queue, and its transactions commit together next. On the
+ * main thread (CLI commands, tests) it stays on libuv's pool, off the event loop. Why: at 1,000
+ * single publishes/s the hand-off to a pool thread and back (two more thread wake-ups per commit
+ * on two cores) cost more than the fsync. Bench (2026-12-06, bench/lowrate.mjs, 1,000
+ * publishes/s for 10 s, three alternated pairs): service CPU per event 866/894/826 us against
+ * 1,010/975/999 (threads other than main and storage 81-97 against 184-190), latency p50 1.5-1.8
+ * against 2.3-2.8 ms, p99 14.0/24.7/20.5 against 22.1/21.5/27.3 ms. Throughput phase (ABBA):
+ * 7,920/6,541 against 7,786/6,975 deliveries/s, no difference beyond the noise.
  */
 const INLINE_FSYNC = !isMainThread;
 
