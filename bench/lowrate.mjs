@@ -18,9 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, eventData, option, sleep, percentiles, now } from './common.mjs';
+import { EVENT_TYPE, eventData, now, option, percentiles, sleep } from './common.mjs';
 import { perThread, threadCpuUs } from './cpu.mjs';
-import { api, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
+import { benchToken, createSignedHooks, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings, waitReady } from './service.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = Number(option('rate', 1000));
@@ -53,15 +53,9 @@ const base = `http://127.0.0.1:${port}`;
 if (!process.argv.includes('--no-build')) execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
 const svc = spawn(process.execPath, [...serviceNodeArgs(), 'bin/hookrelay.mjs', 'serve'], { cwd: repo, env, stdio: ['ignore', 'inherit', 'inherit'] });
 try {
-  for (let ready = false; !ready; ) {
-    ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
-    if (!ready) await sleep(50);
-  }
-  const { token } = await api(base, null, '/api/rest/2.0/auth/token/full', { username: 'bench', password, validity_time_in_sec: 86_400 });
-  for (let h = 0; h < HOOKS; h++) await api(base, token, '/api/rest/2.0/webhooks/create', {
-    name: 'low' + h, url: `http://127.0.0.1:${receiver.address().port}/h/${h}`, events: [EVENT_TYPE],
-    signature_verification: { type: 'HMAC_SHA256', header: SIG_HEADER, algorithm: 'SHA256', secret: SIG_SECRET },
-  });
+  await waitReady(base);
+  const token = await benchToken(base, password);
+  await createSignedHooks(base, token, receiver.address().port, 'low', HOOKS);
   const pool = new Pool(base, { connections: 64 });
   const reqMs = [];
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };

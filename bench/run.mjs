@@ -33,10 +33,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SIG_HEADER, SIG_SECRET, now, option, sleep } from './common.mjs';
+import { SIG_SECRET, now, option, sleep } from './common.mjs';
 import { busyPercent, clusterCpuUs, machineTicks, perThread, processCpuUs, threadCpuUs } from './cpu.mjs';
 import { formatSummary, summarizeProfiles } from './profile-summary.mjs';
-import { BENCH_SET, EXTRA_NODE_ARGS, PG_SETTINGS, api, freePort, keepServerLog, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
+import { BENCH_SET, EXTRA_NODE_ARGS, PG_SETTINGS, benchToken, createSignedHooks, freePort, keepServerLog, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -299,19 +299,8 @@ async function startService(engine, phase, databaseUrl, tmp) {
     await sleep(50);
   }
   const startMs = now() - t;
-  const tok = await api(base, null, '/api/rest/2.0/auth/token/full', { username: 'bench', password, validity_time_in_sec: 86_400 });
-  return { base, token: tok.token, pid: child.pid, logFile, startMs, peak: () => (sample(), peak), stop };
-}
-
-async function createHooks(svc, receiverPort, prefix, n) {
-  for (let i = 0; i < n; i++) {
-    await api(svc.base, svc.token, '/api/rest/2.0/webhooks/create', {
-      name: `${prefix}-${i}`,
-      url: `http://127.0.0.1:${receiverPort}/h/${i}`,
-      events: ['kpi.alert'],
-      signature_verification: { type: 'HMAC_SHA256', header: SIG_HEADER, algorithm: 'SHA256', secret: SIG_SECRET },
-    });
-  }
+  const token = await benchToken(base, password);
+  return { base, token, pid: child.pid, logFile, startMs, peak: () => (sample(), peak), stop };
 }
 
 // ---- phases ---------------------------------------------------------------------------------------
@@ -376,7 +365,7 @@ async function batchRun(gen, svc, receiver, label, events, hooks, budgetMs) {
  */
 function batchPhase(name, prefix, events, hooks) {
   return async (svc, receiver, mark) => {
-    await createHooks(svc, receiver.port, prefix, hooks);
+    await createSignedHooks(svc.base, svc.token, receiver.port, prefix, hooks);
     const gen = taskProcess('load.mjs');
     try {
       const w = warmupOf(events);
@@ -397,7 +386,7 @@ const PHASES = {
   throughput: batchPhase('throughput', 'tp', SIZES.events, 1),
   async latency(svc, receiver, mark) {
     const total = Math.round((SIZES.latencyRate * SIZES.latencyMs) / 1000);
-    await createHooks(svc, receiver.port, 'lat', 1);
+    await createSignedHooks(svc.base, svc.token, receiver.port, 'lat', 1);
     // Warm-up at the same rate, reported but not counted: every phase starts a fresh service, and
     // its first second (JIT, first connections) is not the steady state a running service is in.
     // Without it the 30 s figures of one run (2026-11-22) had p50 2 ms and p99 1,083 ms, all of the

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, sleep } from './common.mjs';
 
 /** A port free on loopback right now. */
 export function freePort() {
@@ -81,4 +82,27 @@ export const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filt
 /** Copies the cluster's server log (what settings such as auto_explain wrote) to `file`, which outlives the cluster. */
 export function keepServerLog(cluster, file) {
   fs.copyFileSync(path.join(path.dirname(cluster.dataDir), 'postgres.log'), file);
+}
+
+/** Waits until the service answers GET /readyz with 200. */
+export async function waitReady(base) {
+  while (!(await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) await sleep(50);
+}
+
+/** A bearer token of the benchmark's admin user (serviceSettings). */
+export async function benchToken(base, password) {
+  const { token } = await api(base, null, '/api/rest/2.0/auth/token/full', { username: 'bench', password, validity_time_in_sec: 86_400 });
+  return token;
+}
+
+/** n webhooks `${prefix}-${i}` for the benchmark's event type, signed, to the receiver's /h/<i>. */
+export async function createSignedHooks(base, token, receiverPort, prefix, n) {
+  for (let i = 0; i < n; i++) {
+    await api(base, token, '/api/rest/2.0/webhooks/create', {
+      name: `${prefix}-${i}`,
+      url: `http://127.0.0.1:${receiverPort}/h/${i}`,
+      events: [EVENT_TYPE],
+      signature_verification: { type: 'HMAC_SHA256', header: SIG_HEADER, algorithm: 'SHA256', secret: SIG_SECRET },
+    });
+  }
 }

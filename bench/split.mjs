@@ -18,9 +18,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, eventData, option, sleep } from './common.mjs';
+import { EVENT_TYPE, eventData, option, sleep } from './common.mjs';
 import { clusterCpuUs, perThread, threadCpuUs } from './cpu.mjs';
-import { PG_SETTINGS, api, freePort, keepServerLog, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
+import { PG_SETTINGS, api, benchToken, createSignedHooks, freePort, keepServerLog, newPassword, serviceEnv, serviceNodeArgs, serviceSettings, waitReady } from './service.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(option('events', 50_000));
@@ -72,15 +72,9 @@ const stop = async (child) => {
 execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
 let svc = start(['serve', '--no-worker']);
 try {
-  for (let ready = false; !ready; ) {
-    ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
-    if (!ready) await sleep(50);
-  }
-  const { token } = await api(base, null, '/api/rest/2.0/auth/token/full', { username: 'bench', password, validity_time_in_sec: 86_400 });
-  await api(base, token, '/api/rest/2.0/webhooks/create', {
-    name: 'split', url: `http://127.0.0.1:${receiver.address().port}/h/0`, events: [EVENT_TYPE],
-    signature_verification: { type: 'HMAC_SHA256', header: SIG_HEADER, algorithm: 'SHA256', secret: SIG_SECRET },
-  });
+  await waitReady(base);
+  const token = await benchToken(base, password);
+  await createSignedHooks(base, token, receiver.address().port, 'split', 1);
 
   const db0 = cluster ? clusterCpuUs(cluster.dataDir) : 0;
   const p0 = threadCpuUs(svc.pid);
