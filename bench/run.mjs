@@ -120,8 +120,20 @@ async function abort(code, why) {
   aborting = true;
   if (why) console.error(`bench: ${why}`);
   killChildren();
-  for (const c of cleanups.reverse()) await c().catch(() => {});
+  await runCleanups();
   process.exit(code);
+}
+/**
+ * Last registered first, each once, whatever the others do: a cleanup that threw (even
+ * synchronously) used to end the loop and send the run to abort(), which ran them all again in
+ * the other order (reverse() reorders in place), e.g. copying the PostgreSQL log after its
+ * cluster was removed.
+ */
+async function runCleanups() {
+  while (cleanups.length) {
+    const cleanup = cleanups.pop();
+    await (async () => cleanup())().catch(() => {});
+  }
 }
 process.on('SIGINT', () => void abort(130, 'interrupted'));
 process.on('SIGTERM', () => void abort(143, 'terminated'));
@@ -444,7 +456,7 @@ async function runEngine(engine, receiver, tmp) {
     cleanups.push(() => cluster.stop());
     if (PG_SETTINGS.length) {
       // The server's log outlives the throwaway cluster: what settings such as auto_explain wrote.
-      cleanups.push(() => {
+      cleanups.push(async () => {
         keepServerLog(cluster, PG_LOG_COPY);
         log(`postgres: server log copied to ${PG_LOG_COPY}`);
       });
@@ -674,7 +686,7 @@ main()
   .then(async (code) => {
     clearTimeout(runTimer);
     killChildren();
-    for (const c of cleanups.reverse()) await c().catch(() => {});
+    await runCleanups();
     process.exit(code);
   })
   .catch((err) => abort(1, err?.stack ?? String(err)));
