@@ -11,18 +11,15 @@
 // the p99 (the service's threads waited for a core ~20% of the time, /proc/<tid>/schedstat).
 // Lighter and quicker than the full phase (one process for load and receiver, 10 s), for A/B of
 // a change; alternate the runs, the machine's noise is large. Nothing is saved.
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { EVENT_TYPE, eventData, now, option, percentiles, sleep } from './common.mjs';
 import { perThread, threadCpuUs } from './cpu.mjs';
-import { benchToken, createSignedHooks, freePort, newPassword, serviceEnv, serviceNodeArgs, serviceSettings, waitReady } from './service.mjs';
+import { benchToken, buildDist, createSignedHooks, freePort, newPassword, serviceEnv, serviceSettings, spawnService, stopService, waitReady } from './service.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = Number(option('rate', 1000));
 const SECS = Number(option('secs', 10));
 const HOOKS = Number(option('hooks', 1));
@@ -50,8 +47,8 @@ const password = newPassword();
 const env = serviceEnv(serviceSettings({ port, dataDir, databaseUrl: path.join(dataDir, 'hookrelay.db'), password }));
 const base = `http://127.0.0.1:${port}`;
 // --no-build: dist/ as it is (an A/B between builds made by hand).
-if (!process.argv.includes('--no-build')) execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
-const svc = spawn(process.execPath, [...serviceNodeArgs(), 'bin/hookrelay.mjs', 'serve'], { cwd: repo, env, stdio: ['ignore', 'inherit', 'inherit'] });
+if (!process.argv.includes('--no-build')) buildDist();
+const svc = spawnService(['serve'], env, ['ignore', 'inherit', 'inherit']);
 try {
   await waitReady(base);
   const token = await benchToken(base, password);
@@ -97,8 +94,7 @@ try {
   console.log(`rate ${RATE}/s ${SECS}s: service CPU/event ${c.total.toFixed(0)} us (main ${c.main.toFixed(0)} + busiest ${c.busiest_other.toFixed(0)} + rest ${c.rest.toFixed(0)}); latency p50 ${l.p50.toFixed(1)} p95 ${l.p95.toFixed(1)} p99 ${l.p99.toFixed(1)} max ${l.max.toFixed(1)} (n ${l.count}); publish p99 ${q.p99.toFixed(1)}`);
   await pool.close();
 } finally {
-  svc.kill('SIGTERM');
-  await new Promise((r) => svc.once('exit', r));
+  await stopService(svc);
   receiver.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

@@ -28,7 +28,7 @@
 // latency percentiles count every missing delivery at a lower bound of its latency (cut time
 // minus the end of publishing), so a cut never flatters the figure. Both are marked with ">=" or
 // "<=" in the table and listed under "partial" in the saved JSON.
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { SIG_SECRET, now, option, sleep } from './common.mjs';
 import { busyPercent, clusterCpuUs, machineTicks, perThread, processCpuUs, threadCpuUs } from './cpu.mjs';
 import { formatSummary, summarizeProfiles } from './profile-summary.mjs';
-import { BENCH_SET, EXTRA_NODE_ARGS, PG_SETTINGS, benchToken, createSignedHooks, freePort, keepServerLog, newPassword, serviceEnv, serviceNodeArgs, serviceSettings } from './service.mjs';
+import { BENCH_SET, EXTRA_NODE_ARGS, PG_SETTINGS, benchToken, buildDist, createSignedHooks, freePort, keepServerLog, newPassword, serviceEnv, serviceSettings, spawnService } from './service.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -262,12 +262,11 @@ async function startService(engine, phase, databaseUrl, tmp) {
   // being the main thread (tsx's module loader thread writes its own, smaller, profile).
   // Started the way `npm start` starts it: compiled dist/ (built at the start of the run), the
   // same node flags and the same malloc settings (service.mjs).
-  const nodeArgs = serviceNodeArgs();
-  if (PROFILE) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.join(PROF_DIR, `${RUN_ID}-${engine}-${phase}`)}`);
+  const profArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROF_DIR, `${RUN_ID}-${engine}-${phase}`)}`] : [];
   const logFile = path.join(tmp, `service-${engine}-${phase}.log`);
   const out = fs.openSync(logFile, 'a');
   const t = now();
-  const child = track(spawn(process.execPath, [...nodeArgs, path.join(repo, 'bin/hookrelay.mjs'), 'serve'], { cwd: repo, env, stdio: ['ignore', out, out] }));
+  const child = track(spawnService(['serve'], env, ['ignore', out, out], profArgs));
   fs.closeSync(out);
   let exited = null;
   const exitedP = new Promise((r) => child.once('exit', (code, signal) => r((exited = { code, signal }))));
@@ -604,7 +603,7 @@ function finalJson(limit, results) {
 // ---- main -----------------------------------------------------------------------------------------
 async function main() {
   log('building dist/ (npm run build), as npm start does');
-  execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+  buildDist();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-bench-'));
   cleanups.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
   if (PROFILE) fs.mkdirSync(PROF_DIR, { recursive: true });

@@ -1,10 +1,36 @@
-// How the benchmark's scripts start the service and talk to it: the same environment, node flags
-// and API calls for `npm run bench` (run.mjs) and `npm run bench:split` (split.mjs).
+// How the benchmark's scripts build, start and stop the service and talk to it: the same build,
+// environment, node flags and API calls for `npm run bench` (run.mjs), `npm run bench:split`
+// (split.mjs) and `npm run bench:lowrate` (lowrate.mjs).
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, sleep } from './common.mjs';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Builds dist/ (scripts/build.mjs), as `npm start` does before it starts the service. */
+export function buildDist() {
+  execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/**
+ * `hookrelay <args>` from dist/, started as `npm start` starts it: the same node flags
+ * (serviceNodeArgs, then `extraNodeArgs`) and the environment given (serviceEnv).
+ */
+export function spawnService(args, env, stdio, extraNodeArgs = []) {
+  return spawn(process.execPath, [...serviceNodeArgs(), ...extraNodeArgs, path.join(repo, 'bin/hookrelay.mjs'), ...args], { cwd: repo, env, stdio });
+}
+
+/** SIGTERM, then waits for the exit (nothing to do if it already exited). */
+export async function stopService(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
 
 /** A port free on loopback right now. */
 export function freePort() {
@@ -55,7 +81,7 @@ export function serviceEnv(settings) {
  * V8's 16: peak RSS 193 MB instead of 212 MB over fan-out and throughput, deliveries/s within the
  * run-to-run noise; 4 MB gave 187 MB but ~15% fewer/s.)
  */
-export const serviceNodeArgs = () => [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', ...EXTRA_NODE_ARGS];
+const serviceNodeArgs = () => [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', ...EXTRA_NODE_ARGS];
 
 /**
  * Extra node flags for the service (BENCH_NODE_ARGS="--single-threaded-gc ..."), for trying V8

@@ -12,17 +12,14 @@
 // PostgreSQL: a throwaway durable cluster (scripts/pg-cluster.mjs), its CPU counted as well.
 // Prints one line per step; nothing is saved. Rates are shown but, as everywhere on this shared
 // machine, CPU per event moves less than they do.
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EVENT_TYPE, eventData, option, sleep } from './common.mjs';
 import { clusterCpuUs, perThread, threadCpuUs } from './cpu.mjs';
-import { PG_SETTINGS, api, benchToken, createSignedHooks, freePort, keepServerLog, newPassword, serviceEnv, serviceNodeArgs, serviceSettings, waitReady } from './service.mjs';
+import { PG_SETTINGS, api, benchToken, buildDist, createSignedHooks, freePort, keepServerLog, newPassword, serviceEnv, serviceSettings, spawnService, stopService, waitReady } from './service.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(option('events', 50_000));
 const ENGINE = option('engine', 'sqlite');
 // Step 1 alone: bench/storage-floor.mjs runs it on a copy whose publishes store nothing.
@@ -62,14 +59,9 @@ const password = newPassword();
 const env = serviceEnv(serviceSettings({ port, dataDir, databaseUrl: cluster ? cluster.url : path.join(dataDir, 'hookrelay.db'), password }));
 const base = `http://127.0.0.1:${port}`;
 // As `npm start` and `npm run bench` start it (dist/ is built first, below).
-const start = (args) => spawn(process.execPath, [...serviceNodeArgs(), 'bin/hookrelay.mjs', ...args], { cwd: repo, env, stdio: ['ignore', 'inherit', 'inherit'] });
-const stop = async (child) => {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-};
+const start = (args) => spawnService(args, env, ['ignore', 'inherit', 'inherit']);
 
-execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+buildDist();
 let svc = start(['serve', '--no-worker']);
 try {
   await waitReady(base);
@@ -90,7 +82,7 @@ try {
   const pub = perEvent(svc.pid, p0, threadCpuUs(svc.pid));
   const pubDb = cluster ? (clusterCpuUs(cluster.dataDir) - db0) / N : null;
   const pubS = N / ((performance.now() - t0) / 1000);
-  await stop(svc);
+  await stopService(svc);
 
   const dbText = (v) => (v === null ? '' : `; PostgreSQL ${v.toFixed(1)}`);
   console.log(`${ENGINE}, ${N} events of ~1 KB, ${os.cpus().length} cpus`);
@@ -110,7 +102,7 @@ try {
     console.log(`deliver only (worker):           ${del.total.toFixed(1)} us CPU per delivery (${del.text})${dbText(delDb)}; ${delS.toFixed(0)} deliveries/s`);
   }
 } finally {
-  await stop(svc).catch(() => {});
+  await stopService(svc).catch(() => {});
   receiver.close();
   if (cluster && PG_SETTINGS.length) {
     keepServerLog(cluster, PG_LOG_COPY);

@@ -13,16 +13,16 @@
 //          rows, no lease written; what a redesign of the hot path could write instead).
 // A measurement for choosing a design, not a benchmark of the service; nothing is saved.
 import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { option } from './common.mjs';
+import { buildDist } from './service.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // The service's ids, migrations and claim statement, from dist/ as the rest of the bench runs it.
-execFileSync(process.execPath, [path.join(repo, 'scripts/build.mjs')], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+buildDist();
 const { newId } = await import('../dist/domain/ids.js');
 const { readMigrations } = await import('../dist/store/migrations.js');
 const { claimStatement } = await import('../dist/store/sql-queue.js');
