@@ -86,9 +86,18 @@ export function serviceEnv(settings) {
  *   (~22 MB live, ~10 MB promoted between two). Measured (2026-12-07, SQLite, throughput and
  *   fan-out phases, three alternated pairs): service CPU per delivery 100/100/99 against
  *   106/109/108 us (fan-out 64/62/65 against 70/69/71), V8's helper threads 17-18 against 20-23;
- *   peak RSS 186-194 against 183-185 MB. 100% saved no more (96-102 us) for up to 198 MB.
+ *   peak RSS 186-194 against 183-185 MB. 100% saved no more (96-102 us) for up to 198 MB;
+ * - WebAssembly left in V8's baseline compiler (--liftoff-only): undici parses HTTP responses
+ *   with llhttp compiled to wasm, and V8's optimizing tier-up of its parser function took ~37 MB
+ *   of compiler zones from malloc at once (heaptrack, 2026-12-07, throughput phase, peak
+ *   consumers), freed to a fragmented heap that kept it: half the runs peaked at ~186-193 MB
+ *   with glibc's main heap at 45 MB, the others at ~165-172 with 21 MB. Three alternated
+ *   triples (SQLite, throughput and fan-out): peak RSS 170/171/171 against 187/193/181 MB,
+ *   CPU per delivery 104/105/110 against 110/106/105 us (fan-out 67/68/68 against 70/68/70):
+ *   a response's few hundred bytes parse as fast either way. (--no-wasm-tier-up left the
+ *   peaks: 190/192/176 MB.)
  */
-const serviceNodeArgs = () => [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', '--heap-growing-percent=75', ...EXTRA_NODE_ARGS];
+const serviceNodeArgs = () => [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', '--heap-growing-percent=75', '--liftoff-only', ...EXTRA_NODE_ARGS];
 
 /**
  * Extra node flags for the service (BENCH_NODE_ARGS="--single-threaded-gc ..."), for trying V8
