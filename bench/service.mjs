@@ -68,19 +68,16 @@ export function serviceSettings({ port, dataDir, databaseUrl, password }) {
 export const BENCH_SET = Object.keys(serviceSettings({})).filter((k) => k.startsWith('HOOKRELAY_'));
 
 /**
- * The service's environment: glibc malloc as `npm start` sets it (see package.json and README:
- * fewer per-thread arenas, large buffers returned to the system when freed), then the caller's
- * environment, then the benchmark's settings.
- */
-export function serviceEnv(settings) {
-  return { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env, ...settings };
-}
-
-/**
- * Node flags as `npm start` passes them (package.json; the README says why each):
- * - the same V8 heap limit;
+ * `npm start`'s command (package.json's scripts.start) with its ${NAME:-default} expanded from
+ * the environment as the shell does: the glibc malloc settings before `node`, the node flags
+ * after it. The bench reads them from there instead of keeping copies that could drift apart.
+ * Why each (the figures that decided them):
+ * - MALLOC_ARENA_MAX=2 and MALLOC_MMAP_THRESHOLD_=131072: fewer per-thread arenas, large buffers
+ *   returned to the system when freed (README, "Quick start");
+ * - the V8 heap limit, HOOKRELAY_MAX_HEAP_MB (256 MB by default);
  * - semi-space 8 MB instead of V8's 16: peak RSS 193 MB instead of 212 MB over fan-out and
- *   throughput, deliveries/s within the run-to-run noise; 4 MB gave 187 MB but ~15% fewer/s;
+ *   throughput, deliveries/s within the run-to-run noise; 4 MB gave 187 MB but ~15% fewer/s
+ *   (16 MB again on 2026-12-07, with the two flags below: 198-201 MB, CPU within the noise);
  * - old generation grown by 75% after a full GC (--heap-growing-percent=75). Under a 256 MB heap
  *   limit V8 lets it grow by at most 30%, and the main isolate ran a full GC every ~0.2 s
  *   (~22 MB live, ~10 MB promoted between two). Measured (2026-12-07, SQLite, throughput and
@@ -97,7 +94,21 @@ export function serviceEnv(settings) {
  *   a response's few hundred bytes parse as fast either way. (--no-wasm-tier-up left the
  *   peaks: 190/192/176 MB.)
  */
-const serviceNodeArgs = () => [`--max-old-space-size=${process.env.HOOKRELAY_MAX_HEAP_MB ?? 256}`, '--max-semi-space-size=8', '--heap-growing-percent=75', '--liftoff-only', ...EXTRA_NODE_ARGS];
+export function startCommand(env = process.env) {
+  const start = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).scripts.start;
+  const words = start.replace(/\$\{(\w+):-([^}]*)\}/g, (_, name, fallback) => env[name] || fallback).split(/\s+/);
+  const node = words.indexOf('node');
+  const script = words.indexOf('bin/hookrelay.mjs');
+  if (node < 0 || script < node) throw new Error(`package.json's start script is not "... node <flags> bin/hookrelay.mjs ...": ${start}`);
+  return { env: Object.fromEntries(words.slice(0, node).map((w) => w.split('='))), nodeArgs: words.slice(node + 1, script) };
+}
+
+/** The service's environment: `npm start`'s malloc settings, then the benchmark's settings. */
+export function serviceEnv(settings) {
+  return { ...process.env, ...startCommand().env, ...settings };
+}
+
+const serviceNodeArgs = () => [...startCommand().nodeArgs, ...EXTRA_NODE_ARGS];
 
 /**
  * Extra node flags for the service (BENCH_NODE_ARGS="--single-threaded-gc ..."), for trying V8
