@@ -83,7 +83,8 @@ export const BENCH_SET = Object.keys(serviceSettings({})).filter((k) => k.starts
  *   (~22 MB live, ~10 MB promoted between two). Measured (2026-12-07, SQLite, throughput and
  *   fan-out phases, three alternated pairs): service CPU per delivery 100/100/99 against
  *   106/109/108 us (fan-out 64/62/65 against 70/69/71), V8's helper threads 17-18 against 20-23;
- *   peak RSS 186-194 against 183-185 MB. 100% saved no more (96-102 us) for up to 198 MB;
+ *   peak RSS 186-194 against 183-185 MB. 100% saved no more (96-102 us) for up to 198 MB
+ *   (177-180 MB with --liftoff-only, below, CPU the same again);
  * - WebAssembly left in V8's baseline compiler (--liftoff-only): undici parses HTTP responses
  *   with llhttp compiled to wasm, and V8's optimizing tier-up of its parser function took ~37 MB
  *   of compiler zones from malloc at once (heaptrack, 2026-12-07, throughput phase, peak
@@ -94,7 +95,7 @@ export const BENCH_SET = Object.keys(serviceSettings({})).filter((k) => k.starts
  *   a response's few hundred bytes parse as fast either way. (--no-wasm-tier-up left the
  *   peaks: 190/192/176 MB.)
  */
-export function startCommand(env = process.env) {
+function startCommand(env = process.env) {
   const start = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).scripts.start;
   const words = start.replace(/\$\{(\w+):-([^}]*)\}/g, (_, name, fallback) => env[name] || fallback).split(/\s+/);
   const node = words.indexOf('node');
