@@ -4,13 +4,24 @@
 // ids, 0.25 ms with v7. Still UUIDs, so `n.<uuid>` keeps its documented shape.
 import crypto from 'node:crypto';
 
+/** The millisecond the time part was formatted for, and that part (`tttttttt-tttt-7`). */
+let prefixMs = -1;
+let prefix = '';
+
 /**
  * A UUIDv7: 48 bits of Unix milliseconds, then version 7 and the random bits of a v4 (whose
  * variant bits are the same). Built from randomUUID, which draws from a cached entropy pool: the
  * `uuid` package's v7 filled a fresh buffer per call, 3% of the service's time at 1,000 events/s.
+ * The time part is formatted once per millisecond, not once per id (an event and an attempt per
+ * delivery; ~25 ids a millisecond in the throughput phase): 530 -> 245 ns an id (2026-12-07,
+ * a loop of 2,000,000 ids, three rounds each).
  */
 export function newId(): string {
-  const u = crypto.randomUUID();
-  const t = Date.now().toString(16).padStart(12, '0');
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${u.slice(15)}`;
+  const now = Date.now();
+  if (now !== prefixMs) {
+    prefixMs = now;
+    const t = now.toString(16).padStart(12, '0');
+    prefix = `${t.slice(0, 8)}-${t.slice(8, 12)}-7`;
+  }
+  return prefix + crypto.randomUUID().slice(15);
 }
