@@ -51,7 +51,14 @@ function fakeQueue(jobs: JobRow[], deliver: (j: JobRow) => Promise<SendResult>) 
       released.push(...ids);
       for (const id of ids) pending.push(jobs.find((j) => j.id === id)!);
     },
-    sleep: (ms, signal) => new Promise((r) => { const t = setTimeout(r, ms); signal.addEventListener('abort', () => (clearTimeout(t), r())); }),
+    // As the runner's sleep: the listener goes when the timer fires (the wake-up signal outlives
+    // many sleeps; left behind, they piled up to a MaxListenersExceededWarning in the output).
+    sleep: (ms, signal) =>
+      new Promise((r) => {
+        const onAbort = () => (clearTimeout(t), r());
+        const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), r()), ms);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
   };
   return { deps, done, released, maxPerEndpoint, pending, get claims() { return claims; } };
 }
