@@ -1,11 +1,12 @@
 // The delivery loop with fake claim/deliver/complete: concurrency rules and failure handling,
 // independent of SQL and HTTP.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, test } from 'node:test';
 import pino from 'pino';
 import { DEFAULT_RETRY_POLICY } from '../src/delivery/retry-policy.ts';
 import type { SendResult } from '../src/delivery/sender.ts';
-import { Worker, type WorkerDeps } from '../src/delivery/worker.ts';
+import { Worker, abortableSleep, type WorkerDeps } from '../src/delivery/worker.ts';
 import type { JobRow, JobTransition } from '../src/store/types.ts';
 
 const log = pino({ level: 'silent' });
@@ -51,14 +52,8 @@ function fakeQueue(jobs: JobRow[], deliver: (j: JobRow) => Promise<SendResult>) 
       released.push(...ids);
       for (const id of ids) pending.push(jobs.find((j) => j.id === id)!);
     },
-    // As the runner's sleep: the listener goes when the timer fires (the wake-up signal outlives
-    // many sleeps; left behind, they piled up to a MaxListenersExceededWarning in the output).
-    sleep: (ms, signal) =>
-      new Promise((r) => {
-        const onAbort = () => (clearTimeout(t), r());
-        const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), r()), ms);
-        signal.addEventListener('abort', onAbort, { once: true });
-      }),
+    // The runner's own (a copy whose listeners stayed behind printed MaxListenersExceededWarning).
+    sleep: abortableSleep,
   };
   return { deps, done, released, maxPerEndpoint, pending, get claims() { return claims; } };
 }
@@ -257,4 +252,17 @@ describe('delivery loop', () => {
       await w.stop(100);
     }
   });
+});
+
+test("the loop's sleep ends at its signal, and leaves no listener on it either way", async () => {
+  const wake = new AbortController();
+  for (let i = 0; i < 20; i++) await abortableSleep(1, wake.signal);
+  assert.equal(getEventListeners(wake.signal, 'abort').length, 0, 'timers that fired took their listeners along');
+  const t0 = Date.now();
+  const long = abortableSleep(10_000, wake.signal);
+  wake.abort();
+  await long;
+  assert.ok(Date.now() - t0 < 1000, 'cut short by the signal');
+  await abortableSleep(10_000, wake.signal);
+  assert.ok(Date.now() - t0 < 1000, 'an aborted signal does not sleep at all');
 });

@@ -9,7 +9,7 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
 import { Sender, type SendResult, type Target } from './sender.ts';
 import { parseAllowRule } from './ssrf-guard.ts';
 import { CompletionBatcher } from './completion-batcher.ts';
-import { Worker } from './worker.ts';
+import { Worker, abortableSleep } from './worker.ts';
 import { newId } from '../domain/ids.ts';
 import { CredentialCache } from '../security/credential-cache.ts';
 
@@ -103,8 +103,8 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
         return deliverWithStorage(ctx, hook.row, event, attachments, (out) => sender.send(hook.target, out));
       },
       async complete(job, owner, r, transition) {
-        const kept = await batcher.add({ attempt: 
-          {
+        const kept = await batcher.add({
+          attempt: {
             id: newId(),
             jobId: job.id,
             eventId: job.eventId,
@@ -132,14 +132,7 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
         return store.releaseLeases(owner, ids);
       },
       flush: () => batcher.drain(),
-      sleep: (ms, signal) =>
-        new Promise<void>((resolve) => {
-          if (signal.aborted) return resolve();
-          // The listener is removed when the timer fires: the signal outlives many sleeps.
-          const onAbort = () => (clearTimeout(t), resolve());
-          const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
-          signal.addEventListener('abort', onAbort, { once: true });
-        }),
+      sleep: abortableSleep,
     },
     {
       concurrency: d.concurrency,

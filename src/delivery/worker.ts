@@ -59,6 +59,19 @@ export function transitionFor(job: JobRow, result: SendResult, policy: RetryPoli
   return { status: 'FAILED', nextAttemptAt: null, detail: `${detail ?? 'failed'}${why}` };
 }
 
+/**
+ * The loop's sleep (WorkerDeps.sleep): up to `ms`, cut short by the signal. Its listener goes when
+ * the timer fires: the wake-up signal outlives many sleeps, and listeners left behind pile up.
+ */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = () => (clearTimeout(t), resolve());
+    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** The reason given to the wake-up signal (never thrown). */
 const WAKE = 'wake';
 
