@@ -95,13 +95,17 @@ export const BENCH_SET = Object.keys(serviceSettings({})).filter((k) => k.starts
  *   a response's few hundred bytes parse as fast either way. (--no-wasm-tier-up left the
  *   peaks: 190/192/176 MB.)
  */
-function startCommand(env = process.env) {
+let started = null;
+function startCommand() {
+  if (started) return started;
   const start = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).scripts.start;
-  const words = start.replace(/\$\{(\w+):-([^}]*)\}/g, (_, name, fallback) => env[name] || fallback).split(/\s+/);
+  const words = start.replace(/\$\{(\w+):-([^}]*)\}/g, (_, name, fallback) => process.env[name] || fallback).split(/\s+/);
   const node = words.indexOf('node');
   const script = words.indexOf('bin/hookrelay.mjs');
   if (node < 0 || script < node) throw new Error(`package.json's start script is not "... node <flags> bin/hookrelay.mjs ...": ${start}`);
-  return { env: Object.fromEntries(words.slice(0, node).map((w) => w.split('='))), nodeArgs: words.slice(node + 1, script) };
+  // Read once per bench process: its environment does not change while it runs.
+  started = { env: Object.fromEntries(words.slice(0, node).map((w) => w.split('='))), nodeArgs: words.slice(node + 1, script) };
+  return started;
 }
 
 /** The service's environment: `npm start`'s malloc settings, then the benchmark's settings. */

@@ -62,6 +62,8 @@ export function transitionFor(job: JobRow, result: SendResult, policy: RetryPoli
 /**
  * The loop's sleep (WorkerDeps.sleep): up to `ms`, cut short by the signal. Its listener goes when
  * the timer fires: the wake-up signal outlives many sleeps, and listeners left behind pile up.
+ * Not node:timers/promises' setTimeout with a signal: a wake-up is routine here (a publish, a
+ * refill), and that one rejects each with a new AbortError and its stack (see wakeUp).
  */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
