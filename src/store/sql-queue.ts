@@ -431,7 +431,8 @@ export abstract class SqlQueueStore implements QueueStore {
   private async eventsById<P = string>(orgId: number, ids: string[], columns: string): Promise<(Omit<EventRow, 'payload'> & { payload: P })[]> {
     if (!ids.length) return [];
     // By primary key only, the org checked here: with org_id in the WHERE, SQLite chose the
-    // (org_id, created_at) index and scanned the org's events, 2.6 ms for 32 ids (bench, 2026-11-22).
+    // (org_id, created_at) index (since dropped: migration 005) and scanned the org's events, 2.6 ms
+    // for 32 ids (bench, 2026-11-22).
     const [inIds, param] = this.idIn(ids);
     const rows = await this.db.rows(`SELECT ${columns} FROM events WHERE id ${inIds}`, [param]);
     return rows.map((r) => toEvent<P>(r)).filter((e) => e.orgId === orgId);
