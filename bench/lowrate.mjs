@@ -13,12 +13,10 @@
 // a change; alternate the runs, the machine's noise is large. Nothing is saved.
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { Pool } from 'undici';
 import { EVENT_TYPE, eventData, now, option, percentiles, sleep } from './common.mjs';
 import { perThread, threadCpuUs } from './cpu.mjs';
-import { benchToken, buildDist, createSignedHooks, freePort, newPassword, serviceEnv, serviceSettings, spawnService, stopService, waitReady } from './service.mjs';
+import { benchToken, buildDist, createSignedHooks, freshService, spawnService, stopService, waitReady } from './service.mjs';
 
 const RATE = Number(option('rate', 1000));
 const SECS = Number(option('secs', 10));
@@ -41,11 +39,7 @@ const receiver = http.createServer((req, res) => {
   });
 });
 await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-low-'));
-const port = await freePort();
-const password = newPassword();
-const env = serviceEnv(serviceSettings({ port, dataDir, databaseUrl: path.join(dataDir, 'hookrelay.db'), password }));
-const base = `http://127.0.0.1:${port}`;
+const { dataDir, password, env, base } = await freshService('low');
 // --no-build: dist/ as it is (an A/B between builds made by hand).
 if (!process.argv.includes('--no-build')) buildDist();
 const svc = spawnService(['serve'], env, ['ignore', 'inherit', 'inherit']);

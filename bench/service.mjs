@@ -1,10 +1,12 @@
 // How the benchmark's scripts build, start and stop the service and talk to it: the same build,
 // environment, node flags and API calls for `npm run bench` (run.mjs), `npm run bench:split`
-// (split.mjs) and `npm run bench:lowrate` (lowrate.mjs).
+// (split.mjs), `npm run bench:lowrate` (lowrate.mjs) and `npm run bench:history` (history.mjs).
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, sleep } from './common.mjs';
@@ -129,6 +131,33 @@ export async function api(base, token, p, body) {
   const text = await r.text();
   if (!r.ok) throw new Error(`POST ${p} answered ${r.status}: ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : null;
+}
+
+/**
+ * What a script needs to start one service: a fresh data directory (`hookrelay-<prefix>-*` in the
+ * temp dir, SQLite's file there unless `databaseUrl` is given), a free port, the admin's password,
+ * the service's environment (serviceEnv) and its base URL. The caller removes dataDir.
+ */
+export async function freshService(prefix, databaseUrl = null) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `hookrelay-${prefix}-`));
+  const port = await freePort();
+  const password = newPassword();
+  const env = serviceEnv(serviceSettings({ port, dataDir, databaseUrl: databaseUrl ?? path.join(dataDir, 'hookrelay.db'), password }));
+  return { dataDir, password, env, base: `http://127.0.0.1:${port}` };
+}
+
+/** A receiver on loopback that answers 204 to every request and counts them (count()). */
+export async function countingReceiver() {
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      n++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { port: server.address().port, count: () => n, close: () => server.close() };
 }
 
 /**

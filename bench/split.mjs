@@ -13,12 +13,11 @@
 // Prints one line per step; nothing is saved. Rates are shown but, as everywhere on this shared
 // machine, CPU per event moves less than they do.
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { EVENT_TYPE, eventData, option, sleep } from './common.mjs';
 import { clusterCpuUs, perThread, threadCpuUs } from './cpu.mjs';
-import { PG_SETTINGS, api, benchToken, buildDist, createSignedHooks, freePort, keepServerLog, newPassword, serviceEnv, serviceSettings, spawnService, stopService, waitReady } from './service.mjs';
+import { PG_SETTINGS, api, benchToken, buildDist, countingReceiver, createSignedHooks, freshService, keepServerLog, spawnService, stopService, waitReady } from './service.mjs';
 
 const N = Number(option('events', 50_000));
 const ENGINE = option('engine', 'sqlite');
@@ -37,27 +36,15 @@ function perEvent(pid, before, after, n = N) {
   return { total: c.total, text: `main ${c.main.toFixed(1)} + busiest other thread ${c.busiest_other.toFixed(1)} + rest ${c.rest.toFixed(1)}` };
 }
 
-let received = 0;
-const receiver = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    received++;
-    res.writeHead(204).end();
-  });
-});
-await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+const receiver = await countingReceiver();
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-split-'));
 let cluster = null;
 if (ENGINE === 'postgres') {
   const { startPgCluster } = await import('../scripts/pg-cluster.mjs');
   // With BENCH_PG_SETTINGS (service.mjs) the server's log is kept at PG_LOG_COPY.
   cluster = await startPgCluster({ durable: true, settings: PG_SETTINGS });
 }
-const port = await freePort();
-const password = newPassword();
-const env = serviceEnv(serviceSettings({ port, dataDir, databaseUrl: cluster ? cluster.url : path.join(dataDir, 'hookrelay.db'), password }));
-const base = `http://127.0.0.1:${port}`;
+const { dataDir, password, env, base } = await freshService('split', cluster?.url);
 // As `npm start` and `npm run bench` start it (dist/ is built first, below).
 const start = (args) => spawnService(args, env, ['ignore', 'inherit', 'inherit']);
 
@@ -66,7 +53,7 @@ let svc = start(['serve', '--no-worker']);
 try {
   await waitReady(base);
   const token = await benchToken(base, password);
-  await createSignedHooks(base, token, receiver.address().port, 'split', 1);
+  await createSignedHooks(base, token, receiver.port, 'split', 1);
 
   const db0 = cluster ? clusterCpuUs(cluster.dataDir) : 0;
   const p0 = threadCpuUs(svc.pid);
@@ -90,12 +77,12 @@ try {
   if (!ACCEPT_ONLY) {
     // Counted from the first receipt, so the worker's start (modules, connections) is left out.
     svc = start(['worker']);
-    while (received === 0) await sleep(2);
-    const r0 = received;
+    while (receiver.count() === 0) await sleep(2);
+    const r0 = receiver.count();
     const db1 = cluster ? clusterCpuUs(cluster.dataDir) : 0;
     const w0 = threadCpuUs(svc.pid);
     const t1 = performance.now();
-    while (received < N) await sleep(10);
+    while (receiver.count() < N) await sleep(10);
     const del = perEvent(svc.pid, w0, threadCpuUs(svc.pid), N - r0);
     const delDb = cluster ? (clusterCpuUs(cluster.dataDir) - db1) / (N - r0) : null;
     const delS = (N - r0) / ((performance.now() - t1) / 1000);

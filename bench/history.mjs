@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// `npm run bench:history [-- --steps=10000,100000,300000]`
+//
+// How the delivery history's reads scale with the history (SQLite, started as `npm start`
+// starts it): events of ~1 KB are published in batches of 100 to one signed webhook and
+// delivered to a receiver in this process; at each step (events delivered in all), each read is
+// timed three times, end to end through the HTTP API. Nothing prunes the history, so what these
+// reads cost at a step is what they cost after that many deliveries. Nothing is saved.
+// Measured (2026-12-07): every read grows linearly with the history (counts and sorts over all
+// of it); see the README (Benchmark, "The history's reads").
+import fs from 'node:fs';
+import { Pool } from 'undici';
+import { EVENT_TYPE, eventData, now, option, sleep } from './common.mjs';
+import { api, benchToken, buildDist, countingReceiver, createSignedHooks, freshService, spawnService, stopService, waitReady } from './service.mjs';
+
+const STEPS = String(option('steps', '10000,100000,300000')).split(',').map(Number);
+if (!STEPS.every((n, i) => Number.isInteger(n) && n > 0 && (i === 0 || n > STEPS[i - 1]))) {
+  console.error('usage: node bench/history.mjs [--steps=N,N,... (increasing)]');
+  process.exit(2);
+}
+const HOOK = 'history-0';
+/** The reads, as the console and the ThoughtSpot client make them. */
+const READS = [
+  ['attempts, newest 20', 'GET', `/api/v1/webhooks/${HOOK}/attempts?limit=20`],
+  ['attempts, 20 at offset 5,000', 'GET', `/api/v1/webhooks/${HOOK}/attempts?limit=20&offset=5000`],
+  ['job history, all', 'POST', '/api/rest/2.0/jobs/history/communication-channels/search', { channel_type: 'WEBHOOK' }],
+  ['job history, one webhook', 'POST', '/api/rest/2.0/jobs/history/communication-channels/search', { channel_type: 'WEBHOOK', channel_identifiers: [HOOK] }],
+  ['dead-letter queue (empty)', 'GET', '/api/v1/dlq'],
+];
+
+const receiver = await countingReceiver();
+const { dataDir, password, env, base } = await freshService('history');
+buildDist();
+const svc = spawnService(['serve'], env, ['ignore', 'ignore', 'inherit']);
+try {
+  await waitReady(base);
+  const token = await benchToken(base, password);
+  await createSignedHooks(base, token, receiver.port, 'history', 1);
+  const pool = new Pool(base, { connections: 8 });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  /** ms to the whole answer of one read. */
+  const timed = async (method, p, body) => {
+    const t = now();
+    const r = await pool.request({ method, path: p, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    await r.body.text();
+    if (r.statusCode !== 200) throw new Error(`${method} ${p} answered ${r.statusCode}`);
+    return now() - t;
+  };
+  let sent = 0;
+  for (const step of STEPS) {
+    // Four batches in flight, as the throughput phase of `npm run bench` publishes.
+    while (sent < step) {
+      const batch = [];
+      for (let k = 0; k < 4 && sent < step; k++) {
+        const n = Math.min(100, step - sent);
+        const events = Array.from({ length: n }, (_, i) => ({ type: EVENT_TYPE, data: eventData(sent + i, now()) }));
+        sent += n;
+        batch.push(api(base, token, '/api/v1/events/batch', { events }));
+      }
+      await Promise.all(batch);
+    }
+    while (receiver.count() < step) await sleep(50);
+    // The last attempt records are written within the completion batcher's delay.
+    await sleep(500);
+    const lines = [];
+    for (const [name, method, p, body] of READS) {
+      const ms = [];
+      for (let i = 0; i < 3; i++) ms.push(await timed(method, p, body));
+      lines.push(`  ${name}: ${ms.map((x) => x.toFixed(0)).join(' / ')} ms`);
+    }
+    console.log(`${step} events delivered:\n${lines.join('\n')}`);
+  }
+  await pool.close();
+} finally {
+  await stopService(svc);
+  receiver.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
