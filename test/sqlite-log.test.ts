@@ -200,3 +200,23 @@ test('a job its publish leased is never handed out again from the log, even afte
   assert.equal(book.skipReserved('e1.0'), true, 'the reader, meeting it in the log, passes it by');
   assert.equal(book.skipReserved('e1.0'), false);
 });
+
+test("the dead-letter queue's read seeks to the failed jobs' attempts instead of reading every delivered one", async () => {
+  const file = tmpFile();
+  const store = await open(file);
+  // The statements searchJobs runs, as the store builds them.
+  const ran: { sql: string; params: unknown[] }[] = [];
+  const db = (store as unknown as { db: { rows: (sql: string, params: unknown[]) => Promise<unknown[][]> } }).db;
+  const rows = db.rows.bind(db);
+  db.rows = (sql, params) => (ran.push({ sql, params }), rows(sql, params));
+  const found = await store.searchJobs({ orgId: 0, statuses: ['FAILED'], offset: 0, limit: 20, order: 'DESC' });
+  await store.close();
+  assert.deepEqual(found.rows, []);
+  const page = ran.find((r) => /ORDER BY updated_at/.test(r.sql));
+  assert.ok(page, 'searchJobs read its page with rows()');
+  const raw = new Database(file, { readonly: true });
+  const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${page.sql}`).all(...page.params) as { detail: string }[]).map((r) => r.detail);
+  raw.close();
+  // The attempts holding a job's state: by org and state (migration 006), not every one of the org.
+  assert.ok(plan.some((d) => /SEARCH attempts USING INDEX attempts_job_state \(org_id=\? AND job_status=\?\)/.test(d)), plan.join('\n'));
+});
