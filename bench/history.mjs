@@ -6,8 +6,9 @@
 // delivered to a receiver in this process; at each step (events delivered in all), each read is
 // timed three times, end to end through the HTTP API. Nothing prunes the history, so what these
 // reads cost at a step is what they cost after that many deliveries. Nothing is saved.
-// Measured (2026-12-07): every read grows linearly with the history (counts and sorts over all
-// of it); see the README (Benchmark, "The history's reads").
+// Measured (2026-12-07): the reads that count or sort the whole history grow linearly with it;
+// the dead-letter queue's did too until migrations 006/009 (SQLite/PostgreSQL). Figures in the
+// README (Benchmark, "The history's reads").
 import fs from 'node:fs';
 import { Pool } from 'undici';
 import { EVENT_TYPE, eventData, now, option, sleep } from './common.mjs';
