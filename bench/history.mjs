@@ -11,8 +11,8 @@
 // README (Benchmark, "The history's reads").
 import fs from 'node:fs';
 import { Pool } from 'undici';
-import { EVENT_TYPE, eventData, now, option, sleep } from './common.mjs';
-import { api, benchToken, buildDist, countingReceiver, createSignedHooks, freshService, spawnService, stopService, waitReady } from './service.mjs';
+import { now, option, sleep } from './common.mjs';
+import { benchToken, buildDist, countingReceiver, createSignedHooks, freshService, publishBatches, spawnService, stopService, waitReady } from './service.mjs';
 
 const STEPS = String(option('steps', '10000,100000,300000')).split(',').map(Number);
 if (!STEPS.every((n, i) => Number.isInteger(n) && n > 0 && (i === 0 || n > STEPS[i - 1]))) {
@@ -49,17 +49,8 @@ try {
   };
   let sent = 0;
   for (const step of STEPS) {
-    // Four batches in flight, as the throughput phase of `npm run bench` publishes.
-    while (sent < step) {
-      const batch = [];
-      for (let k = 0; k < 4 && sent < step; k++) {
-        const n = Math.min(100, step - sent);
-        const events = Array.from({ length: n }, (_, i) => ({ type: EVENT_TYPE, data: eventData(sent + i, now()) }));
-        sent += n;
-        batch.push(api(base, token, '/api/v1/events/batch', { events }));
-      }
-      await Promise.all(batch);
-    }
+    await publishBatches(base, token, sent, step);
+    sent = step;
     while (receiver.count() < step) await sleep(50);
     // The last attempt records are written within the completion batcher's delay.
     await sleep(500);

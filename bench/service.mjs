@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, sleep } from './common.mjs';
+import { EVENT_TYPE, SIG_HEADER, SIG_SECRET, eventData, sleep } from './common.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -131,6 +131,25 @@ export async function api(base, token, p, body) {
   const text = await r.text();
   if (!r.ok) throw new Error(`POST ${p} answered ${r.status}: ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : null;
+}
+
+/**
+ * Publishes the events numbered [from, to) (eventData's seq, t0 the time of their batch) through
+ * POST /api/v1/events/batch, 100 a request and four requests in flight, as the throughput phase
+ * of `npm run bench` publishes.
+ */
+export async function publishBatches(base, token, from, to) {
+  const BATCH = 100;
+  let next = from;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (next < to) {
+      const first = next;
+      next = Math.min(to, first + BATCH);
+      const events = [];
+      for (let seq = first; seq < next; seq++) events.push({ type: EVENT_TYPE, data: eventData(seq, Date.now()) });
+      await api(base, token, '/api/v1/events/batch', { events });
+    }
+  }));
 }
 
 /**

@@ -15,17 +15,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EVENT_TYPE, eventData, option, sleep } from './common.mjs';
+import { option, sleep } from './common.mjs';
 import { clusterCpuUs, perThread, threadCpuUs } from './cpu.mjs';
-import { PG_SETTINGS, api, benchToken, buildDist, countingReceiver, createSignedHooks, freshService, keepServerLog, spawnService, stopService, waitReady } from './service.mjs';
+import { PG_SETTINGS, benchToken, buildDist, countingReceiver, createSignedHooks, freshService, keepServerLog, publishBatches, spawnService, stopService, waitReady } from './service.mjs';
 
 const N = Number(option('events', 50_000));
 const ENGINE = option('engine', 'sqlite');
 // Step 1 alone: bench/storage-floor.mjs runs it on a copy whose publishes store nothing.
 const ACCEPT_ONLY = process.argv.includes('--accept-only');
-const BATCH = 100;
 const PG_LOG_COPY = path.join(os.tmpdir(), 'hookrelay-split-postgres.log');
-if (!Number.isInteger(N) || N < BATCH || !['sqlite', 'postgres'].includes(ENGINE)) {
+if (!Number.isInteger(N) || N < 100 || !['sqlite', 'postgres'].includes(ENGINE)) {
   console.error('usage: node bench/split.mjs [--events=N (>= 100)] [--engine=sqlite|postgres] [--accept-only]');
   process.exit(2);
 }
@@ -58,14 +57,7 @@ try {
   const db0 = cluster ? clusterCpuUs(cluster.dataDir) : 0;
   const p0 = threadCpuUs(svc.pid);
   const t0 = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (next < N / BATCH) {
-      const b = next++;
-      const events = Array.from({ length: BATCH }, (_, i) => ({ type: EVENT_TYPE, data: eventData(b * BATCH + i, Date.now()) }));
-      await api(base, token, '/api/v1/events/batch', { events });
-    }
-  }));
+  await publishBatches(base, token, 0, N);
   const pub = perEvent(svc.pid, p0, threadCpuUs(svc.pid));
   const pubDb = cluster ? (clusterCpuUs(cluster.dataDir) - db0) / N : null;
   const pubS = N / ((performance.now() - t0) / 1000);
