@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `node bench/log-shape.mjs [--events=N] [--rounds=R] [--engine=sqlite|postgres] [--throughput] [--fanout] [--no-split]`
 //
-// What the storage redesign weighed in the README against the throughput targets (an event log
+// What the storage redesign weighed in bench/HISTORY.md against the throughput targets (an event log
 // read by a cursor, only outcomes written, instead of a job row inserted, leased and completed
 // beside an attempt row) would buy end to end, before anyone builds it. bench/log-shape.patch
 // (applied to a temporary copy of HEAD, never in the service) answers the storage thread's hot

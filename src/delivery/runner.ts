@@ -81,7 +81,7 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
           // PostgreSQL, bench:split deliver step, 50,000 deliveries, --trace-gc-nvp, two
           // alternated pairs): the main isolate promoted 91.9/97.3 -> 55.5/52.8 MB.
           // (Full GCs did not become fewer, 13-15 -> 16-17: on this heap they follow its small
-          // growth limit, see the README.)
+          // growth limit, see bench/HISTORY.md.)
           if (typeof e.payload === 'string') e.payload = Buffer.from(e.payload);
           events.set(e.id, e);
         }
