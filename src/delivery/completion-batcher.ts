@@ -16,8 +16,15 @@ import type { Completion } from '../store/types.ts';
  * publishes/s 642 and 608 against 674 and 670 us per event (the storage thread 198-213 against
  * 228-235). On PostgreSQL within the noise: 112, 112, 101 against 112, 111, 111 us (the server
  * 42-44 against 44-45 us), 8,993-9,693 against 9,026-9,067 deliveries/s.
+ * 25 ms rather than 10 (2026-12-07, six alternated pairs of SQLite's throughput phase on a slowed
+ * machine): 131-149 against 137-155 us of the service's CPU per delivery, lower in all six pairs
+ * (the main thread 73-84 against 78-87), 8,969-10,433 against 8,785-9,937 deliveries/s;
+ * bench:lowrate at 1,000 publishes/s 718-736 against 745-783 us per event, p99 5.6-6.1 against
+ * 5.2-5.6 ms (three pairs); PostgreSQL's throughput phase within the noise (7,635 and 7,848
+ * against 7,993 and 7,584/s). 50 ms with calls of up to 1,024 against 25 ms: 134-143 against
+ * 130-150 us in three pairs, no clear gain, and twice the attempts delivered again after a crash.
  */
-const DEFAULT_DELAY_MS = 10;
+const DEFAULT_DELAY_MS = 25;
 
 export class CompletionBatcher {
   private queue: { item: Completion; resolve: (kept: boolean) => void; reject: (err: unknown) => void }[] = [];
