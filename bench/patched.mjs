@@ -23,7 +23,7 @@ export function copyOfHead(patch = null, at = null) {
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'));
   if (patch) {
     try {
-      execFileSync('git', ['apply', path.join(repo, patch)], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync('git', ['apply', path.resolve(repo, patch)], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (err) {
       removeCopies();
       console.error(`${patch} no longer applies to ${at ?? 'HEAD'}:\n${err.stderr}`);
