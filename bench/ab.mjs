@@ -51,7 +51,7 @@ function runOnce(s) {
     ?? fs.readdirSync(results).filter((f) => f.endsWith('-partial.json')).map((f) => [f, fs.statSync(path.join(results, f)).mtimeMs]).sort((x, y) => y[1] - x[1])[0]?.[0];
   const saved = JSON.parse(fs.readFileSync(path.join(results, file), 'utf8'));
   for (const f of fs.readdirSync(results)) if (f.includes('-partial.')) fs.rmSync(path.join(results, f));
-  return { limit: saved.limit?.per_s ?? null, phases: saved.results[ONLY] };
+  return { limit: saved.limit?.per_s ?? null, rss: saved.results[ONLY].rss_mb, phases: saved.results[ONLY] };
 }
 
 const fmt = (n, d = 0) => (n === null || n === undefined ? '-' : n.toFixed(d));
@@ -67,7 +67,7 @@ function describe(r) {
   }
   const l = r.phases.latency;
   if (l) parts.push(`latency p50 ${fmt(l.p50, 1)} p99 ${fmt(l.p99, 1)} ms`);
-  return `${parts.join('; ')}${r.limit ? `; limit ${fmt(r.limit)}/s` : ''}`;
+  return `${parts.join('; ')}; peak RSS ${fmt(r.rss, 1)} MB${r.limit ? `; limit ${fmt(r.limit)}/s` : ''}`;
 }
 
 const median = (xs) => {
@@ -93,6 +93,8 @@ try {
     const lower = runs.b.filter((r, i) => cpu(r) < cpu(runs.a[i])).length;
     console.log(`${phase}: service CPU per delivery, median A ${fmt(median(runs.a.map(cpu)), 1)} us, B ${fmt(median(runs.b.map(cpu)), 1)} us (B lower in ${lower} of ${ROUNDS} pairs); deliveries/s median A ${fmt(median(runs.a.map(rate)))}, B ${fmt(median(runs.b.map(rate)))}`);
   }
+  const rss = (r) => r.rss;
+  console.log(`peak RSS: median A ${fmt(median(runs.a.map(rss)), 1)} MB, B ${fmt(median(runs.b.map(rss)), 1)} MB`);
   if (runs.a[0].phases.latency) {
     const p99 = (r) => r.phases.latency.p99;
     console.log(`latency: p99 median A ${fmt(median(runs.a.map(p99)), 1)} ms, B ${fmt(median(runs.b.map(p99)), 1)} ms`);
