@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { option } from './common.mjs';
+import { option, percentiles } from './common.mjs';
 import { copyOfHead, removeCopies } from './patched.mjs';
 
 const ROUNDS = Number(option('rounds', 3));
@@ -25,30 +25,31 @@ const side = (name) => ({
   name,
   ref: option(name),
   patch: option(`${name}-patch`, null),
-  env: Object.fromEntries(words(option(`${name}-env`)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)])),
+  // [name, value] per K=V word; a word without a name ('' first) stops the script below.
+  env: words(option(`${name}-env`)).map((w) => (w.indexOf('=') > 0 ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : ['', w])),
   nodeArgs: option(`${name}-node-args`, ''),
 });
 const A = side('a');
 const B = side('b');
-if (!A.ref || !B.ref || !Number.isInteger(ROUNDS) || ROUNDS < 1 || !['sqlite', 'postgres'].includes(ONLY) || [A, B].some((s) => Object.keys(s.env).some((k) => !k))) {
+if (!A.ref || !B.ref || !Number.isInteger(ROUNDS) || ROUNDS < 1 || !['sqlite', 'postgres'].includes(ONLY) || [A, B].some((s) => s.env.some(([k]) => !k))) {
   console.error('usage: npm run bench:ab -- --a=REF --b=REF [--rounds=N] [--only=sqlite|postgres] [--phases=throughput,...] [--a-patch=FILE] [--a-env="K=V ..."] [--a-node-args="..."] (and --b-...)');
   process.exit(2);
 }
 
 /** The figures of one run: the phases' results as run.mjs saved them. */
 function runOnce(s) {
-  const env = { ...process.env, ...s.env };
+  const env = { ...process.env, ...Object.fromEntries(s.env) };
   if (s.nodeArgs) env.BENCH_NODE_ARGS = s.nodeArgs;
   else delete env.BENCH_NODE_ARGS;
   const results = path.join(s.dir, 'bench/results');
-  const before = new Set(fs.readdirSync(results));
   try {
     execFileSync(process.execPath, ['bench/run.mjs', `--only=${ONLY}`, `--phases=${PHASES}`], { cwd: s.dir, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
     throw new Error(`bench/run.mjs failed for ${s.name.toUpperCase()} (${s.ref}):\n${err.stderr ?? err.message}`);
   }
-  const file = fs.readdirSync(results).find((f) => f.endsWith('-partial.json') && !before.has(f))
-    ?? fs.readdirSync(results).filter((f) => f.endsWith('-partial.json')).map((f) => [f, fs.statSync(path.join(results, f)).mtimeMs]).sort((x, y) => y[1] - x[1])[0]?.[0];
+  // The clone starts with no -partial results (git ignores them) and each run's are removed below:
+  // the one there is this run's.
+  const file = fs.readdirSync(results).find((f) => f.endsWith('-partial.json'));
   const saved = JSON.parse(fs.readFileSync(path.join(results, file), 'utf8'));
   for (const f of fs.readdirSync(results)) if (f.includes('-partial.')) fs.rmSync(path.join(results, f));
   return { limit: saved.limit?.per_s ?? null, rss: saved.results[ONLY].rss_mb, phases: saved.results[ONLY] };
@@ -70,10 +71,8 @@ function describe(r) {
   return `${parts.join('; ')}; peak RSS ${fmt(r.rss, 1)} MB${r.limit ? `; limit ${fmt(r.limit)}/s` : ''}`;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+/** "median A x, B y" of one figure over the runs (the lower middle one for an even count). */
+const medians = (runs, figure, d, unit) => ['a', 'b'].map((k) => `${k.toUpperCase()} ${fmt(percentiles(runs[k].map(figure)).p50, d)}${unit}`).join(', ');
 
 try {
   for (const s of [A, B]) s.dir = copyOfHead(s.patch, s.ref);
@@ -85,19 +84,17 @@ try {
       console.log(`${s.name.toUpperCase()} ${i + 1}: ${describe(r)}`);
     }
   }
-  console.log(`\nA: ${A.ref}${A.patch ? ` + ${A.patch}` : ''} ${JSON.stringify(A.env)} ${A.nodeArgs}\nB: ${B.ref}${B.patch ? ` + ${B.patch}` : ''} ${JSON.stringify(B.env)} ${B.nodeArgs}`);
+  for (const s of [A, B]) console.log(`${s.name.toUpperCase()}: ${s.ref}${s.patch ? ` + ${s.patch}` : ''} ${s.env.map((kv) => kv.join('=')).join(' ')} ${s.nodeArgs}`);
   for (const phase of ['throughput', 'fanout']) {
     if (!runs.a[0].phases[phase]) continue;
     const cpu = (r) => r.phases[phase].service_cpu_by_thread.total;
     const rate = (r) => r.phases[phase].deliveries_per_s;
     const lower = runs.b.filter((r, i) => cpu(r) < cpu(runs.a[i])).length;
-    console.log(`${phase}: service CPU per delivery, median A ${fmt(median(runs.a.map(cpu)), 1)} us, B ${fmt(median(runs.b.map(cpu)), 1)} us (B lower in ${lower} of ${ROUNDS} pairs); deliveries/s median A ${fmt(median(runs.a.map(rate)))}, B ${fmt(median(runs.b.map(rate)))}`);
+    console.log(`${phase}: service CPU per delivery, median ${medians(runs, cpu, 1, ' us')} (B lower in ${lower} of ${ROUNDS} pairs); deliveries/s median ${medians(runs, rate, 0, '')}`);
   }
-  const rss = (r) => r.rss;
-  console.log(`peak RSS: median A ${fmt(median(runs.a.map(rss)), 1)} MB, B ${fmt(median(runs.b.map(rss)), 1)} MB`);
+  console.log(`peak RSS: median ${medians(runs, (r) => r.rss, 1, ' MB')}`);
   if (runs.a[0].phases.latency) {
-    const p99 = (r) => r.phases.latency.p99;
-    console.log(`latency: p99 median A ${fmt(median(runs.a.map(p99)), 1)} ms, B ${fmt(median(runs.b.map(p99)), 1)} ms`);
+    console.log(`latency: p99 median ${medians(runs, (r) => r.phases.latency.p99, 1, ' ms')}`);
   }
 } finally {
   removeCopies();

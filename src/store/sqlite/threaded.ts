@@ -4,8 +4,8 @@
 // one message, so SQL runs on the second core beside the event loop. Bench (2026-11-22, 100,000
 // events to one webhook, 2 cores): SQL was ~34% of the one busy thread, which capped the service
 // at ~4,000-4,150 deliveries/s; on its own thread 5,300-6,200/s in six runs (the cost is a second
-// V8 heap, see the README's Quick start on memory). Durability is unchanged: every call is answered only when
-// SqliteStore would answer it, after the WAL fsync for writes.
+// V8 heap, see the README's Quick start on memory). Durability is unchanged: every call is
+// answered only when SqliteStore would answer it, after the WAL fsync for writes.
 import type { Worker } from 'node:worker_threads';
 import { spawnThread } from './spawn.ts';
 import type { NewAttachment, Store } from '../types.ts';
