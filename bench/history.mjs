@@ -27,6 +27,7 @@ const READS = [
   ['job history, all', 'POST', '/api/rest/2.0/jobs/history/communication-channels/search', { channel_type: 'WEBHOOK' }],
   ['job history, one webhook', 'POST', '/api/rest/2.0/jobs/history/communication-channels/search', { channel_type: 'WEBHOOK', channel_identifiers: [HOOK] }],
   ['dead-letter queue (empty)', 'GET', '/api/v1/dlq'],
+  ['webhooks with their last delivery', 'GET', '/api/v1/webhooks'],
 ];
 
 const receiver = await countingReceiver();

@@ -220,3 +220,32 @@ test("the dead-letter queue's read seeks to the failed jobs' attempts instead of
   // The attempts holding a job's state: by org and state (migration 006), not every one of the org.
   assert.ok(plan.some((d) => /SEARCH attempts USING INDEX attempts_job_state \(org_id=\? AND job_status=\?\)/.test(d)), plan.join('\n'));
 });
+
+test("a webhook's attempts are counted from the index alone, and each webhook's newest attempt is a seek, not a pass over the history", async () => {
+  const file = tmpFile();
+  const store = await open(file);
+  // The statements the two reads run, as the store builds them.
+  const ran: { sql: string; params: unknown[] }[] = [];
+  const db = (store as unknown as { db: Record<'get' | 'all', (sql: string, params: unknown[]) => Promise<unknown>> }).db;
+  for (const m of ['get', 'all'] as const) {
+    const fn = db[m].bind(db);
+    db[m] = (sql, params) => (ran.push({ sql, params }), fn(sql, params));
+  }
+  await store.searchAttempts({ orgId: 0, webhookId: 'w', offset: 0, limit: 20 });
+  await store.latestAttemptPerWebhook(0);
+  await store.close();
+  const raw = new Database(file, { readonly: true });
+  const plan = (re: RegExp) => {
+    const r = ran.find((x) => re.test(x.sql));
+    assert.ok(r, `ran ${re}`);
+    return (raw.prepare(`EXPLAIN QUERY PLAN ${r.sql}`).all(...r.params) as { detail: string }[]).map((x) => x.detail);
+  };
+  const count = plan(/COUNT\(\*\) AS n FROM attempts/);
+  const latest = plan(/MAX\(m\.started_at\)/);
+  raw.close();
+  // (webhook_id, org_id, started_at): migration 007.
+  assert.ok(count.some((d) => /SEARCH attempts USING COVERING INDEX attempts_webhook \(webhook_id=\? AND org_id=\?\)/.test(d)), count.join('\n'));
+  assert.ok(latest.some((d) => /SEARCH m USING COVERING INDEX attempts_webhook \(webhook_id=\? AND org_id=\?\)/.test(d)), latest.join('\n'));
+  assert.ok(latest.some((d) => /SEARCH a USING INDEX attempts_webhook \(webhook_id=\? AND org_id=\? AND started_at=\?\)/.test(d)), latest.join('\n'));
+  assert.ok(!latest.some((d) => /SCAN (a|m|attempts)\b/.test(d)), latest.join('\n'));
+});

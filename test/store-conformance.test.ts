@@ -369,6 +369,38 @@ for (const { engine, thread, queue } of variants) {
       assert.deepEqual(await store.requeueFailed(101, [job.id], now), [], 'only FAILED jobs are requeued');
     });
 
+    test("history: a webhook's attempts page newest first with their count; the newest attempt of each of the org's webhooks", async () => {
+      const hist = 202;
+      await store.createOrg(org(hist, 'history'));
+      const [a, b, quiet] = ['ha', 'hb', 'hquiet'].map((name) => webhook(hist, name, ['kpi.alert']));
+      const other = webhook(0, `hist-other-${crypto.randomUUID()}`, ['kpi.alert']);
+      for (const w of [a, b, quiet, other]) await store.insertWebhook(w);
+      const now = Date.now() + 3_000_000;
+      const items = [a, a, a, b, other].map((w, i) => publishItem(w.orgId, [w.id], { at: now + i }));
+      await store.publishEvents(items, 60_000);
+      const claimed = (await store.claimDue({ owner: 'w-hist', now: now + 10, leaseMs: 60_000, limit: 1000, excludeWebhookIds: [] })).filter((j) => [a, b, other].some((w) => w.id === j.webhookId));
+      assert.equal(claimed.length, 5);
+      // a's three attempts at now+100, +200, +200 (a tie), b's one at +50, the other org's at +900.
+      const startedAt = new Map(items.map((it, i) => [it.event.id, now + [100, 200, 200, 50, 900][i]]));
+      const attempts = claimed.map((j) => ({ ...attemptFor(j, j.webhookId !== b.id, startedAt.get(j.eventId)), id: `att-${startedAt.get(j.eventId)}-${j.eventId}` }));
+      await store.completeAttempts(attempts.map((attempt) => ({ attempt, owner: 'w-hist', transition: { status: 'SUCCESS' as const, nextAttemptAt: null, detail: '' } })));
+
+      const page1 = await store.searchAttempts({ orgId: hist, webhookId: a.id, offset: 0, limit: 2 });
+      assert.equal(page1.total, 3);
+      assert.deepEqual(page1.rows.map((r) => r.startedAt), [now + 200, now + 200]);
+      const page2 = await store.searchAttempts({ orgId: hist, webhookId: a.id, offset: 2, limit: 2 });
+      assert.deepEqual([page2.total, page2.rows.map((r) => r.startedAt)], [3, [now + 100]]);
+      assert.deepEqual(await store.searchAttempts({ orgId: 0, webhookId: a.id, offset: 0, limit: 10 }), { rows: [], total: 0 }, "another org's read finds none of them");
+
+      const latest = await store.latestAttemptPerWebhook(hist);
+      const tied = attempts.filter((x) => x.webhookId === a.id && x.startedAt === now + 200).map((x) => x.id).sort();
+      assert.deepEqual(
+        latest.map((x) => [x.webhookId, x.id, x.success]).sort(),
+        [[a.id, tied[0], true], [b.id, attempts.find((x) => x.webhookId === b.id)!.id, false]].sort(),
+        'one per webhook with attempts (of a tie, the first by id); none for a webhook never delivered to, none of another org',
+      );
+    });
+
     test('queue: concurrent transactions commit independently; one that fails leaves the others', async () => {
       const hook = `qc-${crypto.randomUUID()}`;
       const good = Array.from({ length: 20 }, () => publishItem(0, [hook]));

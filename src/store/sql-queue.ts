@@ -563,14 +563,22 @@ export abstract class SqlQueueStore implements QueueStore {
     return r ? toAttempt(r) : null;
   }
 
+  /**
+   * Per webhook of the org, a seek to its newest attempts (the attempts_webhook index, migrations
+   * 007/010), not a pass over the org's whole history: measured (2026-12-07, a copy of
+   * bench:history's SQLite database after 300,000 deliveries to one webhook) 83-107 ms as a
+   * GROUP BY over the org's attempts, 0.01-0.4 ms so. Attempts of deleted webhooks no longer come
+   * back; the console's webhook table, the one reader, shows only webhooks that exist.
+   */
   async latestAttemptPerWebhook(orgId: number): Promise<AttemptRow[]> {
     const rows = await this.db.all<Raw>(
-      `SELECT a.* FROM attempts a
-       JOIN (SELECT webhook_id, MAX(started_at) AS latest FROM attempts WHERE org_id = ? GROUP BY webhook_id) x
-         ON a.webhook_id = x.webhook_id AND a.started_at = x.latest
-       WHERE a.org_id = ? ORDER BY a.webhook_id, a.id`,
-      [orgId, orgId],
+      `SELECT a.* FROM webhooks w
+       JOIN attempts a ON a.webhook_id = w.id AND a.org_id = w.org_id
+        AND a.started_at = (SELECT MAX(m.started_at) FROM attempts m WHERE m.webhook_id = w.id AND m.org_id = w.org_id)
+       WHERE w.org_id = ? ORDER BY a.webhook_id, a.id`,
+      [orgId],
     );
+    // (Attempts started in the same millisecond tie: the first by id stands for the webhook.)
     const seen = new Set<string>();
     return rows.map(toAttempt).filter((a) => !seen.has(a.webhookId) && seen.add(a.webhookId));
   }
