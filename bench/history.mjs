@@ -6,9 +6,10 @@
 // delivered to a receiver in this process; at each step (events delivered in all), each read is
 // timed three times, end to end through the HTTP API. Nothing prunes the history, so what these
 // reads cost at a step is what they cost after that many deliveries. Nothing is saved.
-// Measured (2026-12-07): the reads that count or sort the whole history grow linearly with it;
-// the dead-letter queue's did too until migrations 006/009 (SQLite/PostgreSQL). Figures in the
-// README (Benchmark, "The history's reads").
+// Measured (2026-12-07): the reads that counted or sorted the whole history grew linearly with
+// it, until migrations 006/009 (the dead-letter queue's) and 007/010 (the job history, the
+// webhook table's last deliveries; SQLite/PostgreSQL); a webhook's attempt pages still count all
+// its attempts. Figures in the README (Benchmark, "The history's reads").
 import fs from 'node:fs';
 import { Pool } from 'undici';
 import { now, option, sleep } from './common.mjs';

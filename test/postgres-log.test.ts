@@ -210,7 +210,7 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     }
     const store = new PgLogStore(old.url, 4);
     try {
-      assert.deepEqual(await store.migrate(), ['007_event_log', '008_drop_events_org_created', '009_attempts_job_state_by_status']);
+      assert.deepEqual(await store.migrate(), ['007_event_log', '008_drop_events_org_created', '009_attempts_job_state_by_status', '010_history_read_indexes']);
       await assertUpgradedQueue(store);
     } finally {
       await store.close();

@@ -201,51 +201,62 @@ test('a job its publish leased is never handed out again from the log, even afte
   assert.equal(book.skipReserved('e1.0'), false);
 });
 
-test("the dead-letter queue's read seeks to the failed jobs' attempts instead of reading every delivered one", async () => {
+/**
+ * What `read` runs on a fresh store: a plan(pattern) that answers SQLite's query plan of the first
+ * statement whose SQL matches, with its parameters, as the store built it.
+ */
+async function plansOf(read: (store: SqliteLogStore) => Promise<unknown>): Promise<(re: RegExp) => string[]> {
   const file = tmpFile();
   const store = await open(file);
-  // The statements searchJobs runs, as the store builds them.
   const ran: { sql: string; params: unknown[] }[] = [];
-  const db = (store as unknown as { db: { rows: (sql: string, params: unknown[]) => Promise<unknown[][]> } }).db;
-  const rows = db.rows.bind(db);
-  db.rows = (sql, params) => (ran.push({ sql, params }), rows(sql, params));
-  const found = await store.searchJobs({ orgId: 0, statuses: ['FAILED'], offset: 0, limit: 20, order: 'DESC' });
+  const db = (store as unknown as { db: Record<'get' | 'all' | 'rows', (sql: string, params: unknown[]) => Promise<unknown>> }).db;
+  for (const m of ['get', 'all', 'rows'] as const) {
+    const fn = db[m].bind(db);
+    db[m] = (sql, params) => (ran.push({ sql, params }), fn(sql, params));
+  }
+  await read(store);
   await store.close();
-  assert.deepEqual(found.rows, []);
-  const page = ran.find((r) => /ORDER BY updated_at/.test(r.sql));
-  assert.ok(page, 'searchJobs read its page with rows()');
-  const raw = new Database(file, { readonly: true });
-  const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${page.sql}`).all(...page.params) as { detail: string }[]).map((r) => r.detail);
-  raw.close();
+  return (re) => {
+    const r = ran.find((x) => re.test(x.sql));
+    assert.ok(r, `ran ${re}`);
+    const raw = new Database(file, { readonly: true });
+    try {
+      return (raw.prepare(`EXPLAIN QUERY PLAN ${r.sql}`).all(...r.params) as { detail: string }[]).map((x) => x.detail);
+    } finally {
+      raw.close();
+    }
+  };
+}
+
+test("the dead-letter queue's read seeks to the failed jobs' attempts instead of reading every delivered one", async () => {
+  const plan = (await plansOf(async (store) => assert.deepEqual((await store.searchJobs({ orgId: 0, statuses: ['FAILED'], offset: 0, limit: 20, order: 'DESC' })).rows, [])))(/ORDER BY updated_at/);
   // The attempts holding a job's state: by org and state (migration 006), not every one of the org.
   assert.ok(plan.some((d) => /SEARCH attempts USING INDEX attempts_job_state \(org_id=\? AND job_status=\?\)/.test(d)), plan.join('\n'));
 });
 
 test("a webhook's attempts are counted from the index alone, and each webhook's newest attempt is a seek, not a pass over the history", async () => {
-  const file = tmpFile();
-  const store = await open(file);
-  // The statements the two reads run, as the store builds them.
-  const ran: { sql: string; params: unknown[] }[] = [];
-  const db = (store as unknown as { db: Record<'get' | 'all', (sql: string, params: unknown[]) => Promise<unknown>> }).db;
-  for (const m of ['get', 'all'] as const) {
-    const fn = db[m].bind(db);
-    db[m] = (sql, params) => (ran.push({ sql, params }), fn(sql, params));
-  }
-  await store.searchAttempts({ orgId: 0, webhookId: 'w', offset: 0, limit: 20 });
-  await store.latestAttemptPerWebhook(0);
-  await store.close();
-  const raw = new Database(file, { readonly: true });
-  const plan = (re: RegExp) => {
-    const r = ran.find((x) => re.test(x.sql));
-    assert.ok(r, `ran ${re}`);
-    return (raw.prepare(`EXPLAIN QUERY PLAN ${r.sql}`).all(...r.params) as { detail: string }[]).map((x) => x.detail);
-  };
+  const plan = await plansOf(async (store) => {
+    await store.searchAttempts({ orgId: 0, webhookId: 'w', offset: 0, limit: 20 });
+    await store.latestAttemptPerWebhook(0);
+  });
   const count = plan(/COUNT\(\*\) AS n FROM attempts/);
   const latest = plan(/MAX\(m\.started_at\)/);
-  raw.close();
   // (webhook_id, org_id, started_at): migration 007.
   assert.ok(count.some((d) => /SEARCH attempts USING COVERING INDEX attempts_webhook \(webhook_id=\? AND org_id=\?\)/.test(d)), count.join('\n'));
   assert.ok(latest.some((d) => /SEARCH m USING COVERING INDEX attempts_webhook \(webhook_id=\? AND org_id=\?\)/.test(d)), latest.join('\n'));
   assert.ok(latest.some((d) => /SEARCH a USING INDEX attempts_webhook \(webhook_id=\? AND org_id=\? AND started_at=\?\)/.test(d)), latest.join('\n'));
   assert.ok(!latest.some((d) => /SCAN (a|m|attempts)\b/.test(d)), latest.join('\n'));
+});
+
+test('a page of the job history reads the first rows of each state in index order instead of sorting every job', async () => {
+  const plan = (await plansOf((store) => store.listJobs({ orgId: 0, offset: 0, limit: 1000, order: 'DESC' })))(/ORDER BY updated_at/);
+  // Each state's attempts (SUCCESS, FAILED) and jobs rows (four states) come in the page's order
+  // from their index (attempts_job_state since migration 007, jobs_org_status): only ties on
+  // updated_at are sorted (by id).
+  const ordered = (re: RegExp) => plan.flatMap((d, i) => (re.test(d) ? [plan[i + 1]] : []));
+  const attempts = ordered(/^SEARCH attempts USING INDEX attempts_job_state \(org_id=\? AND job_status=\?\)$/);
+  const jobs = ordered(/^SEARCH jobs USING INDEX jobs_org_status \(org_id=\? AND status=\?\)$/);
+  assert.equal(attempts.length, 2, plan.join('\n'));
+  assert.equal(jobs.length, 4, plan.join('\n'));
+  assert.ok([...attempts, ...jobs].every((d) => d === 'USE TEMP B-TREE FOR LAST TERM OF ORDER BY'), plan.join('\n'));
 });

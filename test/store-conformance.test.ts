@@ -6,7 +6,7 @@ import pg from 'pg';
 import { after, before, describe, test } from 'node:test';
 import { eventJobId } from '../src/domain/jobs.ts';
 import { openStore } from '../src/store/index.ts';
-import { ConflictError, type AttemptRow, type EventRow, type JobRow, type PublishItem, type Store, type WebhookRow } from '../src/store/types.ts';
+import { ConflictError, type AttemptRow, type EventRow, type JobQuery, type JobRow, type PublishItem, type Store, type WebhookRow } from '../src/store/types.ts';
 import { createTestDatabase, engines, type Engine, type TestDatabase } from './helpers/databases.ts';
 
 function webhook(orgId: number, name: string, events: string[], at = Date.now()): WebhookRow {
@@ -399,6 +399,50 @@ for (const { engine, thread, queue } of variants) {
         [[a.id, tied[0], true], [b.id, attempts.find((x) => x.webhookId === b.id)!.id, false]].sort(),
         'one per webhook with attempts (of a tie, the first by id); none for a webhook never delivered to, none of another org',
       );
+    });
+
+    test('history: every page of jobs is the slice of the whole history in its order, for each state, filter and direction', async () => {
+      const hist = 303;
+      await store.createOrg(org(hist, 'pages'));
+      const [a, b] = ['pa', 'pb'].map((name) => webhook(hist, name, ['kpi.alert']));
+      for (const w of [a, b]) await store.insertWebhook(w);
+      const now = Date.now() + 4_000_000;
+      const items = Array.from({ length: 12 }, (_, i) => publishItem(hist, [a.id, b.id], { at: now + (i % 4) }));
+      await store.publishEvents(items, 60_000);
+      // 20 of the 24 jobs attempted: SUCCESS, FAILED or RETRY in turn, their updated_at tied in
+      // threes; the other 4 stay PENDING (the log's waiting jobs, or jobs rows).
+      const claimed = (await store.claimDue({ owner: 'w-pages', now: now + 10, leaseMs: 60_000, limit: 1000, excludeWebhookIds: [] })).filter((j) => j.orgId === hist);
+      assert.equal(claimed.length, 24);
+      const kinds = ['SUCCESS', 'FAILED', 'RETRY'] as const;
+      await store.completeAttempts(claimed.slice(0, 20).map((j, i) => ({
+        attempt: { ...attemptFor(j, kinds[i % 3] === 'SUCCESS', now + 100 + Math.floor(i / 3)), durationMs: 0 },
+        owner: 'w-pages',
+        transition: { status: kinds[i % 3], nextAttemptAt: kinds[i % 3] === 'RETRY' ? now + 60_000 : null, detail: kinds[i % 3] === 'SUCCESS' ? '' : 'HTTP 500' },
+      })));
+      await store.releaseLeases('w-pages', claimed.slice(20).map((j) => j.id));
+
+      const cases: Partial<JobQuery>[] = [{}, { statuses: ['FAILED'] }, { statuses: ['PENDING', 'SUCCESS'] }, { webhookIds: [b.id] }, { statuses: ['RETRY'], webhookIds: [a.id] }];
+      for (const c of cases) {
+        for (const order of ['ASC', 'DESC'] as const) {
+          const q = { orgId: hist, ...c, order };
+          const { rows: all, total } = await store.searchJobs({ ...q, offset: 0, limit: 1000 });
+          assert.equal(total, all.length, JSON.stringify(q));
+          const key = (j: JobRow) => [j.updatedAt, j.id] as const;
+          for (let i = 1; i < all.length; i++) {
+            const [x, y] = [key(all[i - 1]), key(all[i])];
+            const before = x[0] < y[0] || (x[0] === y[0] && x[1] < y[1]);
+            assert.equal(before, order === 'ASC', `in ${order} order: ${JSON.stringify(q)}`);
+          }
+          if (!c.statuses && !c.webhookIds) {
+            assert.equal(all.length, 24);
+            assert.deepEqual(new Set(all.map((j) => j.status)), new Set(['SUCCESS', 'FAILED', 'RETRY', 'PENDING']));
+          }
+          for (const [offset, limit] of [[0, 1], [0, 5], [2, 3], [5, 7], [all.length - 1, 4], [all.length, 2]]) {
+            const page = await store.listJobs({ ...q, offset, limit });
+            assert.deepEqual(page.map((j) => j.id), all.slice(offset, offset + limit).map((j) => j.id), `${JSON.stringify(q)} at ${offset}+${limit}`);
+          }
+        }
+      }
     });
 
     test('queue: concurrent transactions commit independently; one that fails leaves the others', async () => {

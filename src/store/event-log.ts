@@ -17,7 +17,7 @@ import type { Db } from './db.ts';
 import { LogBook, type Handed, type LogJob } from './log-book.ts';
 import { JOB_COLUMNS, attemptParams, jobParams, type LogColumns } from './sql-queue.ts';
 import type { SqlStore } from './sql-store.ts';
-import type { ClaimRequest, Completion, JobQuery, JobRow, PublishItem } from './types.ts';
+import type { ClaimRequest, Completion, JobQuery, JobRow, JobStatus, PublishItem } from './types.ts';
 
 /**
  * Jobs read from a lane and not handed out (their webhook full, or more targets than the claim
@@ -119,6 +119,28 @@ export function logColumns(entries: LogEntry[]): LogColumns {
   return { columns, lanes };
 }
 
+/**
+ * A job whose state is its attempt (attempts.job_status), as a row with JOB_COLUMNS' names. (The
+ * NULLs are typed: PostgreSQL types an untyped NULL of a subquery as text, and a page's streams
+ * are subqueries, see jobStreams.)
+ */
+const ATTEMPT_AS_JOB = `SELECT job_id AS id, job_kind AS kind, event_id, event_type, webhook_id, org_id, job_status AS status,
+    attempt_no AS try_count, 0 AS budget_start, job_created_at AS next_attempt_at, CAST(NULL AS TEXT) AS lease_owner,
+    CAST(NULL AS BIGINT) AS lease_until, detail, status_code AS last_status, job_created_at AS created_at, started_at + duration_ms AS updated_at
+  FROM attempts`;
+
+/**
+ * Every job as one relation: jobs rows, attempts holding their job's state, and `waiting`, the
+ * engine's log jobs not attempted yet. With `byOrg`, of the org given three times as its
+ * parameters (`waiting` takes it last).
+ */
+export function jobsRelationOf(byOrg: boolean, waiting: string): string {
+  const org = byOrg ? 'AND org_id = ?' : '';
+  return `SELECT ${JOB_COLUMNS} FROM jobs WHERE 1 = 1 ${org}
+  UNION ALL ${ATTEMPT_AS_JOB} WHERE job_status IS NOT NULL ${org}
+  UNION ALL ${waiting}`;
+}
+
 type StoreClass = abstract new (...args: any[]) => SqlStore;
 
 /** An engine's store with its delivery queue as the event log; the engine supplies the abstract parts. */
@@ -144,8 +166,12 @@ export function withEventLog<B extends StoreClass>(Base: B) {
      * Answers the lanes whose cursor moved.
      */
     protected abstract writeOutcomes(states: unknown[][], retries: JobRow[], moves: CursorMove[]): Promise<Set<number>>;
-    /** Every job as one relation with JOB_COLUMNS (see the engines' jobsRelation); byOrg: of the org given three times. */
-    protected abstract jobsRelation(byOrg: boolean): string;
+    /**
+     * The log's jobs not attempted yet (above their lane's cursor, with neither an attempt holding
+     * their state nor a jobs row) as rows with JOB_COLUMNS' names (and typed NULLs, see
+     * ATTEMPT_AS_JOB); byOrg: of the org given as its one parameter.
+     */
+    protected abstract waitingJobs(byOrg: boolean): string;
 
     /** The log's reads one at a time: two claims at once would both read after the same seq. */
     private reads: Promise<unknown> = Promise.resolve();
@@ -439,7 +465,20 @@ export function withEventLog<B extends StoreClass>(Base: B) {
     }
 
     protected override jobsOf(orgId: number | null): [sql: string, params: unknown[]] {
-      return orgId === null ? [`(${this.jobsRelation(false)}) AS j`, []] : [`(${this.jobsRelation(true)}) AS j`, [orgId, orgId, orgId]];
+      const byOrg = orgId !== null;
+      return [`(${jobsRelationOf(byOrg, this.waitingJobs(byOrg))}) AS j`, byOrg ? [orgId, orgId, orgId] : []];
+    }
+
+    /**
+     * Besides the jobs rows' streams, the attempts holding their job's state, one stream per
+     * state in (org_id, job_status, updated_at) order (the attempts_job_state index, migrations
+     * 007/010), and the log's waiting jobs (few: those not attempted yet).
+     */
+    protected override jobStreams(orgId: number, statuses: JobStatus[]): [sql: string, params: unknown[]][] {
+      const streams = super.jobStreams(orgId, statuses);
+      for (const s of statuses) if (s === 'SUCCESS' || s === 'FAILED') streams.push([`${ATTEMPT_AS_JOB} WHERE org_id = ? AND job_status = ?`, [orgId, s]]);
+      if (statuses.includes('PENDING')) streams.push([this.waitingJobs(true), [orgId]]);
+      return streams;
     }
 
     override async findJob(orgId: number, id: string): Promise<JobRow | null> {
@@ -447,10 +486,8 @@ export function withEventLog<B extends StoreClass>(Base: B) {
       return job && this.withLease(job);
     }
 
-    override async searchJobs(q: JobQuery): Promise<{ rows: JobRow[]; total: number }> {
-      const found = await super.searchJobs(q);
-      found.rows.forEach((j) => this.withLease(j));
-      return found;
+    override async listJobs(q: JobQuery): Promise<JobRow[]> {
+      return (await super.listJobs(q)).map((j) => this.withLease(j));
     }
 
     override async requeueFailed(orgId: number, jobIds: string[], now: number): Promise<string[]> {

@@ -286,6 +286,8 @@ export interface QueueStore {
   /** Gives claimed jobs back unattempted (shutdown), so another worker takes them at once. */
   releaseLeases(owner: string, jobIds: string[]): Promise<void>;
   searchJobs(query: JobQuery): Promise<{ rows: JobRow[]; total: number }>;
+  /** searchJobs' page without its total (which counts every match). */
+  listJobs(query: JobQuery): Promise<JobRow[]>;
   searchAttempts(query: AttemptQuery): Promise<{ rows: AttemptRow[]; total: number }>;
   lastAttempt(jobId: string): Promise<AttemptRow | null>;
   /** The newest attempt of each webhook of the org (for the console's webhook table). */

@@ -391,7 +391,7 @@ export class Probe {
   async jobs(): Promise<JobState[]> {
     // The jobs rows, the attempts holding their job's state and the event log's pending jobs
     // (src/store/event-log.ts; with a jobs row per delivery only the first part has rows).
-    const from = `(${this.engine === 'sqlite' ? jobsRelation(false) : pgJobsRelation(false)}) AS j`;
+    const from = `(${this.engine === 'sqlite' ? jobsRelation() : pgJobsRelation()}) AS j`;
     const rows = await this.query(`SELECT id, event_id, status, try_count, lease_owner FROM ${from} WHERE kind = 'event'`);
     return rows.map((r) => ({ ...r, try_count: Number(r.try_count) }));
   }

@@ -46,7 +46,7 @@ export function channelJobRoutes(app: FastifyInstance, ctx: AppContext, validate
       }
       const eventTypes = body.events?.map((e) => e.type);
       const eventIds = body.events?.map((e) => e.identifier).filter((x): x is string => !!x);
-      const { rows } = await ctx.store.searchJobs({
+      const rows = await ctx.store.listJobs({
         orgId: p.org.id,
         jobIds: body.job_ids,
         webhookIds,

@@ -134,7 +134,7 @@ export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
     // picked up a second time by this same request.
     const ids: string[] = [];
     for (let offset = 0; ids.length < REPLAY_MAX; offset += REPLAY_BATCH) {
-      const { rows } = await ctx.store.searchJobs({ ...filter, offset, limit: REPLAY_BATCH, order: 'ASC' });
+      const rows = await ctx.store.listJobs({ ...filter, offset, limit: REPLAY_BATCH, order: 'ASC' });
       ids.push(...rows.map((r) => r.id));
       if (rows.length < REPLAY_BATCH) break;
     }

@@ -99,7 +99,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext) {
     const { event_id } = req.params as { event_id: string };
     const event = await ctx.store.findEvent(p.org.id, event_id);
     if (!event) throw notFound('event', event_id, 'event_id');
-    const { rows } = await ctx.store.searchJobs({ orgId: p.org.id, eventIds: [event.id], offset: 0, limit: 1000, order: 'ASC' });
+    const rows = await ctx.store.listJobs({ orgId: p.org.id, eventIds: [event.id], offset: 0, limit: 1000, order: 'ASC' });
     return { event_id: event.id, type: event.type, created_at: new Date(event.createdAt).toISOString(), jobs: rows.map((j) => jobView(j, event)) };
   });
 }

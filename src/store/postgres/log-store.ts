@@ -14,8 +14,8 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import type { Db } from '../db.ts';
-import { logColumns, readable, withEventLog, type CursorMove, type LogEntry, type LogRead } from '../event-log.ts';
-import { JOB_COLUMNS, LOG_ORDER_LOCK } from '../sql-queue.ts';
+import { jobsRelationOf, logColumns, readable, withEventLog, type CursorMove, type LogEntry, type LogRead } from '../event-log.ts';
+import { LOG_ORDER_LOCK } from '../sql-queue.ts';
 import type { JobRow, PublishItem } from '../types.ts';
 import { PostgresStore, pgTypes } from './index.ts';
 
@@ -51,27 +51,25 @@ const INSERT_LOG = `INSERT INTO log (lane, event_id, org_id, event_type, created
   RETURNING lane, seq, event_id`;
 
 /**
- * Every job as one relation: jobs rows, attempts holding their job's state, and the log's jobs
- * not attempted yet (above their lane's cursor, with neither). With `byOrg`, of the org given
- * three times as its parameters. (Also read by the tests' probe.)
+ * The log's jobs not attempted yet: above their lane's cursor, with neither an attempt holding
+ * their state nor a jobs row (as rows with JOB_COLUMNS' names, their NULLs typed: see
+ * event-log.ts's ATTEMPT_AS_JOB). With `byOrg`, of the org given as its parameter.
  */
-export function jobsRelation(byOrg: boolean): string {
-  const org = (col: string) => (byOrg ? `AND ${col} = ?` : '');
+function waitingJobs(byOrg: boolean): string {
   const id = `l.event_id || '.' || (t.i - 1)`;
-  return `
-  SELECT ${JOB_COLUMNS} FROM jobs WHERE TRUE ${org('org_id')}
-  UNION ALL
-  SELECT job_id, job_kind, event_id, event_type, webhook_id, org_id, job_status, attempt_no, 0, job_created_at, NULL, NULL, detail, status_code, job_created_at, started_at + duration_ms
-    FROM attempts WHERE job_status IS NOT NULL ${org('org_id')}
-  UNION ALL
-  SELECT ${id}, 'event', l.event_id, l.event_type, t.w, l.org_id, 'PENDING', 0, 0, l.created_at, NULL, NULL, NULL, NULL, l.created_at, l.created_at
+  return `SELECT ${id} AS id, 'event' AS kind, l.event_id AS event_id, l.event_type AS event_type, t.w AS webhook_id, l.org_id AS org_id,
+      'PENDING' AS status, 0 AS try_count, 0 AS budget_start, l.created_at AS next_attempt_at, CAST(NULL AS TEXT) AS lease_owner,
+      CAST(NULL AS BIGINT) AS lease_until, CAST(NULL AS TEXT) AS detail, CAST(NULL AS INT) AS last_status, l.created_at AS created_at, l.created_at AS updated_at
     FROM log_cursor c JOIN log l ON l.lane = c.lane AND l.seq > c.seq
     CROSS JOIN LATERAL json_array_elements_text(CAST(l.targets AS JSON)) WITH ORDINALITY AS t(w, i)
-    WHERE t.w IS NOT NULL ${org('l.org_id')}
+    WHERE t.w IS NOT NULL ${byOrg ? 'AND l.org_id = ?' : ''}
       AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = ${id} AND a.job_status IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = ${id})`;
 }
-const RELATIONS = [jobsRelation(false), jobsRelation(true)];
+const WAITING = [waitingJobs(false), waitingJobs(true)];
+
+/** Every job as one relation (jobsRelationOf), of all orgs. (Read by the tests' probe.) */
+export const jobsRelation = (): string => jobsRelationOf(false, WAITING[0]);
 
 /** The seqs of written log rows ([lane, seq, event_id] each), in the entries' order. */
 function seqsOf(entries: LogEntry[], written: unknown[][]): number[] {
@@ -207,8 +205,8 @@ export class PgLogStore extends withEventLog(PostgresStore) {
     return moved;
   }
 
-  protected jobsRelation(byOrg: boolean): string {
-    return RELATIONS[byOrg ? 1 : 0];
+  protected waitingJobs(byOrg: boolean): string {
+    return WAITING[byOrg ? 1 : 0];
   }
 
   override async close(): Promise<void> {

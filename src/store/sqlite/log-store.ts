@@ -12,7 +12,7 @@
 // One lane, read by one process at a time (a lease on log_cursor): SQLite is one `serve` per
 // file, and a second one started by mistake takes the log over instead of delivering it twice over.
 import type { Db } from '../db.ts';
-import { withEventLog, type CursorMove, type LogEntry, type LogRead } from '../event-log.ts';
+import { jobsRelationOf, withEventLog, type CursorMove, type LogEntry, type LogRead } from '../event-log.ts';
 import { ATTEMPT_STATE_ONE, JOB_COLUMNS, jobParams } from '../sql-queue.ts';
 import type { JobRow } from '../types.ts';
 import { SqliteStore } from './index.ts';
@@ -26,25 +26,23 @@ import { SqliteStore } from './index.ts';
 const READ_LOG = 'SELECT seq, event_id, org_id, event_type, created_at, targets FROM log WHERE seq > ? ORDER BY seq LIMIT ?';
 
 /**
- * Every job as one relation: jobs rows, attempts holding their job's state, and the log's jobs
- * not attempted yet (above the cursor, with neither). With `byOrg`, of the org given three times
- * as its parameters. (Also read by the tests' probe of a SQLite file, either layout.)
+ * The log's jobs not attempted yet: above the cursor, with neither an attempt holding their state
+ * nor a jobs row (as rows with JOB_COLUMNS' names). With `byOrg`, of the org given as its parameter.
  */
-export function jobsRelation(byOrg: boolean): string {
-  const org = (col: string) => (byOrg ? `AND ${col} = ?` : '');
-  return `
-  SELECT ${JOB_COLUMNS} FROM jobs WHERE 1 = 1 ${org('org_id')}
-  UNION ALL
-  SELECT job_id, job_kind, event_id, event_type, webhook_id, org_id, job_status, attempt_no, 0, job_created_at, NULL, NULL, detail, status_code, job_created_at, started_at + duration_ms
-    FROM attempts WHERE job_status IS NOT NULL ${org('org_id')}
-  UNION ALL
-  SELECT l.event_id || '.' || t.key, 'event', l.event_id, l.event_type, t.value, l.org_id, 'PENDING', 0, 0, l.created_at, NULL, NULL, NULL, NULL, l.created_at, l.created_at
+function waitingJobs(byOrg: boolean): string {
+  const id = `l.event_id || '.' || t.key`;
+  return `SELECT ${id} AS id, 'event' AS kind, l.event_id AS event_id, l.event_type AS event_type, t.value AS webhook_id, l.org_id AS org_id,
+      'PENDING' AS status, 0 AS try_count, 0 AS budget_start, l.created_at AS next_attempt_at, NULL AS lease_owner, NULL AS lease_until,
+      NULL AS detail, NULL AS last_status, l.created_at AS created_at, l.created_at AS updated_at
     FROM log l, json_each(l.targets) t
-    WHERE l.seq > (SELECT seq FROM log_cursor WHERE id = 1) ${org('l.org_id')} AND t.type = 'text'
-      AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = l.event_id || '.' || t.key AND a.job_status IS NOT NULL)
-      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = l.event_id || '.' || t.key)`;
+    WHERE l.seq > (SELECT seq FROM log_cursor WHERE id = 1) ${byOrg ? 'AND l.org_id = ?' : ''} AND t.type = 'text'
+      AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = ${id} AND a.job_status IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = ${id})`;
 }
-const RELATIONS = [jobsRelation(false), jobsRelation(true)];
+const WAITING = [waitingJobs(false), waitingJobs(true)];
+
+/** Every job as one relation (jobsRelationOf), of all orgs. (Read by the tests' probe of a SQLite file, either layout.) */
+export const jobsRelation = (): string => jobsRelationOf(false, WAITING[0]);
 
 export class SqliteLogStore extends withEventLog(SqliteStore) {
   /** Until when this store last wrote its lease on the log. */
@@ -122,8 +120,8 @@ export class SqliteLogStore extends withEventLog(SqliteStore) {
     });
   }
 
-  protected jobsRelation(byOrg: boolean): string {
-    return RELATIONS[byOrg ? 1 : 0];
+  protected waitingJobs(byOrg: boolean): string {
+    return WAITING[byOrg ? 1 : 0];
   }
 }
 
