@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import { consoleSourceHash, CONSOLE_DIR } from '../console/source-hash.ts';
 import { launchBrowser, SCREENSHOT_DIR, type BrowserSession } from './helpers/browser.ts';
@@ -290,6 +291,33 @@ describe('web console (Chromium, sqlite)', { timeout: 240_000 }, () => {
     await b.screenshot('16-history-no-match');
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await page.locator('table.history tbody tr.row-fail').first().waitFor();
+  });
+
+  step("a long Delivery History's pager says the count stopped (10,000+) and still pages", async () => {
+    // 10,000 older attempts written straight to the service's SQLite file (WAL: the service's
+    // connection reads them at once); without the job state, so only the attempts list shows them.
+    const hooks = (await call(svc.baseUrl, 'GET', '/api/v1/webhooks', { token: svc.adminToken })).body.webhooks as { id: string; name: string }[];
+    const hook = hooks.find((w) => w.name === NAME)!;
+    const raw = new Database(svc.databaseUrl);
+    const insert = raw.prepare(`INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, request_headers)
+      VALUES (?, ?, ?, ?, 0, 1, ?, 4, 204, 1, '{}')`);
+    const old = Date.parse('2020-01-01T00:00:00Z');
+    raw.transaction(() => {
+      for (let i = 0; i < 10_000; i++) insert.run(`old-${i}`, `n.old-${i}.0`, `n.old-${i}`, hook.id, old + i * 1000);
+    })();
+    raw.close();
+    const { body } = await call(svc.baseUrl, 'GET', `/api/v1/webhooks/${NAME}/attempts?limit=20`, { token: svc.adminToken });
+    assert.deepEqual([body.pagination.total, body.pagination.total_exact, body.pagination.has_more], [10_000, false, true]);
+    await page.reload();
+    await heading(/Delivery History/);
+    const pager = page.getByRole('navigation', { name: 'Delivery history pages' });
+    await pager.getByText('1–20 of 10,000+').waitFor();
+    await pager.getByRole('button', { name: 'Next →' }).click();
+    await pager.getByText('21–40 of 10,000+').waitFor();
+    await b.screenshot('16b-history-capped-count');
+    const last = (await call(svc.baseUrl, 'GET', `/api/v1/webhooks/${NAME}/attempts?limit=1000&offset=10000`, { token: svc.adminToken })).body;
+    assert.equal(last.pagination.total_exact, true, 'counted to the end past the cap when the page is there');
+    assert.equal(last.pagination.has_more, false);
   });
 
   step('administrators set channel preferences for the cluster and per org', async () => {

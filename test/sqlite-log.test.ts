@@ -236,10 +236,10 @@ test("the dead-letter queue's read seeks to the failed jobs' attempts instead of
 
 test("a webhook's attempts are counted from the index alone, and each webhook's newest attempt is a seek, not a pass over the history", async () => {
   const plan = await plansOf(async (store) => {
-    await store.searchAttempts({ orgId: 0, webhookId: 'w', offset: 0, limit: 20 });
+    await store.searchAttempts({ orgId: 0, webhookId: 'w', offset: 0, limit: 20, countUpTo: 10_000 });
     await store.latestAttemptPerWebhook(0);
   });
-  const count = plan(/COUNT\(\*\) AS n FROM attempts/);
+  const count = plan(/COUNT\(\*\) AS n FROM \(SELECT 1 FROM attempts/);
   const latest = plan(/MAX\(m\.started_at\)/);
   // (webhook_id, org_id, started_at): migration 007.
   assert.ok(count.some((d) => /SEARCH attempts USING COVERING INDEX attempts_webhook \(webhook_id=\? AND org_id=\?\)/.test(d)), count.join('\n'));

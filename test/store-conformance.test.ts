@@ -390,6 +390,10 @@ for (const { engine, thread, queue } of variants) {
       assert.deepEqual(page1.rows.map((r) => r.startedAt), [now + 200, now + 200]);
       const page2 = await store.searchAttempts({ orgId: hist, webhookId: a.id, offset: 2, limit: 2 });
       assert.deepEqual([page2.total, page2.rows.map((r) => r.startedAt)], [3, [now + 100]]);
+      for (const [upTo, total] of [[1, 1], [2, 2], [3, 3], [10, 3]]) {
+        const capped = await store.searchAttempts({ orgId: hist, webhookId: a.id, offset: 0, limit: 1, countUpTo: upTo });
+        assert.deepEqual([capped.total, capped.rows.length], [total, 1], `counted up to ${upTo}`);
+      }
       assert.deepEqual(await store.searchAttempts({ orgId: 0, webhookId: a.id, offset: 0, limit: 10 }), { rows: [], total: 0 }, "another org's read finds none of them");
 
       const latest = await store.latestAttemptPerWebhook(hist);

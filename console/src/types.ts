@@ -68,6 +68,8 @@ export interface Pagination {
   offset: number;
   limit: number;
   total: number;
+  /** false: counting stopped at `total` (a webhook's attempts are counted up to a cap). */
+  total_exact?: boolean;
   has_more: boolean;
 }
 

@@ -586,7 +586,10 @@ export abstract class SqlQueueStore implements QueueStore {
     if (q.since !== undefined) (where.push('started_at >= ?'), params.push(q.since));
     if (q.until !== undefined) (where.push('started_at <= ?'), params.push(q.until));
     const cond = where.join(' AND ');
-    const total = await this.db.get<Raw>(`SELECT COUNT(*) AS n FROM attempts WHERE ${cond}`, params);
+    const total = await this.db.get<Raw>(
+      q.countUpTo === undefined ? `SELECT COUNT(*) AS n FROM attempts WHERE ${cond}` : `SELECT COUNT(*) AS n FROM (SELECT 1 FROM attempts WHERE ${cond} LIMIT ?) AS c`,
+      q.countUpTo === undefined ? params : [...params, q.countUpTo],
+    );
     const rows = await this.db.all<Raw>(`SELECT * FROM attempts WHERE ${cond} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]);
     return { rows: rows.map(toAttempt), total: Number(total?.n ?? 0) };
   }

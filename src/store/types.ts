@@ -234,6 +234,8 @@ export interface AttemptQuery {
   until?: number;
   offset: number;
   limit: number;
+  /** Count the matches up to this many only (the total is then at most this); all of them if not given. */
+  countUpTo?: number;
 }
 
 export interface ClaimRequest {

@@ -8,6 +8,8 @@ export { engines, type Engine };
 
 export interface TestService {
   baseUrl: string;
+  /** The service's database (a SQLite file's path, or a postgres:// URL). */
+  databaseUrl: string;
   adminToken: string;
   adminUsername: string;
   adminPassword: string;
@@ -42,6 +44,7 @@ export async function startService(opts: { engine?: Engine; env?: Record<string,
   const { token } = (await res.json()) as { token: string };
   return {
     baseUrl,
+    databaseUrl: db.url,
     adminToken: token,
     adminUsername,
     adminPassword,

@@ -97,7 +97,7 @@ export function DeliveryHistory({ id, user }: { id: string; user: SessionUser })
               <AttemptRow key={a.id} attempt={a} expanded={expanded.has(a.id)} onToggle={() => toggle(a.id)} canResend={can.manageWebhooks(user)} resending={resending === a.id} onResend={() => void resend(a)} />
             ))}
           </ListTable>
-          {page && <Pager offset={page.offset} limit={page.limit} total={page.total} onPage={setOffset} label="Delivery history pages" />}
+          {page && <Pager offset={page.offset} limit={page.limit} total={page.total} exact={page.total_exact !== false} onPage={setOffset} label="Delivery history pages" />}
         </>
       ) : null}
     </section>

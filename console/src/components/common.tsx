@@ -96,7 +96,8 @@ export function ListTable({ className, label, describedBy, columns, children }: 
   );
 }
 
-export function Pager({ offset, limit, total, onPage, label }: { offset: number; limit: number; total: number; onPage: (offset: number) => void; label: string }) {
+/** exact: false when the server stopped counting at `total` (shown as "10,000+"). */
+export function Pager({ offset, limit, total, exact = true, onPage, label }: { offset: number; limit: number; total: number; exact?: boolean; onPage: (offset: number) => void; label: string }) {
   if (total <= limit && offset === 0) return null;
   const from = total === 0 ? 0 : offset + 1;
   const to = Math.min(offset + limit, total);
@@ -106,7 +107,7 @@ export function Pager({ offset, limit, total, onPage, label }: { offset: number;
         ← Previous
       </button>
       <span aria-live="polite">
-        {from}–{to} of {total}
+        {from}–{to} of {exact ? total : `${total.toLocaleString('en-US')}+`}
       </span>
       <button type="button" className="btn" disabled={to >= total} onClick={() => onPage(offset + limit)}>
         Next →

