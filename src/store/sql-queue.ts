@@ -586,10 +586,9 @@ export abstract class SqlQueueStore implements QueueStore {
     if (q.since !== undefined) (where.push('started_at >= ?'), params.push(q.since));
     if (q.until !== undefined) (where.push('started_at <= ?'), params.push(q.until));
     const cond = where.join(' AND ');
-    const total = await this.db.get<Raw>(
-      q.countUpTo === undefined ? `SELECT COUNT(*) AS n FROM attempts WHERE ${cond}` : `SELECT COUNT(*) AS n FROM (SELECT 1 FROM attempts WHERE ${cond} LIMIT ?) AS c`,
-      q.countUpTo === undefined ? params : [...params, q.countUpTo],
-    );
+    const [count, countParams] =
+      q.countUpTo === undefined ? [`SELECT COUNT(*) AS n FROM attempts WHERE ${cond}`, params] : [`SELECT COUNT(*) AS n FROM (SELECT 1 FROM attempts WHERE ${cond} LIMIT ?) AS c`, [...params, q.countUpTo]];
+    const total = await this.db.get<Raw>(count, countParams);
     const rows = await this.db.all<Raw>(`SELECT * FROM attempts WHERE ${cond} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]);
     return { rows: rows.map(toAttempt), total: Number(total?.n ?? 0) };
   }
@@ -603,7 +602,7 @@ export abstract class SqlQueueStore implements QueueStore {
    * Per webhook of the org, a seek to its newest attempts (the attempts_webhook index, migrations
    * 007/010), not a pass over the org's whole history: measured (2026-12-07, a copy of
    * bench:history's SQLite database after 300,000 deliveries to one webhook) 83-107 ms as a
-   * GROUP BY over the org's attempts, 0.01-0.4 ms so. Attempts of deleted webhooks no longer come
+   * GROUP BY over the org's attempts, 0.01-0.4 ms by seeks. Attempts of deleted webhooks no longer come
    * back; the console's webhook table, the one reader, shows only webhooks that exist.
    */
   async latestAttemptPerWebhook(orgId: number): Promise<AttemptRow[]> {
