@@ -260,3 +260,18 @@ test('a page of the job history reads the first rows of each state in index orde
   assert.equal(jobs.length, 4, plan.join('\n'));
   assert.ok([...attempts, ...jobs].every((d) => d === 'USE TEMP B-TREE FOR LAST TERM OF ORDER BY'), plan.join('\n'));
 });
+
+test("the job history of given jobs or events reads their attempts by id, not every attempt of the org's", async () => {
+  const plan = await plansOf(async (store) => {
+    await store.listJobs({ orgId: 0, jobIds: ['e1.0', 'e2.0'], offset: 0, limit: 1000, order: 'DESC' });
+    await store.listJobs({ orgId: 0, eventIds: ['e1', 'e2'], offset: 0, limit: 1000, order: 'ASC' });
+  });
+  const byJob = plan(/job_id IN \(\?, \?\)/);
+  const byEvent = plan(/job_id > \?/);
+  assert.ok(byJob.some((d) => /^SEARCH attempts USING INDEX attempts_job \(job_id=\?\)$/.test(d)), byJob.join('\n'));
+  assert.ok(byEvent.some((d) => /^SEARCH attempts USING INDEX attempts_job \(job_id>\? AND job_id<\?\)$/.test(d)), byEvent.join('\n'));
+  for (const p of [byJob, byEvent]) {
+    assert.ok(!p.some((d) => /attempts_job_state|SCAN attempts/.test(d)), p.join('\n'));
+    assert.ok(p.some((d) => /^SEARCH jobs USING INDEX (sqlite_autoindex_jobs_1 \(id=\?\)|jobs_event \(event_id=\?\))$/.test(d)), p.join('\n'));
+  }
+});

@@ -425,19 +425,31 @@ for (const { engine, thread, queue } of variants) {
       })));
       await store.releaseLeases('w-pages', claimed.slice(20).map((j) => j.id));
 
-      const cases: Partial<JobQuery>[] = [{}, { statuses: ['FAILED'] }, { statuses: ['PENDING', 'SUCCESS'] }, { webhookIds: [b.id] }, { statuses: ['RETRY'], webhookIds: [a.id] }];
+      // By state, and for given jobs or events (read through their ids instead).
+      const some = [claimed[0], claimed[4], claimed[9], claimed[21]];
+      const cases: Partial<JobQuery>[] = [
+        {}, { statuses: ['FAILED'] }, { statuses: ['PENDING', 'SUCCESS'] }, { webhookIds: [b.id] }, { statuses: ['RETRY'], webhookIds: [a.id] },
+        { jobIds: some.map((j) => j.id) }, { jobIds: some.map((j) => j.id), statuses: ['SUCCESS', 'PENDING'] },
+        { eventIds: [items[0].event.id, items[7].event.id, items[11].event.id] }, { eventIds: [items[3].event.id], webhookIds: [b.id] },
+      ];
+      const matches = (c: Partial<JobQuery>, j: JobRow) =>
+        (!c.statuses || c.statuses.includes(j.status)) && (!c.webhookIds || c.webhookIds.includes(j.webhookId)) &&
+        (!c.jobIds || c.jobIds.includes(j.id)) && (!c.eventIds || c.eventIds.includes(j.eventId));
       for (const c of cases) {
         for (const order of ['ASC', 'DESC'] as const) {
           const q = { orgId: hist, ...c, order };
           const { rows: all, total } = await store.searchJobs({ ...q, offset: 0, limit: 1000 });
           assert.equal(total, all.length, JSON.stringify(q));
+          const everything = (await store.listJobs({ orgId: hist, order, offset: 0, limit: 1000 })).filter((j) => matches(c, j));
+          assert.deepEqual(all.map((j) => j.id), everything.map((j) => j.id), `the whole history's matches, in order: ${JSON.stringify(q)}`);
+          assert.ok(all.length > 0, JSON.stringify(q));
           const key = (j: JobRow) => [j.updatedAt, j.id] as const;
           for (let i = 1; i < all.length; i++) {
             const [x, y] = [key(all[i - 1]), key(all[i])];
             const before = x[0] < y[0] || (x[0] === y[0] && x[1] < y[1]);
             assert.equal(before, order === 'ASC', `in ${order} order: ${JSON.stringify(q)}`);
           }
-          if (!c.statuses && !c.webhookIds) {
+          if (!Object.keys(c).length) {
             assert.equal(all.length, 24);
             assert.deepEqual(new Set(all.map((j) => j.status)), new Set(['SUCCESS', 'FAILED', 'RETRY', 'PENDING']));
           }

@@ -547,12 +547,19 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   /**
-   * The streams a page of jobs merges, each a query with JOB_COLUMNS' names and its parameters,
-   * that an index gives in (updated_at, id) order once its equalities are met: here the jobs
-   * rows of each state asked for (jobs_org_status).
+   * The streams a page of jobs merges, each a query with JOB_COLUMNS' names and its parameters.
+   * With `states`, one per state, which an index gives in (updated_at, id) order once its
+   * equalities are met: here the jobs rows of each state (jobs_org_status). Without (a query for
+   * given jobs or events, which match few), read through the jobs' ids or events: here the jobs
+   * rows by primary key or jobs_event (`+org_id`: the planner took jobs_org_status for this too,
+   * every job of the org).
    */
-  protected jobStreams(orgId: number, statuses: JobStatus[]): [sql: string, params: unknown[]][] {
-    return statuses.map((s) => [`SELECT ${JOB_COLUMNS} FROM jobs WHERE org_id = ? AND status = ?`, [orgId, s]]);
+  protected jobStreams(q: JobQuery, states: JobStatus[] | null): [sql: string, params: unknown[]][] {
+    if (!states) {
+      const [col, values] = q.jobIds?.length ? ['id', q.jobIds] : ['event_id', q.eventIds ?? []];
+      return [[`SELECT ${JOB_COLUMNS} FROM jobs WHERE +org_id = ? AND ${col} IN (${placeholders(values.length)})`, [q.orgId, ...values]]];
+    }
+    return states.map((s) => [`SELECT ${JOB_COLUMNS} FROM jobs WHERE org_id = ? AND status = ?`, [q.orgId, s]]);
   }
 
   /**
@@ -563,9 +570,10 @@ export abstract class SqlQueueStore implements QueueStore {
    * webhook, the job history's read of 1,000): 446-459 ms sorting them all, 5.7-7.7 ms by streams.
    */
   async listJobs(q: JobQuery): Promise<JobRow[]> {
-    const [cond, condParams] = jobFilter(q, false);
+    const byState = !q.jobIds?.length && !q.eventIds?.length;
+    const [cond, condParams] = jobFilter(q, !byState);
     const order = `ORDER BY updated_at ${q.order}, id ${q.order}`;
-    const streams = this.jobStreams(q.orgId, q.statuses?.length ? [...new Set(q.statuses)] : JOB_STATUSES);
+    const streams = this.jobStreams(q, byState ? (q.statuses?.length ? [...new Set(q.statuses)] : JOB_STATUSES) : null);
     const firsts = streams.map(([sql]) => `SELECT * FROM (SELECT * FROM (${sql}) AS s WHERE ${cond} ${order} LIMIT ?) AS f`);
     const params = streams.flatMap(([, p]) => [...p, ...condParams, q.offset + q.limit]);
     const rows = await this.db.rows(`SELECT ${JOB_COLUMNS} FROM (${firsts.join(' UNION ALL ')}) AS j ${order} LIMIT ? OFFSET ?`, [...params, q.limit, q.offset]);
