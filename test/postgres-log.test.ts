@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { LEDGER_DDL, readMigrations } from '../src/store/migrations.ts';
+import { MIGRATION_LOCK } from '../src/store/postgres/index.ts';
 import { LANES, PgLogStore, laneOf } from '../src/store/postgres/log-store.ts';
 import { LOG_ORDER_LOCK } from '../src/store/sql-queue.ts';
 import type { JobRow } from '../src/store/types.ts';
@@ -181,6 +182,33 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     }
   });
 
+  test('a process waiting to migrate holds no snapshot, so an index built concurrently by the migrating one is not held up by it', async () => {
+    const fresh = await createTestDatabase('postgres');
+    const first = new PgLogStore(fresh.url, 2);
+    const other = new pg.Client({ connectionString: fresh.url });
+    const waiting = new PgLogStore(fresh.url, 2);
+    try {
+      await first.migrate();
+      // 010 to do again (it is safe to run again), by a process that finds the lock taken.
+      await first.pool.query("DELETE FROM schema_migrations WHERE version = '010'");
+      await other.connect();
+      await other.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const migrated = waiting.migrate();
+      await new Promise((r) => setTimeout(r, 300));
+      // What a migration built outside a transaction does while the other waits: PostgreSQL's
+      // CREATE INDEX CONCURRENTLY waits for every snapshot older than its own to end.
+      await other.query("SET statement_timeout = '20s'");
+      await other.query('CREATE INDEX CONCURRENTLY attempts_probe ON attempts(event_id)');
+      await other.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      assert.deepEqual(await migrated, ['010_history_read_indexes']);
+    } finally {
+      await other.end().catch(() => undefined);
+      await waiting.close();
+      await first.close();
+      await fresh.drop();
+    }
+  });
+
   test('a database from before the log keeps its history, and its queued jobs rows are delivered after the upgrade', async () => {
     const old = await createTestDatabase('postgres');
     const raw = new pg.Client({ connectionString: old.url });
@@ -205,12 +233,22 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
         VALUES ($1, $2, $3, 'w', 0, 1, $4, 5, $5, $6, '{"a":"b"}')`;
       await raw.query(attempt, ['a1', 'n.j1', 'e1', now, 204, 1]);
       await raw.query(attempt, ['a3', 'n.j3', 'e3', now, 500, 0]);
+      // As if 010 (built outside a transaction) had stopped after building its first index.
+      await raw.query('CREATE INDEX attempts_webhook_010 ON attempts(webhook_id, org_id, started_at)');
     } finally {
       await raw.end();
     }
     const store = new PgLogStore(old.url, 4);
     try {
       assert.deepEqual(await store.migrate(), ['007_event_log', '008_drop_events_org_created', '009_attempts_job_state_by_status', '010_history_read_indexes']);
+      const indexes = (await store.pool.query(
+        `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def, i.indisvalid AS valid
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'attempts'::regclass ORDER BY 1`,
+      )).rows as { name: string; def: string; valid: boolean }[];
+      assert.deepEqual(indexes.map((x) => x.name), ['attempts_job', 'attempts_job_state', 'attempts_webhook'], 'no index left under its building name');
+      assert.ok(indexes.every((x) => x.valid));
+      assert.match(indexes.find((x) => x.name === 'attempts_webhook')!.def, /\(webhook_id, org_id, started_at\)$/);
+      assert.match(indexes.find((x) => x.name === 'attempts_job_state')!.def, /\(org_id, job_status, \(\(started_at \+ duration_ms\)\)\) WHERE \(job_status IS NOT NULL\)$/);
       await assertUpgradedQueue(store);
     } finally {
       await store.close();

@@ -1,6 +1,7 @@
 // PostgreSQL engine: a pg Pool; the engine for many stateless processes sharing one database.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Db } from '../db.ts';
 import { storedJobCount } from '../../domain/jobs.ts';
@@ -12,7 +13,23 @@ import { ConflictError, type JobRow, type PublishItem } from '../types.ts';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 // Arbitrary constant shared by every HookRelay process: the advisory lock that serialises migrations.
-const MIGRATION_LOCK = 7_140_221_001;
+export const MIGRATION_LOCK = 7_140_221_001;
+/** How often a process asks again for the migration lock another holds. */
+const MIGRATION_POLL_MS = 100;
+
+/**
+ * A migration whose first line is this runs outside a transaction, one statement at a time: for
+ * CREATE INDEX CONCURRENTLY, which builds an index on a large table without holding its writes
+ * back (a plain CREATE INDEX, as 009's, blocks every attempt record of a rolling upgrade's older
+ * processes while it runs). Each of its statements must be safe to run again: a migration that
+ * stops halfway is run again from its start.
+ */
+const NO_TRANSACTION = /^-- no transaction\n/;
+
+/** A migration's statements, split at the semicolons that end a line. */
+function statementsOf(sql: string): string[] {
+  return sql.split(/;[ \t]*$/m).map((s) => s.trim()).filter((s) => s.split('\n').some((line) => line.trim() && !line.trim().startsWith('--')));
+}
 
 // BIGINT columns hold epoch milliseconds and org ids, all well inside Number's exact range.
 export const pgTypes = {
@@ -185,20 +202,34 @@ export class PostgresStore extends SqlStore {
     const client = await this.pool.connect();
     const applied: string[] = [];
     try {
-      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      // Polled, not waited for in pg_advisory_lock: a statement waiting there holds a snapshot,
+      // and CREATE INDEX CONCURRENTLY (NO_TRANSACTION) waits for every older snapshot to end, so
+      // a process migrating would wait for one waiting for its lock: "deadlock detected" after a
+      // second (test/postgres-log.test.ts), one of them failing its start.
+      while (!(await client.query('SELECT pg_try_advisory_lock($1) AS ok', [MIGRATION_LOCK])).rows[0].ok) await sleep(MIGRATION_POLL_MS);
       try {
         await client.query(LEDGER_DDL);
         const done = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
         for (const m of readMigrations(MIGRATIONS_DIR)) {
           if (done.has(m.version)) continue;
-          await client.query('BEGIN');
-          try {
-            await client.query(m.sql);
-            await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
-            await client.query('COMMIT');
-          } catch (err) {
-            await client.query('ROLLBACK');
-            throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`);
+          const record = () => client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+          if (NO_TRANSACTION.test(m.sql)) {
+            try {
+              for (const statement of statementsOf(m.sql)) await client.query(statement);
+              await record();
+            } catch (err) {
+              throw new Error(`migration ${m.version}_${m.name} failed (it runs again from its start): ${(err as Error).message}`);
+            }
+          } else {
+            await client.query('BEGIN');
+            try {
+              await client.query(m.sql);
+              await record();
+              await client.query('COMMIT');
+            } catch (err) {
+              await client.query('ROLLBACK');
+              throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`);
+            }
           }
           applied.push(`${m.version}_${m.name}`);
         }
