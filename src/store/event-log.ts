@@ -475,20 +475,19 @@ export function withEventLog<B extends StoreClass>(Base: B) {
      * job_status, updated_at) order (the attempts_job_state index, migrations 007/010). For given
      * jobs or events: their attempts through attempts_job, by id, or by the ids' prefix (a log
      * job's id is its event's and its place, eventJobId: between `<event>.` and `<event>/`, '/'
-     * coming after '.'); `+org_id` keeps the planner off
-     * attempts_job_state, which it took for this too and so walked all of the org's. Measured
-     * (2026-12-07, SQLite, a copy of bench:history's database after 300,000 deliveries, listJobs):
-     * one job 99-108 ms -> 0.2-1.7, one event's jobs 62-66 -> 0.3-0.8.
+     * coming after '.'); `+org_id` keeps the planner off attempts_job_state, which it took for
+     * this too and so walked all of the org's. Measured (2026-12-07, SQLite, a copy of
+     * bench:history's database after 300,000 deliveries, listJobs): one job 99-108 ms -> 0.2-1.7,
+     * one event's jobs 62-66 -> 0.3-0.8.
      */
     protected override jobStreams(q: JobQuery, states: JobStatus[] | null): [sql: string, params: unknown[]][] {
       const streams = super.jobStreams(q, states);
       if (!states) {
-        const ids = q.jobIds?.length ? q.jobIds : null;
         const events = q.eventIds ?? [];
-        const which = ids
-          ? `job_id IN (${ids.map(() => '?').join(', ')})`
-          : `(${events.map(() => '(job_id > ? AND job_id < ?)').join(' OR ')})`;
-        streams.push([`${ATTEMPT_AS_JOB} WHERE +org_id = ? AND job_status IS NOT NULL AND ${which}`, [q.orgId, ...(ids ?? events.flatMap((e) => [`${e}.`, `${e}/`]))]]);
+        const [which, params] = q.jobIds?.length
+          ? [`job_id IN (${q.jobIds.map(() => '?').join(', ')})`, q.jobIds]
+          : [`(${events.map(() => '(job_id > ? AND job_id < ?)').join(' OR ')})`, events.flatMap((e) => [`${e}.`, `${e}/`])];
+        streams.push([`${ATTEMPT_AS_JOB} WHERE +org_id = ? AND job_status IS NOT NULL AND ${which}`, [q.orgId, ...params]]);
       } else {
         for (const s of states) if (s === 'SUCCESS' || s === 'FAILED') streams.push([`${ATTEMPT_AS_JOB} WHERE org_id = ? AND job_status = ?`, [q.orgId, s]]);
       }
