@@ -30,6 +30,9 @@ const READS = [
   ['job history, one webhook', 'POST', '/api/rest/2.0/jobs/history/communication-channels/search', { channel_type: 'WEBHOOK', channel_identifiers: [HOOK] }],
   ['dead-letter queue (empty)', 'GET', '/api/v1/dlq'],
   ['webhooks with their last delivery', 'GET', '/api/v1/webhooks'],
+  // Of the first event delivered (found after the first step).
+  ['job history, one job id', 'POST', '/api/rest/2.0/jobs/history/communication-channels/search', (first) => ({ channel_type: 'WEBHOOK', job_ids: [first.job_id] })],
+  ["an event's jobs", 'GET', (first) => `/api/v1/events/${first.event_id}/jobs`],
 ];
 
 async function analyze(url) {
@@ -74,9 +77,14 @@ try {
     // are timed as a running service would see them.
     if (cluster) await analyze(cluster.url);
     const lines = [];
+    // The oldest attempt: the first event's (offset past the newest, the count capped beyond).
+    const page = await pool.request({ method: 'GET', path: `/api/v1/webhooks/${HOOK}/attempts?limit=1&offset=${step - 1}`, headers });
+    const first = (await page.body.json()).attempts[0];
     for (const [name, method, p, body] of READS) {
       const ms = [];
-      for (let i = 0; i < 3; i++) ms.push(await timed(method, p, body));
+      const at = typeof p === 'function' ? p(first) : p;
+      const payload = typeof body === 'function' ? body(first) : body;
+      for (let i = 0; i < 3; i++) ms.push(await timed(method, at, payload));
       lines.push(`  ${name}: ${ms.map((x) => x.toFixed(0)).join(' / ')} ms`);
     }
     console.log(`${step} events delivered:\n${lines.join('\n')}`);

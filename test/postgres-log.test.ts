@@ -182,6 +182,37 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     }
   });
 
+  test("the delivery history's reads seek through the attempts' indexes on a long, analyzed history", async () => {
+    const fresh = await createTestDatabase('postgres');
+    const store = new PgLogStore(fresh.url, 2);
+    try {
+      await store.migrate();
+      const q = (sql: string, params: unknown[] = []) => store.pool.query(sql, params);
+      await q("INSERT INTO orgs (id, name, created_at) VALUES (0, 'Primary', 0)");
+      await q("INSERT INTO webhooks (id, org_id, name, url, events, created_at, modified_at) VALUES ('w-h', 0, 'h', 'https://example.com', '[]', 0, 0)");
+      // 30,000 first attempts holding their job's state, one in 1,000 FAILED.
+      await q(`INSERT INTO attempts (id, job_id, event_id, webhook_id, org_id, attempt_no, started_at, duration_ms, status_code, success, request_headers,
+          job_status, job_kind, event_type, detail, job_created_at)
+        SELECT 'a' || g, 'n.e' || g || '.0', 'n.e' || g, 'w-h', 0, 1, 1700000000000 + g, 3, 204, 1, '{}',
+          CASE WHEN g % 1000 = 0 THEN 'FAILED' ELSE 'SUCCESS' END, 'event', 'kpi.alert', '', 1700000000000 + g
+        FROM generate_series(1, 30000) AS g`);
+      await q('ANALYZE');
+      const before = (await scanCounts(store.pool, ['attempts'])).attempts;
+      const page = await store.listJobs({ orgId: 0, offset: 0, limit: 100, order: 'DESC' });
+      assert.deepEqual(page.slice(0, 2).map((j) => j.id), ['n.e30000.0', 'n.e29999.0']);
+      assert.equal((await store.listJobs({ orgId: 0, statuses: ['FAILED'], offset: 0, limit: 50, order: 'DESC' }))[0].id, 'n.e30000.0');
+      assert.deepEqual((await store.listJobs({ orgId: 0, jobIds: ['n.e17.0'], offset: 0, limit: 10, order: 'ASC' })).map((j) => j.id), ['n.e17.0']);
+      assert.deepEqual((await store.listJobs({ orgId: 0, eventIds: ['n.e1', 'n.e12'], offset: 0, limit: 10, order: 'ASC' })).map((j) => j.id), ['n.e1.0', 'n.e12.0']);
+      assert.deepEqual((await store.latestAttemptPerWebhook(0)).map((a) => a.id), ['a30000']);
+      const after = (await scanCounts(store.pool, ['attempts'])).attempts;
+      assert.equal(after.seq - before.seq, 0, 'whole-table reads of attempts');
+      assert.ok(after.idx > before.idx);
+    } finally {
+      await store.close();
+      await fresh.drop();
+    }
+  });
+
   test('a process waiting to migrate holds no snapshot, so an index built concurrently by the migrating one is not held up by it', async () => {
     const fresh = await createTestDatabase('postgres');
     const first = new PgLogStore(fresh.url, 2);
