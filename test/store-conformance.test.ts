@@ -418,8 +418,10 @@ for (const { engine, thread, queue } of variants) {
       const claimed = (await store.claimDue({ owner: 'w-pages', now: now + 10, leaseMs: 60_000, limit: 1000, excludeWebhookIds: [] })).filter((j) => j.orgId === hist);
       assert.equal(claimed.length, 24);
       const kinds = ['SUCCESS', 'FAILED', 'RETRY'] as const;
+      // One attempt started by a clock 10 minutes behind its event's: updated before created.
+      const skewed = claimed[3];
       await store.completeAttempts(claimed.slice(0, 20).map((j, i) => ({
-        attempt: { ...attemptFor(j, kinds[i % 3] === 'SUCCESS', now + 100 + Math.floor(i / 3)), durationMs: 0 },
+        attempt: { ...attemptFor(j, kinds[i % 3] === 'SUCCESS', j === skewed ? j.createdAt - 600_000 : now + 100 + Math.floor(i / 3)), durationMs: 0 },
         owner: 'w-pages',
         transition: { status: kinds[i % 3], nextAttemptAt: kinds[i % 3] === 'RETRY' ? now + 60_000 : null, detail: kinds[i % 3] === 'SUCCESS' ? '' : 'HTTP 500' },
       })));
@@ -431,10 +433,11 @@ for (const { engine, thread, queue } of variants) {
         {}, { statuses: ['FAILED'] }, { statuses: ['PENDING', 'SUCCESS'] }, { webhookIds: [b.id] }, { statuses: ['RETRY'], webhookIds: [a.id] },
         { jobIds: some.map((j) => j.id) }, { jobIds: some.map((j) => j.id), statuses: ['SUCCESS', 'PENDING'] },
         { eventIds: [items[0].event.id, items[7].event.id, items[11].event.id] }, { eventIds: [items[3].event.id], webhookIds: [b.id] },
+        { since: skewed.createdAt }, { since: now + 2, statuses: ['SUCCESS', 'FAILED'] },
       ];
       const matches = (c: Partial<JobQuery>, j: JobRow) =>
         (!c.statuses || c.statuses.includes(j.status)) && (!c.webhookIds || c.webhookIds.includes(j.webhookId)) &&
-        (!c.jobIds || c.jobIds.includes(j.id)) && (!c.eventIds || c.eventIds.includes(j.eventId));
+        (!c.jobIds || c.jobIds.includes(j.id)) && (!c.eventIds || c.eventIds.includes(j.eventId)) && (c.since === undefined || j.createdAt >= c.since);
       for (const c of cases) {
         for (const order of ['ASC', 'DESC'] as const) {
           const q = { orgId: hist, ...c, order };
@@ -449,6 +452,7 @@ for (const { engine, thread, queue } of variants) {
             const before = x[0] < y[0] || (x[0] === y[0] && x[1] < y[1]);
             assert.equal(before, order === 'ASC', `in ${order} order: ${JSON.stringify(q)}`);
           }
+          if (c.since === skewed.createdAt) assert.ok(all.some((j) => j.id === skewed.id), 'a job updated before it was created, by another clock, is still found since its creation');
           if (!Object.keys(c).length) {
             assert.equal(all.length, 24);
             assert.deepEqual(new Set(all.map((j) => j.status)), new Set(['SUCCESS', 'FAILED', 'RETRY', 'PENDING']));

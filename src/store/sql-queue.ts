@@ -70,6 +70,9 @@ const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',
 
 const JOB_STATUSES: JobStatus[] = ['PENDING', 'RETRY', 'SUCCESS', 'FAILED'];
 
+/** How far apart the clocks of two processes sharing a database may be, at most (see listJobs). */
+const CLOCK_SKEW_MS = 3_600_000;
+
 /** A job query's conditions on JOB_COLUMNS, and their parameters; `byStatus`: its states too (a page's streams are of one state each). */
 function jobFilter(q: JobQuery, byStatus: boolean): [cond: string, params: unknown[]] {
   const where = ['1 = 1'];
@@ -571,7 +574,17 @@ export abstract class SqlQueueStore implements QueueStore {
    */
   async listJobs(q: JobQuery): Promise<JobRow[]> {
     const byState = !q.jobIds?.length && !q.eventIds?.length;
-    const [cond, condParams] = jobFilter(q, !byState);
+    let [cond, condParams] = jobFilter(q, !byState);
+    if (byState && q.since !== undefined) {
+      // A job is updated at or after its creation, so the jobs created since `since` are among
+      // those updated since then: a range of each stream's index instead of a walk to its end
+      // when fewer than a page match. (Less CLOCK_SKEW_MS: an attempt's start and its event's
+      // creation may come from two processes' clocks.) Measured (2026-12-07, SQLite, a copy of
+      // bench:history's database after 300,000 deliveries made within a minute, `since` two hours
+      // after them, no job matching): 111-113 ms -> 0.3-0.7; within the margin, a walk as before.
+      cond += ' AND updated_at >= ?';
+      condParams = [...condParams, q.since - CLOCK_SKEW_MS];
+    }
     const order = `ORDER BY updated_at ${q.order}, id ${q.order}`;
     const streams = this.jobStreams(q, byState ? (q.statuses?.length ? [...new Set(q.statuses)] : JOB_STATUSES) : null);
     const firsts = streams.map(([sql]) => `SELECT * FROM (SELECT * FROM (${sql}) AS s WHERE ${cond} ${order} LIMIT ?) AS f`);
