@@ -25,7 +25,7 @@ function time(value: string | number | undefined, field: string): number | undef
 }
 
 /** A webhook's attempt pages count its attempts up to this many (pagination.total_exact false beyond). */
-export const ATTEMPT_COUNT_CAP = 10_000;
+const ATTEMPT_COUNT_CAP = 10_000;
 
 const Paging = {
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
