@@ -30,6 +30,7 @@ async function post(p, token, path, body, timeoutMs = PUBLISH_TIMEOUT_MS) {
 
 async function batches({ base, token, events, batchSize, concurrency, deadlineMs }) {
   const p = pool(base, concurrency);
+  const cpu = process.cpuUsage();
   const nBatches = Math.ceil(events / batchSize);
   const deadline = now() + deadlineMs;
   let next = 0;
@@ -70,7 +71,8 @@ async function batches({ base, token, events, batchSize, concurrency, deadlineMs
   } finally {
     await p.close().catch(() => {});
   }
-  return { firstAt, lastAckAt, retries, publishPerS: events / ((lastAckAt - firstAt) / 1000), requestMs: percentiles(reqMs) };
+  const used = process.cpuUsage(cpu);
+  return { firstAt, lastAckAt, retries, publishPerS: events / ((lastAckAt - firstAt) / 1000), requestMs: percentiles(reqMs), cpuUsPerEvent: (used.user + used.system) / events };
 }
 
 async function openloop({ base, token, rate, durationMs, maxInflight, drainMs = PUBLISH_TIMEOUT_MS }) {

@@ -7,6 +7,7 @@ import http from 'node:http';
 import { hexSignature, now, percentiles, standardSignature } from './common.mjs';
 
 let phase = null;
+const TIMELINE_MS = 50;
 
 function arm(msg) {
   phase = {
@@ -24,6 +25,8 @@ function arm(msg) {
     lastAt: null,
     signature: msg.secret ? 'unchecked' : 'not signed',
     done: false,
+    // Receipts per TIMELINE_MS from the first: the rate while the phase still publishes and after.
+    timeline: [],
   };
 }
 
@@ -39,7 +42,7 @@ function stats(missingFloorMs = null) {
   if (missing > 0 && missingFloorMs !== null) for (let i = 0; i < missing; i++) lat.push(missingFloorMs);
   return {
     phase: phase.name, total: phase.total, unique: phase.unique, missing, requests: phase.requests, duplicates: phase.duplicates,
-    unknown: phase.unknown, firstAt: phase.firstAt, lastAt: phase.lastAt, signature: phase.signature, latency: percentiles(lat),
+    unknown: phase.unknown, firstAt: phase.firstAt, timeline: { ms: TIMELINE_MS, counts: phase.timeline }, lastAt: phase.lastAt, signature: phase.signature, latency: percentiles(lat),
   };
 }
 
@@ -88,6 +91,9 @@ function onBody(req, body) {
   p.seen[key] = 1;
   p.lat[p.unique++] = t - t0;
   p.lastAt = t;
+  const slot = Math.floor((t - p.firstAt) / TIMELINE_MS);
+  while (p.timeline.length <= slot) p.timeline.push(0);
+  p.timeline[slot]++;
   if (p.unique === p.total) {
     p.done = true;
     process.send({ cmd: 'done', stats: stats() });

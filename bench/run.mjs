@@ -346,10 +346,30 @@ async function runLimit(receiver, label) {
   }
 }
 
-/** Figures of a phase that publishes in batches and counts deliveries per second. */
+/** Receipts up to `t` by the receiver's timeline (counts per `ms` from its first receipt; the slot holding t prorated). */
+function receivedBy(s, t) {
+  const { ms, counts } = s.timeline;
+  const x = (t - s.firstAt) / ms;
+  if (!(x > 0)) return 0;
+  let n = 0;
+  for (let i = 0; i < counts.length && i < x; i++) n += counts[i] * Math.min(1, x - i);
+  return n;
+}
+
+/**
+ * Figures of a phase that publishes in batches and counts deliveries per second; also its rate
+ * while it still publishes and after the last publish was accepted: accepting shares the cores
+ * with delivering, so the two rates show what each costs.
+ */
 function rate(pub, s, deliveries) {
   const end = s.partial ? s.cutAt : s.lastAt;
-  return { deliveries_per_s: s.unique / ((end - pub.firstAt) / 1000), delivered: s.unique, deliveries, seconds: (end - pub.firstAt) / 1000, partial: s.partial };
+  const during = s.firstAt === null ? 0 : receivedBy(s, pub.lastAckAt);
+  return {
+    deliveries_per_s: s.unique / ((end - pub.firstAt) / 1000),
+    while_publishing_per_s: during / ((pub.lastAckAt - pub.firstAt) / 1000),
+    after_publishing_per_s: end > pub.lastAckAt ? (s.unique - during) / ((end - pub.lastAckAt) / 1000) : null,
+    delivered: s.unique, deliveries, seconds: (end - pub.firstAt) / 1000, partial: s.partial,
+  };
 }
 
 /**
@@ -385,7 +405,7 @@ function batchPhase(name, prefix, events, hooks) {
       log(`  warm-up: ${w * hooks} deliveries, ${warm.r.deliveries_per_s.toFixed(0)}/s (not counted)`);
       mark();
       const { pub, s, r } = await batchRun(gen, svc, receiver, name, events, hooks, BUDGET_MS[name]);
-      log(`  published ${events} in ${((pub.lastAckAt - pub.firstAt) / 1000).toFixed(1)} s (${pub.publishPerS.toFixed(0)} events/s accepted); ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''}`);
+      log(`  published ${events} in ${((pub.lastAckAt - pub.firstAt) / 1000).toFixed(1)} s (${pub.publishPerS.toFixed(0)} events/s accepted); ${r.deliveries_per_s.toFixed(0)} deliveries/s${r.partial ? ' (partial)' : ''} (${r.while_publishing_per_s.toFixed(0)}/s while publishing, ${r.after_publishing_per_s?.toFixed(0) ?? '-'}/s after)`);
       return { ...r, publish: pub, receiver: s, warmup: { events: w, deliveries: w * hooks, deliveries_per_s: warm.r.deliveries_per_s } };
     } finally {
       gen.close();
@@ -562,7 +582,8 @@ function table(limit, results) {
     ['  CPU per delivery, us: service + database + receiver', ...cols.map((e) => cpuCell(r(e)?.throughput?.cpu_us_per_delivery, ['service', 'database', 'receiver']))],
     ['    service by thread, us: main + busiest other + rest', ...cols.map((e) => cpuCell(r(e)?.throughput?.service_cpu_by_thread, ['main', 'busiest_other', 'rest']))],
     ['  machine busy, % of all cores', ...cols.map((e) => f0(r(e)?.throughput?.machine_busy_pct))],
-    ['  publish accepted, events/s', ...cols.map((e) => f0(r(e)?.throughput?.publish?.publishPerS))],
+    ['  publish accepted, events/s (load generator CPU per event, us)', ...cols.map((e) => `${f0(r(e)?.throughput?.publish?.publishPerS)} (${f0(r(e)?.throughput?.publish?.cpuUsPerEvent)})`)],
+    ['  deliveries/s while publishing / after', ...cols.map((e) => `${f0(r(e)?.throughput?.while_publishing_per_s)} / ${f0(r(e)?.throughput?.after_publishing_per_s)}`)],
     ['  batch publish (100 events) p99, ms', ...cols.map((e) => f1(r(e)?.throughput?.publish?.requestMs?.p99))],
     [`latency at ${SIZES.latencyRate}/s for ${SIZES.latencyMs / 1000} s: p50 ms`, ...cols.map((e) => ge(r(e)?.latency, f1(r(e)?.latency?.p50)))],
     ['  p95 ms', ...cols.map((e) => ge(r(e)?.latency, f1(r(e)?.latency?.p95)))],
