@@ -196,10 +196,18 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
         SELECT 'a' || g, 'n.e' || g || '.0', 'n.e' || g, 'w-h', 0, 1, 1700000000000 + g, 3, 204, 1, '{}',
           CASE WHEN g % 1000 = 0 THEN 'FAILED' ELSE 'SUCCESS' END, 'event', 'kpi.alert', '', 1700000000000 + g
         FROM generate_series(1, 30000) AS g`);
+      // The log as a running service keeps it: the last 2,000 of those events' rows delivered (at or
+      // below their lane's cursor) and not trimmed yet, and two events still waiting above it.
+      await q(`INSERT INTO log (lane, seq, event_id, org_id, event_type, created_at, targets)
+        SELECT g % 16, g, 'n.e' || (28000 + g), 0, 'kpi.alert', 1700000028000 + g, '["w-h"]' FROM generate_series(1, 2000) AS g`);
+      await q('UPDATE log_cursor SET seq = 2000');
+      await q(`INSERT INTO log (lane, seq, event_id, org_id, event_type, created_at, targets)
+        VALUES (3, 2001, 'n.w1', 0, 'kpi.alert', 1700000040000, '["w-h"]'), (5, 2002, 'n.w2', 0, 'kpi.alert', 1700000040001, '[null, "w-h"]')`);
       await q('ANALYZE');
-      const before = (await scanCounts(store.pool, ['attempts'])).attempts;
+      const { attempts: before, log: logBefore } = await scanCounts(store.pool, ['attempts', 'log']);
       const page = await store.listJobs({ orgId: 0, offset: 0, limit: 100, order: 'DESC' });
-      assert.deepEqual(page.slice(0, 2).map((j) => j.id), ['n.e30000.0', 'n.e29999.0']);
+      assert.deepEqual(page.slice(0, 4).map((j) => j.id), ['n.w2.1', 'n.w1.0', 'n.e30000.0', 'n.e29999.0'], 'the waiting jobs (newest), then the attempted');
+      assert.deepEqual((await store.listJobs({ orgId: 0, statuses: ['PENDING'], offset: 0, limit: 10, order: 'ASC' })).map((j) => j.id), ['n.w1.0', 'n.w2.1']);
       assert.equal((await store.listJobs({ orgId: 0, statuses: ['FAILED'], offset: 0, limit: 50, order: 'DESC' }))[0].id, 'n.e30000.0');
       assert.deepEqual((await store.listJobs({ orgId: 0, jobIds: ['n.e17.0'], offset: 0, limit: 10, order: 'ASC' })).map((j) => j.id), ['n.e17.0']);
       assert.deepEqual((await store.listJobs({ orgId: 0, eventIds: ['n.e1', 'n.e12'], offset: 0, limit: 10, order: 'ASC' })).map((j) => j.id), ['n.e1.0', 'n.e12.0']);
@@ -207,6 +215,12 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
       const after = (await scanCounts(store.pool, ['attempts'])).attempts;
       assert.equal(after.seq - before.seq, 0, 'whole-table reads of attempts');
       assert.ok(after.idx > before.idx);
+      // The waiting jobs are read per lane above its cursor, not by reading the whole log.
+      const logAfter = (await scanCounts(store.pool, ['log'])).log;
+      assert.equal(logAfter.seq - logBefore.seq, 0, 'whole-table reads of the log');
+      // Their plan's estimate is large (100 rows per targets array, per lane), which must not
+      // make the server JIT-compile it: the store's connections have JIT off.
+      assert.equal((await q("SELECT current_setting('jit') AS jit")).rows[0].jit, 'off');
     } finally {
       await store.close();
       await fresh.drop();

@@ -16,6 +16,8 @@ const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '
 export const MIGRATION_LOCK = 7_140_221_001;
 /** How often a process asks again for the migration lock another holds. */
 const MIGRATION_POLL_MS = 100;
+/** Startup options of every connection: no JIT compilation (see the constructor). */
+const NO_JIT = '-c jit=off';
 
 /**
  * A migration whose first line is this runs outside a transaction, one statement at a time: for
@@ -174,13 +176,18 @@ export class PostgresStore extends SqlStore {
     poolSize = 10,
   ) {
     super();
-    this.pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes });
+    // No JIT compilation: every statement here is a short OLTP one, and JIT compiles a plan at
+    // each run once its estimated cost passes jit_above_cost, which estimates can do without the
+    // work being large. Measured (2026-12-07, auto_explain, 300,000 deliveries): the job history
+    // of one job id ran in 0.4 ms and compiled for 424 ms (an estimate of 13.5 million from the
+    // planner's 100 rows per JSON array of the log's waiting jobs).
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes, options: NO_JIT });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
     // One worker loop claims one batch at a time; releases are rare.
     // The planner settings travel in the connection's startup packet: in force before its first
     // query, with no statement of their own.
-    this.leasePool = new pg.Pool({ connectionString: url, max: 2, types: pgTypes, options: '-c enable_bitmapscan=off -c enable_sort=off -c enable_seqscan=off' });
+    this.leasePool = new pg.Pool({ connectionString: url, max: 2, types: pgTypes, options: `${NO_JIT} -c enable_bitmapscan=off -c enable_sort=off -c enable_seqscan=off` });
     this.leasePool.on('error', () => undefined);
     this.db = new PgDb(this.pool, new PgDb(this.leasePool));
     // A statement of them holds at most what one API batch may (1,000 events); idempotency TTL

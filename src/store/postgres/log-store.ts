@@ -54,17 +54,26 @@ const INSERT_LOG = `INSERT INTO log (lane, event_id, org_id, event_type, created
  * The log's jobs not attempted yet: above their lane's cursor, with neither an attempt holding
  * their state nor a jobs row (as rows with JOB_COLUMNS' names, their NULLs typed: see
  * event-log.ts's ATTEMPT_AS_JOB). With `byOrg`, of the org given as its parameter.
+ * Its shape keeps every read to the waiting jobs alone. Each lane's rows above its cursor are an
+ * index walk of (lane, seq) (OFFSET 0 keeps the planner from flattening it into a join); the
+ * planner, counting 100 rows per targets array, otherwise read the whole log, dead rows
+ * included, or hashed every attempt of the history to anti-join them. Each job's attempt and
+ * jobs row are looked up by id (a scalar subquery is never turned into a join). auto_explain
+ * (2026-12-07, 100,000 deliveries, analyzed, nothing waiting): the job history's waiting-jobs
+ * stream took 46 ms, 41 of them hashing the 100,000 attempts, and 6.8 ms to read the log's
+ * 1,056 rows; the job history's page 57-65 ms.
  */
 function waitingJobs(byOrg: boolean): string {
   const id = `l.event_id || '.' || (t.i - 1)`;
   return `SELECT ${id} AS id, 'event' AS kind, l.event_id AS event_id, l.event_type AS event_type, t.w AS webhook_id, l.org_id AS org_id,
       'PENDING' AS status, 0 AS try_count, 0 AS budget_start, l.created_at AS next_attempt_at, CAST(NULL AS TEXT) AS lease_owner,
       CAST(NULL AS BIGINT) AS lease_until, CAST(NULL AS TEXT) AS detail, CAST(NULL AS INT) AS last_status, l.created_at AS created_at, l.created_at AS updated_at
-    FROM log_cursor c JOIN log l ON l.lane = c.lane AND l.seq > c.seq
+    FROM log_cursor c
+    CROSS JOIN LATERAL (SELECT * FROM log WHERE log.lane = c.lane AND log.seq > c.seq ${byOrg ? 'AND log.org_id = ?' : ''} OFFSET 0) AS l
     CROSS JOIN LATERAL json_array_elements_text(CAST(l.targets AS JSON)) WITH ORDINALITY AS t(w, i)
-    WHERE t.w IS NOT NULL ${byOrg ? 'AND l.org_id = ?' : ''}
-      AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = ${id} AND a.job_status IS NOT NULL)
-      AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = ${id})`;
+    WHERE t.w IS NOT NULL
+      AND (SELECT 1 FROM attempts a WHERE a.job_id = ${id} AND a.job_status IS NOT NULL LIMIT 1) IS NULL
+      AND (SELECT 1 FROM jobs j WHERE j.id = ${id}) IS NULL`;
 }
 const WAITING = [waitingJobs(false), waitingJobs(true)];
 
