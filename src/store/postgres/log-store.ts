@@ -54,7 +54,7 @@ const INSERT_LOG = `INSERT INTO log (lane, event_id, org_id, event_type, created
  * The log's jobs not attempted yet: above their lane's cursor, with neither an attempt holding
  * their state nor a jobs row (as rows with JOB_COLUMNS' names, their NULLs typed: see
  * event-log.ts's ATTEMPT_AS_JOB). With `byOrg`, of the org given as its parameter.
- * Its shape keeps every read to the waiting jobs alone. Each lane's rows above its cursor are an
+ * Its shape reads the waiting jobs and nothing else. Each lane's rows above its cursor are an
  * index walk of (lane, seq) (OFFSET 0 keeps the planner from flattening it into a join); the
  * planner, counting 100 rows per targets array, otherwise read the whole log, dead rows
  * included, or hashed every attempt of the history to anti-join them. Each job's attempt and
