@@ -284,12 +284,13 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     }
     const store = new PgLogStore(old.url, 4);
     try {
-      assert.deepEqual(await store.migrate(), ['007_event_log', '008_drop_events_org_created', '009_attempts_job_state_by_status', '010_history_read_indexes']);
+      assert.deepEqual(await store.migrate(), ['007_event_log', '008_drop_events_org_created', '009_attempts_job_state_by_status', '010_history_read_indexes', '011_attempts_by_event']);
       const indexes = (await store.pool.query(
         `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def, i.indisvalid AS valid
            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'attempts'::regclass ORDER BY 1`,
       )).rows as { name: string; def: string; valid: boolean }[];
-      assert.deepEqual(indexes.map((x) => x.name), ['attempts_job', 'attempts_job_state', 'attempts_webhook'], 'no index left under its building name');
+      assert.deepEqual(indexes.map((x) => x.name), ['attempts_event', 'attempts_job', 'attempts_job_state', 'attempts_webhook'], 'no index left under its building name');
+      assert.match(indexes.find((x) => x.name === 'attempts_event')!.def, /\(event_id\)$/);
       assert.ok(indexes.every((x) => x.valid));
       assert.match(indexes.find((x) => x.name === 'attempts_webhook')!.def, /\(webhook_id, org_id, started_at\)$/);
       assert.match(indexes.find((x) => x.name === 'attempts_job_state')!.def, /\(org_id, job_status, \(\(started_at \+ duration_ms\)\)\) WHERE \(job_status IS NOT NULL\)$/);

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { eventJobId } from '../src/domain/jobs.ts';
 import { openStore } from '../src/store/index.ts';
 import { ConflictError, type AttemptRow, type EventRow, type JobQuery, type JobRow, type PublishItem, type Store, type WebhookRow } from '../src/store/types.ts';
-import { createTestDatabase, engines, type Engine, type TestDatabase } from './helpers/databases.ts';
+import { PUNCTUATION_IGNORING, createTestDatabase, engines, type Engine, type TestDatabase } from './helpers/databases.ts';
 
 function webhook(orgId: number, name: string, events: string[], at = Date.now()): WebhookRow {
   return {
@@ -51,21 +51,23 @@ const org = (id: number, name: string) => ({ id, name, description: null, status
 // SQLite runs three times: on the caller's thread, and on its own storage thread behind the proxy
 // the service uses by default (every call, result and error crosses a thread there), both with its
 // queue as an event log; and with a jobs row per delivery (HOOKRELAY_SQLITE_QUEUE=jobs).
-// PostgreSQL runs with either layout too (HOOKRELAY_PG_QUEUE).
-type Variant = { engine: Engine; thread: boolean; queue: 'log' | 'jobs' };
+// PostgreSQL runs with either layout too (HOOKRELAY_PG_QUEUE), the event log's on a database
+// whose collation ignores punctuation (as glibc's en_US.UTF-8 does), the other's in C: the
+// store's SQL must not assume a collation.
+type Variant = { engine: Engine; thread: boolean; queue: 'log' | 'jobs'; pgOptions?: string };
 const variants = engines.flatMap((engine): Variant[] =>
   engine === 'sqlite'
     ? [{ engine, thread: false, queue: 'log' }, { engine, thread: true, queue: 'log' }, { engine, thread: false, queue: 'jobs' }]
-    : [{ engine, thread: false, queue: 'log' }, { engine, thread: false, queue: 'jobs' }],
+    : [{ engine, thread: false, queue: 'log', pgOptions: PUNCTUATION_IGNORING }, { engine, thread: false, queue: 'jobs' }],
 );
 
-for (const { engine, thread, queue } of variants) {
-  describe(`store conformance: ${engine}${thread ? ' on a storage thread' : ''} with ${queue === 'jobs' ? 'jobs rows' : 'the event log'}`, () => {
+for (const { engine, thread, queue, pgOptions } of variants) {
+  describe(`store conformance: ${engine}${thread ? ' on a storage thread' : ''} with ${queue === 'jobs' ? 'jobs rows' : 'the event log'}${pgOptions ? ', punctuation-ignoring collation' : ''}`, () => {
     let db: TestDatabase;
     let store: Store;
 
     before(async () => {
-      db = await createTestDatabase(engine);
+      db = await createTestDatabase(engine, pgOptions);
       store = await openStore(db.url, { sqliteThread: thread, sqliteQueue: queue, pgQueue: queue });
       const applied = await store.migrate();
       assert.ok(applied.length >= 1, 'first migrate applies the migrations');

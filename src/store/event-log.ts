@@ -172,6 +172,8 @@ export function withEventLog<B extends StoreClass>(Base: B) {
      * ATTEMPT_AS_JOB); byOrg: of the org given as its one parameter.
      */
     protected abstract waitingJobs(byOrg: boolean): string;
+    /** The condition on attempts that picks the attempts of these events' jobs, and its parameters. */
+    protected abstract eventAttempts(eventIds: string[]): [sql: string, params: unknown[]];
 
     /** The log's reads one at a time: two claims at once would both read after the same seq. */
     private reads: Promise<unknown> = Promise.resolve();
@@ -473,9 +475,8 @@ export function withEventLog<B extends StoreClass>(Base: B) {
      * Besides the jobs rows' streams, the attempts holding their job's state, and the log's
      * waiting jobs (few: those not attempted yet). By state: one stream per state in (org_id,
      * job_status, updated_at) order (the attempts_job_state index, migrations 007/010). For given
-     * jobs or events: their attempts through attempts_job, by id, or by the ids' prefix (a log
-     * job's id is its event's and its place, eventJobId: between `<event>.` and `<event>/`, '/'
-     * coming after '.'); `+org_id` keeps the planner off attempts_job_state, which it took for
+     * jobs or events: their attempts by job id (attempts_job), or by event (eventAttempts);
+     * `+org_id` keeps the planner off attempts_job_state, which it took for
      * this too and so walked all of the org's. Measured (2026-12-07, SQLite, a copy of
      * bench:history's database after 300,000 deliveries, listJobs): one job 99-108 ms -> 0.2-1.7,
      * one event's jobs 62-66 -> 0.3-0.8.
@@ -483,10 +484,7 @@ export function withEventLog<B extends StoreClass>(Base: B) {
     protected override jobStreams(q: JobQuery, states: JobStatus[] | null): [sql: string, params: unknown[]][] {
       const streams = super.jobStreams(q, states);
       if (!states) {
-        const events = q.eventIds ?? [];
-        const [which, params] = q.jobIds?.length
-          ? [`job_id IN (${q.jobIds.map(() => '?').join(', ')})`, q.jobIds]
-          : [`(${events.map(() => '(job_id > ? AND job_id < ?)').join(' OR ')})`, events.flatMap((e) => [`${e}.`, `${e}/`])];
+        const [which, params] = q.jobIds?.length ? [`job_id IN (${q.jobIds.map(() => '?').join(', ')})`, q.jobIds] : this.eventAttempts(q.eventIds ?? []);
         streams.push([`${ATTEMPT_AS_JOB} WHERE +org_id = ? AND job_status IS NOT NULL AND ${which}`, [q.orgId, ...params]]);
       } else {
         for (const s of states) if (s === 'SUCCESS' || s === 'FAILED') streams.push([`${ATTEMPT_AS_JOB} WHERE org_id = ? AND job_status = ?`, [q.orgId, s]]);

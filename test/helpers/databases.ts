@@ -19,7 +19,15 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
+/**
+ * A database whose text collation ignores punctuation at its first level, as glibc's
+ * en_US.UTF-8 (a common default of PostgreSQL clusters) does: 'n.e.0' < 'n.e/' is false there.
+ * ICU's, so that it needs no locale installed on the machine.
+ */
+export const PUNCTUATION_IGNORING = "LOCALE_PROVIDER icu ICU_LOCALE 'en-US-u-ka-shifted' LOCALE 'C'";
+
+/** `pgOptions`: CREATE DATABASE options (e.g. PUNCTUATION_IGNORING). */
+export async function createTestDatabase(engine: Engine, pgOptions = ''): Promise<TestDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-test-'));
   if (engine === 'sqlite') {
     return { url: path.join(dir, 'hookrelay.db'), dir, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
@@ -30,7 +38,7 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
   const name = `t_${crypto.randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(`CREATE DATABASE ${name}${pgOptions ? ` TEMPLATE template0 ${pgOptions}` : ''}`);
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
