@@ -24,6 +24,8 @@ export interface Config {
   sqliteQueue: 'log' | 'jobs';
   /** PostgreSQL only: the delivery queue's layout (see src/store/postgres/log-store.ts). */
   pgQueue: 'log' | 'jobs';
+  /** Days the delivery history is kept (src/services/retention.ts); 0 keeps it for ever. */
+  retentionDays: number;
   delivery: DeliveryConfig;
   storage: StorageConfig;
 }
@@ -85,6 +87,7 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_SQLITE_QUEUE: { default: 'log', doc: 'SQLite: the delivery queue as an event log (log: events written once, a jobs row only for retries and replays) or as a jobs row per delivery (jobs)' },
   HOOKRELAY_PG_QUEUE: { default: 'log', doc: 'PostgreSQL: the delivery queue as an event log cut into lanes shared out among the worker processes (log) or as a jobs row per delivery (jobs)' },
   HOOKRELAY_SQLITE_THREAD: { default: 'true', doc: 'SQLite: run the database connection on its own thread, beside the event loop (false: on the event loop)' },
+  HOOKRELAY_RETENTION_DAYS: { default: '30', doc: 'Days an event and its delivery history (jobs, attempts, attachments) are kept once all its jobs are over (delivered or failed); then deleted, dead-letter entries included. 0 keeps everything' },
   HOOKRELAY_DELIVERY_TIMEOUT_MS: { default: '5000', doc: 'Total time an attempt may take (connect to last response byte)' },
   HOOKRELAY_RETRY_SCHEDULE: { default: '60,300,900', doc: 'Seconds before each retry, comma-separated; after the last the job is FAILED' },
   HOOKRELAY_ALLOW_PRIVATE_TARGETS: { default: '(none)', doc: '`true`, or a comma-separated CIDR list, to let deliveries reach private/loopback/link-local addresses' },
@@ -161,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     sqliteThread: bool(env, 'HOOKRELAY_SQLITE_THREAD', true),
     sqliteQueue: oneOf(env, 'HOOKRELAY_SQLITE_QUEUE', ['log', 'jobs'] as const, 'log'),
     pgQueue: oneOf(env, 'HOOKRELAY_PG_QUEUE', ['log', 'jobs'] as const, 'log'),
+    retentionDays: int(env, 'HOOKRELAY_RETENTION_DAYS', 30, 0, 36_500),
     delivery: {
       timeoutMs: int(env, 'HOOKRELAY_DELIVERY_TIMEOUT_MS', 5000, 100, 120_000),
       retryScheduleMs: retrySchedule(env.HOOKRELAY_RETRY_SCHEDULE),

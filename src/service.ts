@@ -8,6 +8,7 @@ import type { AppContext } from './context.ts';
 import { createLogger } from './log.ts';
 import { loadOrCreateKey, SecretBox } from './security/secret-box.ts';
 import { bootstrapAdmin, ensurePrimaryOrg } from './services/identity.ts';
+import { Retention } from './services/retention.ts';
 import { openStore } from './store/index.ts';
 import { withReadCache } from './store/read-cache.ts';
 
@@ -17,6 +18,8 @@ export interface RunningService {
   /** The address actually bound (useful with PORT=0). */
   url: string | null;
   worker: Worker | null;
+  /** The history's pruning, in a process running a worker (else null). */
+  retention: Retention | null;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,10 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
     ctx.onPublished = (webhookIds) => worker.notify(webhookIds);
     worker.start();
   }
+  // Pruned by the processes that deliver: an API-only process stays lean, and with several
+  // workers on PostgreSQL their rounds overlap harmlessly (a row deleted twice is deleted once).
+  const retention = worker ? new Retention(ctx.store, config.retentionDays, ctx.log) : null;
+  retention?.start();
   const app = roles.api ? await buildApp(ctx, sender) : null;
   const url = app ? (await app.listen({ port: config.port, host: config.host })).replace('0.0.0.0', '127.0.0.1') : null;
   return {
@@ -69,9 +76,11 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
     app: app as FastifyInstance,
     url,
     worker,
+    retention,
     async close() {
       // Stop taking requests first, then let in-flight deliveries finish (bounded), then close.
       if (app) await app.close();
+      await retention?.stop();
       if (worker) await worker.stop(config.delivery.shutdownGraceMs);
       // Whatever is still running was abandoned by the worker (its lease handed back): abort it.
       await sender.destroy();

@@ -4,9 +4,10 @@ import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { after, before, describe, test } from 'node:test';
-import { eventJobId } from '../src/domain/jobs.ts';
+import { newId } from '../src/domain/ids.ts';
+import { eventJobId, newJob } from '../src/domain/jobs.ts';
 import { openStore } from '../src/store/index.ts';
-import { ConflictError, type AttemptRow, type EventRow, type JobQuery, type JobRow, type PublishItem, type Store, type WebhookRow } from '../src/store/types.ts';
+import { ConflictError, type AttemptRow, type Completion, type EventRow, type JobQuery, type JobRow, type PublishItem, type Store, type WebhookRow } from '../src/store/types.ts';
 import { PUNCTUATION_IGNORING, createTestDatabase, engines, type Engine, type TestDatabase } from './helpers/databases.ts';
 
 function webhook(orgId: number, name: string, events: string[], at = Date.now()): WebhookRow {
@@ -30,9 +31,10 @@ function webhook(orgId: number, name: string, events: string[], at = Date.now())
 }
 
 /** An event with a job per webhook, their ids derived from the event's as the API's publishes make them (or drawn, `ownIds`). */
-function publishItem(orgId: number, webhookIds: string[], opts: { key?: string; at?: number; files?: number; ownIds?: boolean } = {}): PublishItem {
+function publishItem(orgId: number, webhookIds: string[], opts: { key?: string; at?: number; files?: number; ownIds?: boolean; timeId?: boolean } = {}): PublishItem {
   const at = opts.at ?? Date.now();
-  const event: EventRow = { id: `n.${crypto.randomUUID()}`, orgId, type: 'kpi.alert', payload: JSON.stringify({ n: Math.random() }), name: null, runId: null, recipients: null, attachments: [], createdAt: at };
+  // timeId: a UUIDv7 of `at`, as the API's publishes make them (time-ordered), instead of a random one.
+  const event: EventRow = { id: `n.${opts.timeId ? newId(at) : crypto.randomUUID()}`, orgId, type: 'kpi.alert', payload: JSON.stringify({ n: Math.random() }), name: null, runId: null, recipients: null, attachments: [], createdAt: at };
   const attachments = Array.from({ length: opts.files ?? 0 }, (_, i) => ({ id: crypto.randomUUID(), fileName: `f${i}.csv`, contentType: 'text/csv', size: 3, data: Buffer.from(`a,${i}`) }));
   event.attachments = attachments.map(({ id, fileName, contentType, size }) => ({ id, fileName, contentType, size }));
   const jobs: JobRow[] = webhookIds.map((w, i) => ({
@@ -492,6 +494,77 @@ for (const { engine, thread, queue, pgOptions } of variants) {
         other.close();
       }
       for (let i = 0; i < 3; i++) assert.equal((await store.findOrg('beta'))?.id, 101);
+    });
+
+    test('retention: events past the cutoff whose jobs are all over go with their attempts, jobs rows and attachments; the rest stays', async () => {
+      const o = 505;
+      await store.createOrg(org(o, 'retention'));
+      const [w1, w2] = ['w-ret-1', 'w-ret-2'];
+      const now = Date.now();
+      const day = 24 * 3600 * 1000;
+      const ok = { status: 'SUCCESS' as const, nextAttemptAt: null, detail: '' };
+      const done = (jobs: JobRow[], transition: (j: JobRow) => Completion['transition']) =>
+        store.completeAttempts(jobs.map((j) => ({ attempt: attemptFor(j, transition(j).status === 'SUCCESS', j.createdAt + 5), owner: 'w-ret', transition: transition(j) })));
+      const claimOrg = async () => {
+        const all = await store.claimDue({ owner: 'w-ret', now: now + 10, leaseMs: 60_000, limit: 1000, excludeWebhookIds: [] });
+        await store.releaseLeases('w-ret', all.filter((j) => j.orgId !== o).map((j) => j.id));
+        return all.filter((j) => j.orgId === o);
+      };
+      const old = (d: number, hooks: string[], files = 0) => publishItem(o, hooks, { at: now - d * day, timeId: true, files });
+      const delivered = old(40, [w1, w2], 1);
+      const dead = old(40, [w1]);
+      const retrying = old(40, [w1]);
+      const resent = old(39, [w1]);
+      const recent = old(1, [w1]);
+      await store.publishEvents([delivered, dead, retrying, resent, recent], 60_000);
+      const first = await claimOrg();
+      assert.equal(first.length, 6);
+      const eventOf = (j: JobRow) => j.eventId;
+      await done(first, (j) =>
+        eventOf(j) === dead.event.id ? { status: 'FAILED', nextAttemptAt: null, detail: 'HTTP 410' }
+          : eventOf(j) === retrying.event.id ? { status: 'RETRY', nextAttemptAt: now + 3_600_000, detail: 'HTTP 500' } : ok);
+      // A resend of the old event (a job with an id of its own), delivered too.
+      const resend = newJob('event', resent.event, w2, now - 38 * day);
+      await store.insertJobs([resend]);
+      await done(await claimOrg(), () => ok);
+      // Published last, created 35 days ago: its job waits (in the event log, above the cursor).
+      const waiting = old(35, [w1]);
+      await store.publishEvents([waiting], 60_000);
+
+      const r = await store.pruneHistory(now - 30 * day, 200);
+      assert.deepEqual({ events: r.events, attempts: r.attempts }, { events: 3, attempts: 5 }, 'delivered (2 attempts), dead (1), resent (2)');
+      for (const gone of [delivered, dead, resent]) assert.equal(await store.findEvent(o, gone.event.id), null);
+      assert.deepEqual(await store.getAttachmentData(delivered.event.id), []);
+      for (const kept of [retrying, recent, waiting]) assert.ok(await store.findEvent(o, kept.event.id), 'kept');
+      const jobsLeft = (await store.listJobs({ orgId: o, offset: 0, limit: 100, order: 'ASC' })).map((j) => j.eventId);
+      assert.deepEqual(new Set(jobsLeft), new Set([retrying.event.id, recent.event.id, waiting.event.id]), 'no job of a pruned event is left');
+      assert.equal((await store.listJobs({ orgId: o, eventIds: [resent.event.id], offset: 0, limit: 10, order: 'ASC' })).length, 0);
+      assert.equal((await store.searchAttempts({ orgId: o, webhookId: w2, offset: 0, limit: 10 })).total, 0, 'the resend\'s attempt went too');
+      assert.deepEqual(await store.pruneHistory(now - 30 * day, 200), { events: 0, jobs: 0, attempts: 0 }, 'nothing more to prune');
+
+      // Once the waiting job is delivered, its event goes as well; the retrying one stays.
+      await done(await claimOrg(), () => ok);
+      assert.equal((await store.pruneHistory(now - 30 * day, 200)).events, 1);
+      assert.equal(await store.findEvent(o, waiting.event.id), null);
+      assert.ok(await store.findEvent(o, retrying.event.id));
+      // Within one batch size at a time, oldest first.
+      const batch = Array.from({ length: 5 }, (_, i) => old(50 - i, [w1]));
+      await store.publishEvents(batch, 60_000);
+      await done(await claimOrg(), () => ok);
+      assert.equal((await store.pruneHistory(now - 30 * day, 2)).events, 2);
+      assert.equal(await store.findEvent(o, batch[0].event.id), null);
+      assert.ok(await store.findEvent(o, batch[2].event.id));
+    });
+
+    test('retention: expired idempotency keys are deleted, live ones stay', async () => {
+      const now = Date.now();
+      const hook = `w-key-${crypto.randomUUID()}`;
+      const ttl = 60_000;
+      await store.publishEvents([publishItem(101, [hook], { key: 'ret-old', at: now - 2 * ttl }), publishItem(101, [hook], { key: 'ret-live', at: now })], ttl);
+      assert.ok((await store.pruneIdempotencyKeys(now, 1000)) >= 1);
+      const again = await store.publishEvents([publishItem(101, [hook], { key: 'ret-live', at: now + 1 })], ttl);
+      assert.equal(again[0].created, false, 'the live key still holds');
+      assert.equal(await store.pruneIdempotencyKeys(now, 1000), 0);
     });
   });
 }

@@ -172,8 +172,6 @@ export function withEventLog<B extends StoreClass>(Base: B) {
      * ATTEMPT_AS_JOB); byOrg: of the org given as its one parameter.
      */
     protected abstract waitingJobs(byOrg: boolean): string;
-    /** The condition on attempts that picks the attempts of these events' jobs, and its parameters. */
-    protected abstract eventAttempts(eventIds: string[]): [sql: string, params: unknown[]];
 
     /** The log's reads one at a time: two claims at once would both read after the same seq. */
     private reads: Promise<unknown> = Promise.resolve();
@@ -491,6 +489,12 @@ export function withEventLog<B extends StoreClass>(Base: B) {
       }
       if (!states || states.includes('PENDING')) streams.push([this.waitingJobs(true), [q.orgId]]);
       return streams;
+    }
+
+    /** The log's waiting jobs (waitingJobs: not attempted, no row of their own), the oldest's creation. */
+    protected override async oldestLogWaiting(): Promise<number | null> {
+      const r = await this.db.get<{ t: number | string | null }>(`SELECT MIN(created_at) AS t FROM (${this.waitingJobs(false)}) AS w`);
+      return r?.t == null ? null : Number(r.t);
     }
 
     override async findJob(orgId: number, id: string): Promise<JobRow | null> {

@@ -1,10 +1,11 @@
 // The delivery queue's verbs in SQL both engines accept. The one statement that differs, the
 // claim, is supplied by each engine: PostgreSQL adds FOR UPDATE SKIP LOCKED so concurrent workers
 // never block on each other; SQLite's single writer makes the plain UPDATE ... RETURNING atomic.
+import { eventIdBefore } from '../domain/ids.ts';
 import { eventJobId, jobCount, newJob } from '../domain/jobs.ts';
 import type { Db } from './db.ts';
 import type {
-  AttemptQuery, AttemptRow, ClaimedEvent, ClaimRequest, Completion, EventRow, JobQuery, JobRow, JobStatus, JobTransition, NewAttachment, PublishItem, QueueStore,
+  AttemptQuery, AttemptRow, ClaimedEvent, ClaimRequest, Completion, EventRow, JobQuery, JobRow, JobStatus, JobTransition, NewAttachment, PruneResult, PublishItem, QueueStore,
 } from './types.ts';
 
 type Raw = Record<string, any>;
@@ -351,6 +352,17 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   /**
+   * The condition on attempts that picks those of these events' jobs, and its parameters: by the
+   * job ids' prefix, through attempts_job (an event's jobs made with it have its id, a dot and
+   * their place, eventJobId: between `<event>.` and `<event>/`, '/' coming after '.' where text
+   * compares by its bytes, as in SQLite; PostgreSQL's collations need not, see its own). Jobs of
+   * the event with ids of their own (a resend) are not among them.
+   */
+  protected eventAttempts(eventIds: string[]): [sql: string, params: unknown[]] {
+    return [`(${eventIds.map(() => '(job_id > ? AND job_id < ?)').join(' OR ')})`, eventIds.flatMap((e) => [`${e}.`, `${e}/`])];
+  }
+
+  /**
    * A list of ids as one parameter, so the statement text is the same for every length: an array
    * on PostgreSQL, a JSON array on SQLite.
    */
@@ -647,6 +659,55 @@ export abstract class SqlQueueStore implements QueueStore {
       [now, now, orgId, ...jobIds],
     );
     return rows.map((r) => r.id as string);
+  }
+
+  /**
+   * The creation time of the oldest event with a job waiting in the event log (above its lane's
+   * cursor, with no row of its own), or null: none here, where every job has a jobs row.
+   */
+  protected async oldestLogWaiting(): Promise<number | null> {
+    return null;
+  }
+
+  async pruneHistory(before: number, limit: number): Promise<PruneResult> {
+    // An event still in the log above a cursor may have jobs that no row shows yet: the events
+    // from its creation on are kept. (The log is read in order, so that is rarely any.)
+    const waiting = await this.oldestLogWaiting();
+    const cutoff = waiting === null ? before : Math.min(before, waiting);
+    return this.db.tx(async (db) => {
+      // Events' ids are time-ordered (UUIDv7): the oldest are the primary key's first rows.
+      const picked = await db.all<Raw>(
+        `SELECT e.id FROM events e WHERE e.id < ? AND e.created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND j.status IN ('PENDING', 'RETRY'))
+         ORDER BY e.id LIMIT ?`,
+        [eventIdBefore(cutoff), cutoff, limit],
+      );
+      const ids = picked.map((r) => String(r.id));
+      if (!ids.length) return { events: 0, jobs: 0, attempts: 0 };
+      const [inIds, param] = this.idIn(ids);
+      // Jobs of these events with ids of their own (resends, test sends) and their attempts.
+      const own = (await db.all<Raw>(`SELECT id FROM jobs WHERE event_id ${inIds}`, [param])).map((r) => String(r.id));
+      const [byEvent, byEventParams] = this.eventAttempts(ids);
+      let attempts = (await db.run(`DELETE FROM attempts WHERE ${byEvent}`, byEventParams)).changes;
+      if (own.length) {
+        const [inOwn, ownParam] = this.idIn(own);
+        attempts += (await db.run(`DELETE FROM attempts WHERE job_id ${inOwn}`, [ownParam])).changes;
+      }
+      const jobs = (await db.run(`DELETE FROM jobs WHERE event_id ${inIds}`, [param])).changes;
+      await db.run(`DELETE FROM attachments WHERE event_id ${inIds}`, [param]);
+      // The event log's rows of these events (every layout has the table), above a cursor as
+      // well: left there, their jobs would read as waiting again once their attempts are gone.
+      await db.run(`DELETE FROM log WHERE event_id ${inIds}`, [param]);
+      const events = (await db.run(`DELETE FROM events WHERE id ${inIds}`, [param])).changes;
+      return { events, jobs, attempts };
+    });
+  }
+
+  async pruneIdempotencyKeys(now: number, limit: number): Promise<number> {
+    const { changes } = await this.db.tx((db) =>
+      db.run('DELETE FROM idempotency_keys WHERE (org_id, key) IN (SELECT org_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)', [now, limit]),
+    );
+    return changes;
   }
 
   async countByStatus(): Promise<Record<string, number>> {

@@ -130,6 +130,13 @@ export interface Store extends QueueStore {
 // ---- delivery (events, jobs, attempts)
 
 export type JobStatus = 'PENDING' | 'RETRY' | 'SUCCESS' | 'FAILED';
+
+/** What one pruneHistory call deleted. */
+export interface PruneResult {
+  events: number;
+  jobs: number;
+  attempts: number;
+}
 export type JobKind = 'event' | 'test' | 'validation';
 
 export interface AttachmentMeta {
@@ -296,5 +303,13 @@ export interface QueueStore {
   latestAttemptPerWebhook(orgId: number): Promise<AttemptRow[]>;
   /** FAILED jobs back to PENDING with a fresh retry budget; returns the ids requeued. */
   requeueFailed(orgId: number, jobIds: string[], now: number): Promise<string[]>;
+  /**
+   * Deletes, oldest first, up to `limit` events created before `before` whose jobs are all over
+   * (delivered or failed; none pending, retrying or waiting in the event log), with their
+   * attachments, jobs rows and attempts, in one transaction (retention, src/services/retention.ts).
+   */
+  pruneHistory(before: number, limit: number): Promise<PruneResult>;
+  /** Deletes up to `limit` idempotency keys expired before `now` (an expired key counts as absent); answers how many. */
+  pruneIdempotencyKeys(now: number, limit: number): Promise<number>;
   countByStatus(): Promise<Record<string, number>>;
 }

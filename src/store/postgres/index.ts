@@ -205,6 +205,16 @@ export class PostgresStore extends SqlStore {
     return claimStatement(excluded, 'FOR UPDATE SKIP LOCKED');
   }
 
+  /**
+   * By event id (attempts_event, migration 011), which also finds the attempts of the event's
+   * jobs with ids of their own. Not by the job ids' prefix as on SQLite: under a database's
+   * collation '.' and '/' may be ignored (glibc's en_US.UTF-8, a common default, has
+   * 'n.e.0' < 'n.e/' false), and that range then found none of an event's jobs.
+   */
+  protected override eventAttempts(eventIds: string[]): [sql: string, params: unknown[]] {
+    return ['event_id = ANY(CAST(? AS TEXT[]))', [eventIds]];
+  }
+
   async migrate(): Promise<string[]> {
     const client = await this.pool.connect();
     const applied: string[] = [];

@@ -214,15 +214,6 @@ export class PgLogStore extends withEventLog(PostgresStore) {
     return moved;
   }
 
-  /**
-   * By event id (attempts_event, migration 011). Not by the job ids' prefix as on SQLite: under a
-   * database's collation '.' and '/' may be ignored (glibc's en_US.UTF-8, a common default, has
-   * 'n.e.0' < 'n.e/' false), and that range then found none of an event's jobs.
-   */
-  protected eventAttempts(eventIds: string[]): [sql: string, params: unknown[]] {
-    return ['event_id = ANY(CAST(? AS TEXT[]))', [eventIds]];
-  }
-
   protected waitingJobs(byOrg: boolean): string {
     return WAITING[byOrg ? 1 : 0];
   }

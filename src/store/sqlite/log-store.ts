@@ -120,15 +120,6 @@ export class SqliteLogStore extends withEventLog(SqliteStore) {
     });
   }
 
-  /**
-   * By the job ids' prefix, through attempts_job: a log job's id is its event's and its place
-   * (eventJobId), between `<event>.` and `<event>/` ('/' comes after '.' in SQLite's BINARY
-   * order; PostgreSQL's collations need not agree, see its own).
-   */
-  protected eventAttempts(eventIds: string[]): [sql: string, params: unknown[]] {
-    return [`(${eventIds.map(() => '(job_id > ? AND job_id < ?)').join(' OR ')})`, eventIds.flatMap((e) => [`${e}.`, `${e}/`])];
-  }
-
   protected waitingJobs(byOrg: boolean): string {
     return WAITING[byOrg ? 1 : 0];
   }
