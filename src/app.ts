@@ -5,7 +5,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './api/auth.ts';
-import { errorHandler } from './api/errors.ts';
+import { errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
+import { assertJsonDepth } from './api/json-depth.ts';
 import { authRoutes } from './api/routes/auth.ts';
 import { channelJobRoutes } from './api/routes/channel-jobs.ts';
 import { deliveryRoutes } from './api/routes/deliveries.ts';
@@ -26,10 +27,17 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
     // pino's Logger and Fastify's logger type differ only nominally.
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
+    // A webhook's name (up to 255 characters, percent-encoded up to three times as long) is a
+    // path parameter: Fastify's default of 100 answered 414 for a name of 101.
+    maxParamLength: MAX_PARAM_LENGTH,
+    // The router's own errors (a path not percent-decodable) in the API's error shape too.
+    frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
     // Coercion lets query strings carry numbers; bodies are checked again by the domain validators.
     ajv: { customOptions: { allErrors: false, coerceTypes: true } },
   });
   app.setErrorHandler(errorHandler);
+  // Before any schema or handler sees a parsed body (see json-depth.ts).
+  app.addHook('preValidation', async (req) => assertJsonDepth(req.body));
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `route ${req.method} ${req.url.split('?')[0]} not found` } }));
 
   await app.register(swagger, {
@@ -47,7 +55,7 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   // Attachments: the whole event may carry maxAttachmentBytes; one byte more trips the 413.
-  await app.register(multipart, { limits: { fileSize: ctx.config.delivery.maxAttachmentBytes + 1, files: 20, fields: 5, fieldSize: ctx.config.bodyLimitBytes } });
+  await app.register(multipart, { limits: { fileSize: ctx.config.delivery.maxAttachmentBytes + 1, ...MULTIPART_LIMITS, fieldSize: ctx.config.bodyLimitBytes } });
   await app.register(cookie);
   registerAuth(app, ctx);
   healthRoutes(app, ctx);

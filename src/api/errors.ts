@@ -57,14 +57,31 @@ export function toApiError(err: unknown): ApiError | null {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ApiError(400, 'MALFORMED_JSON', `body: ${fe.message}`, 'body');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', fe.message);
+      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content-type: must be application/json (or multipart/form-data for POST /api/v1/events)', 'content-type');
+    case 'FST_FILES_LIMIT':
+      return new ApiError(413, 'PAYLOAD_TOO_LARGE', `files: at most ${MULTIPART_LIMITS.files} files in one event`, 'files');
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return new ApiError(413, 'PAYLOAD_TOO_LARGE', `body: at most ${MULTIPART_LIMITS.fields} form fields besides the files`, 'body');
+    case 'FST_ERR_BAD_URL':
+      return new ApiError(400, 'INVALID_FIELD', 'path: a path parameter is not valid percent-encoded UTF-8', 'path');
   }
   if (fe?.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new ApiError(fe.statusCode, 'BAD_REQUEST', fe.message);
   return null;
 }
 
+/** The longest path parameter taken (app.ts gives it to Fastify). */
+export const MAX_PARAM_LENGTH = 1024;
+
+/** @fastify/multipart's limits of one publish (app.ts registers them; the messages quote them). */
+export const MULTIPART_LIMITS = { files: 20, fields: 5 };
+
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply) {
   const api = toApiError(err);
+  // An answer before the whole body was read (a 413 midway through a multipart upload): the rest
+  // of it would be taken as the next request on the connection, which then never answered (API
+  // fuzzing, 2026-12-07). The connection closes after the answer instead.
+  if (!req.raw.complete) reply.header('connection', 'close');
   if (api) {
     return reply.status(api.status).send({ error: { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } });
   }

@@ -27,8 +27,30 @@ export function checkEventInput(e: unknown, field = 'event'): EventInput {
   if (v.idempotency_key !== undefined && (typeof v.idempotency_key !== 'string' || v.idempotency_key === '' || v.idempotency_key.length > 255)) {
     throw new FieldError(`${prefix}idempotency_key`, 'must be a non-empty string of at most 255 characters');
   }
+  if (v.type === LIVEBOARD_SCHEDULE) checkLiveboardData(v.data as Record<string, unknown>, `${prefix}data`);
   return { type: v.type, data: v.data as Record<string, any>, idempotency_key: v.idempotency_key as string | undefined };
 }
+
+/** The parts of a Liveboard schedule's data that go into its payload and its row, when given. */
+function checkLiveboardData(data: Record<string, unknown>, field: string): void {
+  const object = (key: string) => {
+    const v = data[key];
+    if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) throw new FieldError(`${field}.${key}`, 'must be an object');
+    return (v ?? {}) as Record<string, unknown>;
+  };
+  const text = (of: Record<string, unknown>, path: string, key: string) => {
+    const v = of[key];
+    if (v !== undefined && v !== null && typeof v !== 'string') throw new FieldError(`${field}.${path}.${key}`, 'must be a string');
+  };
+  text(object('metadataObject'), 'metadataObject', 'name');
+  const schedule = object('scheduleDetails');
+  text(schedule, 'scheduleDetails', 'name');
+  text(schedule, 'scheduleDetails', 'runId');
+  if (data.recipients !== undefined && data.recipients !== null && !Array.isArray(data.recipients)) throw new FieldError(`${field}.recipients`, 'must be an array');
+}
+
+/** A string field of an event's data, or null (other event types' data is free-form: any other value is not a name). */
+const textOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 function recipientsOf(type: string, data: Record<string, any>): unknown[] | null {
   if (type !== LIVEBOARD_SCHEDULE || !Array.isArray(data.recipients)) return null;
@@ -52,8 +74,8 @@ function buildItem(ctx: AppContext, orgId: number, input: EventInput, hooks: str
   });
   const event: EventRow = {
     id, orgId, type: input.type, payload,
-    name: input.data.metadataObject?.name ?? input.data.scheduleDetails?.name ?? null,
-    runId: input.data.scheduleDetails?.runId ?? null,
+    name: textOrNull(input.data.metadataObject?.name) ?? textOrNull(input.data.scheduleDetails?.name),
+    runId: textOrNull(input.data.scheduleDetails?.runId),
     recipients: recipientsOf(input.type, input.data),
     attachments: attachments.map(({ id, fileName, contentType, size }) => ({ id, fileName, contentType, size })),
     createdAt: now,

@@ -8,7 +8,7 @@ import { newJob } from '../../domain/jobs.ts';
 import type { WebhookRow } from '../../store/types.ts';
 import { principal } from '../auth.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { page } from '../pagination.ts';
+import { MAX_OFFSET, page } from '../pagination.ts';
 import { webhookResponse } from '../presenters.ts';
 import { attemptView, jobView } from '../views.ts';
 
@@ -28,7 +28,7 @@ function time(value: string | number | undefined, field: string): number | undef
 const ATTEMPT_COUNT_CAP = 10_000;
 
 const Paging = {
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_OFFSET })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   since: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601' })),
   until: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601' })),
@@ -82,7 +82,7 @@ export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
       const { webhook_identifier } = req.params as { webhook_identifier: string };
       const q = req.query as { offset?: number; limit?: number; since?: string; until?: string; status?: 'success' | 'failure' };
       const w = await webhookOf(ctx, req, webhook_identifier);
-      const { offset, limit } = page(q.offset, q.limit ?? 50);
+      const { offset, limit } = page(q.offset, q.limit ?? 50, ['offset', 'limit']);
       // Counting every attempt of a busy webhook grows with its history (SQLite, 300,000
       // attempts: 14 ms from the index alone, PostgreSQL ~40 ms; ~8.6 million a day at 100/s):
       // the count stops past the page, at ATTEMPT_COUNT_CAP at least, and says when it stopped.
@@ -118,7 +118,7 @@ export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.get('/api/v1/dlq', { config: { access: 'viewDeliveries' }, schema: { tags, querystring: Type.Object({ ...Paging, ...DlqFilters }) } }, async (req) => {
     const q = req.query as DlqQuery & { offset?: number; limit?: number };
-    const { offset, limit } = page(q.offset, q.limit ?? 50);
+    const { offset, limit } = page(q.offset, q.limit ?? 50, ['offset', 'limit']);
     const { rows, total } = await ctx.store.searchJobs({ ...(await dlqFilter(ctx, req, q)), offset, limit, order: 'DESC' });
     const events = new Map((await ctx.store.findEvents(principal(req).org.id, [...new Set(rows.map((j) => j.eventId))])).map((e) => [e.id, e]));
     return {

@@ -8,7 +8,9 @@ import { checkEventInput, publishEvents, type EventInput } from '../../events/pu
 import type { NewAttachment } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
+import { assertJsonDepth } from '../json-depth.ts';
 import { jobView } from '../views.ts';
+import { FieldError } from '../../domain/webhook-input.ts';
 import { newId } from '../../domain/ids.ts';
 
 const tags = ['Events'];
@@ -29,6 +31,17 @@ const EventBody = Type.Object({
 
 /** Reads a multipart publish: the JSON part `event` and up to the size limit of PDF/CSV/XLSX files. */
 async function readMultipart(ctx: AppContext, req: FastifyRequest): Promise<{ event: Record<string, unknown>; files: NewAttachment[] }> {
+  try {
+    return await readParts(ctx, req);
+  } catch (err) {
+    // The parser's own complaints (no boundary, a body cut short, a bad part header) are the
+    // request's fault: a 400, not the 500 they were (API fuzzing, 2026-12-07).
+    if (err instanceof ApiError || err instanceof FieldError || (err as { code?: string }).code?.startsWith('FST_')) throw err;
+    throw new ApiError(400, 'MALFORMED_MULTIPART', `body: not a complete multipart/form-data body (${(err as Error).message})`, 'body');
+  }
+}
+
+async function readParts(ctx: AppContext, req: FastifyRequest): Promise<{ event: Record<string, unknown>; files: NewAttachment[] }> {
   let event: Record<string, unknown> | undefined;
   const files: NewAttachment[] = [];
   let total = 0;
@@ -41,6 +54,7 @@ async function readMultipart(ctx: AppContext, req: FastifyRequest): Promise<{ ev
       } catch {
         throw badRequest('event', 'must be a JSON document');
       }
+      assertJsonDepth(event, 'event');
       continue;
     }
     const ext = path.extname(part.filename || '').toLowerCase();

@@ -1,0 +1,106 @@
+// Inputs found by fuzzing the API (2026-12-07) that answered 500, hung, or answered a 4xx not
+// naming the field: each now gets a 4xx whose message names it, and the service keeps working.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { call, startService, type TestService } from './helpers/harness.ts';
+
+const API = '/api/rest/2.0';
+type Res = Awaited<ReturnType<typeof call>>;
+
+function assertFieldError(res: Res, status: number, field: string) {
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
+  assert.equal(res.body?.error?.field, field, res.text);
+  assert.ok(String(res.body.error.message).includes(field), `message does not name the field: ${res.text}`);
+}
+
+/** `{ "a": { "a": ... } }`, `depth` objects deep, as JSON text (JSON.stringify itself overflows at such depths). */
+const nested = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+describe('hostile inputs', () => {
+  let svc: TestService;
+  const get = (path: string) => call(svc.baseUrl, 'GET', path, { token: svc.adminToken });
+  const post = (path: string, body?: unknown, opts: { raw?: string; headers?: Record<string, string> } = {}) =>
+    call(svc.baseUrl, 'POST', path, { token: svc.adminToken, body, ...opts });
+
+  before(async () => {
+    svc = await startService({ env: { HOOKRELAY_ALLOW_PRIVATE_TARGETS: 'true', HOOKRELAY_MAX_ATTACHMENT_BYTES: '2048' } });
+  });
+  after(async () => {
+    await svc.close();
+  });
+
+  test('bodies nested deeper than 64 levels: 400 naming the body, and the webhook table still reads', async () => {
+    const raw = (path: string, json: string) => post(path, undefined, { raw: json });
+    assertFieldError(await raw('/api/v1/events', `{"type":"kpi.computed","data":${nested(10_000)}}`), 400, 'body');
+    assertFieldError(await raw('/api/v1/events/batch', `{"events":[{"type":"kpi.computed","data":${nested(100)}}]}`), 400, 'body');
+    const s3 = '"storage_type":"AWS_S3","storage_config":{"aws_s3_config":{"bucket_name":"my-bucket","region":"us-east-1","role_arn":"arn:aws:iam::123456789012:role/R"}}';
+    assertFieldError(await raw(`${API}/webhooks/create`, `{"name":"deep","url":"http://127.0.0.1:9/x","events":["dashboard.ready"],"storage_destination":{${s3},"x":${nested(3000)}}}`), 400, 'body');
+    assert.equal((await raw('/api/v1/events', `{"type":"kpi.computed","data":${nested(60)}}`)).status, 202, '60 levels are fine');
+    assert.equal((await get('/api/v1/webhooks')).status, 200);
+    assert.equal((await post(`${API}/webhooks/search`, {})).status, 200);
+  });
+
+  test("an event's names: any value in a product event's data is fine; in a Liveboard schedule's, not a string is a 400", async () => {
+    assert.equal((await post('/api/v1/events', { type: 'kpi.computed', data: { metadataObject: { name: true }, scheduleDetails: { runId: [1] } } })).status, 202);
+    assertFieldError(await post('/api/v1/events', { type: 'LIVEBOARD_SCHEDULE', data: { scheduleDetails: { name: 5 } } }), 400, 'data.scheduleDetails.name');
+    assertFieldError(await post('/api/v1/events/batch', { events: [{ type: 'LIVEBOARD_SCHEDULE', data: { metadataObject: 'x' } }] }), 400, 'events[0].data.metadataObject');
+  });
+
+  test('offsets past what the databases hold: 400 naming the parameter', async () => {
+    const hook = await post(`${API}/webhooks/create`, { name: 'pages', url: 'http://127.0.0.1:9/x', events: ['kpi.computed'] });
+    assert.equal(hook.status, 200, hook.text);
+    assertFieldError(await get('/api/v1/webhooks/pages/attempts?offset=1e20'), 400, 'offset');
+    assertFieldError(await get('/api/v1/dlq?offset=1e20'), 400, 'offset');
+    assertFieldError(await post(`${API}/webhooks/search`, { record_offset: 1e20 }), 400, 'record_offset');
+    assert.equal((await get('/api/v1/webhooks/pages/attempts?offset=2147483647')).status, 200);
+  });
+
+  test('job history search: lists bounded with a 400, repeated event types fine', async () => {
+    const search = (body: Record<string, unknown>) => post(`${API}/jobs/history/communication-channels/search`, { channel_type: 'WEBHOOK', ...body });
+    assertFieldError(await search({ job_ids: Array.from({ length: 1001 }, (_, i) => `n.x${i}`) }), 400, 'job_ids');
+    assertFieldError(await search({ events: Array.from({ length: 501 }, () => ({ type: 'kpi.computed' })) }), 400, 'events');
+    assert.equal((await search({ events: Array.from({ length: 500 }, (_, i) => ({ type: 'kpi.computed', identifier: `n.e${i}` })) })).status, 200);
+    assert.equal((await search({ job_ids: Array.from({ length: 1000 }, (_, i) => `n.x${i}`) })).status, 200);
+  });
+
+  test('multipart bodies the parser cannot read: 400; limits: 413 naming them; an unread rest closes the connection', async () => {
+    const form = (boundary: string, body: string) => post('/api/v1/events', undefined, { raw: body, headers: { 'content-type': `multipart/form-data${boundary}` } });
+    assertFieldError(await form('', 'xx'), 400, 'body');
+    assertFieldError(await form('; boundary=abc', '--abc\r\nContent-Disposition: form-data; name="f"; filename="a.pdf"\r\n\r\nxxx'), 400, 'body');
+    const fd = new FormData();
+    fd.append('event', JSON.stringify({ type: 'kpi.computed', data: {} }));
+    for (let i = 0; i < 21; i++) fd.append('file', new Blob(['a,b']), `f${i}.csv`);
+    const many = await fetch(`${svc.baseUrl}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${svc.adminToken}` }, body: fd });
+    assert.equal(many.status, 413);
+    assert.equal(((await many.json()) as any).error.field, 'files');
+    // Two files over the limit together, on one keep-alive connection, then a second request on it.
+    const { port } = new URL(svc.baseUrl);
+    const part = (name: string) => `--b\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/csv\r\n\r\n${'x'.repeat(1500)}\r\n`;
+    const body = `--b\r\nContent-Disposition: form-data; name="event"\r\n\r\n{"type":"kpi.computed","data":{}}\r\n${part('a.csv')}${part('b.csv')}${'y'.repeat(200_000)}--b--\r\n`;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(Number(port), '127.0.0.1', () => {
+        s.write(`POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${svc.adminToken}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      });
+      let got = '';
+      s.on('data', (d) => (got += d));
+      s.on('end', () => resolve(got));
+      s.on('error', reject);
+      setTimeout(() => reject(new Error(`connection still open after the answer: ${got.slice(0, 200)}`)), 5000).unref();
+    });
+    assert.match(answer, /^HTTP\/1\.1 413/);
+    assert.match(answer, /connection: close/i);
+  });
+
+  test("content types, path parameters: 4xx in the API's shape; a 255-character webhook name is a path parameter that works", async () => {
+    assertFieldError(await post('/api/v1/events/batch', undefined, { raw: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'content-type');
+    assertFieldError(await get('/api/v1/events/%ff/jobs'), 400, 'path');
+    // Past the longest path parameter there is no such route: the API's 404.
+    const long = await get(`/api/v1/events/${'e'.repeat(1100)}/jobs`);
+    assert.equal(long.status, 404);
+    assert.equal(long.body?.error?.code, 'NOT_FOUND');
+    const name = 'n'.repeat(255);
+    assert.equal((await post(`${API}/webhooks/create`, { name, url: 'http://127.0.0.1:9/x', events: ['kpi.computed'] })).status, 200);
+    assert.equal((await get(`/api/v1/webhooks/${name}/attempts`)).status, 200);
+  });
+});
