@@ -24,6 +24,27 @@ test('a call the store does not have is refused; calls after close are refused',
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('a value that cannot cross between the threads fails its call instead of leaving it unanswered', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'x.db');
+  const store = await openStore(file, { sqliteThread: true });
+  await store.migrate();
+  const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+  // A row nested deeper than structured clone's stack, written behind the store's back.
+  const raw = new Database(file);
+  raw.prepare(`INSERT INTO orgs (id, name, created_at) VALUES (0, 'Primary', 0)`).run();
+  raw.prepare(`INSERT INTO webhooks (id, org_id, name, url, events, storage_destination, created_at, modified_at) VALUES ('w-deep', 0, 'deep', 'https://example.com', '[]', ?, 0, 0)`).run(deep(20_000));
+  raw.close();
+  await assert.rejects(store.findWebhook(0, 'w-deep'), /could not be sent/);
+  // Arguments that cannot cross: refused at once on this side.
+  let arg: Record<string, unknown> = {};
+  for (let i = 0; i < 20_000; i++) arg = { a: arg };
+  await assert.rejects((store as unknown as { findOrg(x: unknown): Promise<unknown> }).findOrg(arg));
+  await store.ping();
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('a process with an open but idle threaded store exits on its own; a pending call keeps it alive until answered', () => {
   const dir = tmp();
   const script = `

@@ -22,9 +22,23 @@ port.on('message', (call: Call) => {
     pending = Promise.reject(err);
   }
   pending.then(
-    (v) => port.postMessage({ id: call.id, v }),
-    (err) => port.postMessage({ id: call.id, e: toWire(err) }),
+    (v) => answer(call.id, () => port.postMessage({ id: call.id, v })),
+    (err) => answer(call.id, () => port.postMessage({ id: call.id, e: toWire(err) })),
   );
 });
+
+/**
+ * Sends an answer; one that cannot be sent (a value structured clone refuses, or nests too deep
+ * for its stack) is answered as that error, so no call waits for ever: a row nested 3,000 levels
+ * deep made every read of it hang until the body depth limit kept such rows out (API fuzzing,
+ * 2026-12-07).
+ */
+function answer(id: number, send: () => void): void {
+  try {
+    send();
+  } catch (err) {
+    port.postMessage({ id, e: toWire(new Error(`storage thread: the answer could not be sent (${(err as Error).message})`)) });
+  }
+}
 
 port.postMessage({ id: 0, v: 'ready' });

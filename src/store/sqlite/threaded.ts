@@ -62,7 +62,14 @@ class StorageThread {
     if (!this.calls.size) this.worker.ref();
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
-      this.worker.postMessage({ id, m, a } satisfies Call);
+      try {
+        this.worker.postMessage({ id, m, a } satisfies Call);
+      } catch (err) {
+        // Arguments structured clone refuses: this call fails, nothing waits for its answer.
+        this.calls.delete(id);
+        if (!this.calls.size) this.worker.unref();
+        reject(err);
+      }
     });
   }
 
