@@ -491,9 +491,13 @@ export function withEventLog<B extends StoreClass>(Base: B) {
       return streams;
     }
 
-    /** The log's waiting jobs (waitingJobs: not attempted, no row of their own), the oldest's creation. */
-    protected override async oldestLogWaiting(): Promise<number | null> {
-      const r = await this.db.get<{ t: number | string | null }>(`SELECT MIN(created_at) AS t FROM (${this.waitingJobs(false)}) AS w`);
+    /**
+     * The log's waiting jobs (waitingJobs: not attempted, no row of their own) created before
+     * `before`, the oldest's creation. (Only the log rows that old are checked for an attempt or
+     * a row: a backlog of new ones costs a pass over them, not a lookup each.)
+     */
+    protected override async oldestLogWaiting(before: number): Promise<number | null> {
+      const r = await this.db.get<{ t: number | string | null }>(`SELECT MIN(created_at) AS t FROM (${this.waitingJobs(false)}) AS w WHERE created_at < ?`, [before]);
       return r?.t == null ? null : Number(r.t);
     }
 

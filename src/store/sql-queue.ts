@@ -662,17 +662,18 @@ export abstract class SqlQueueStore implements QueueStore {
   }
 
   /**
-   * The creation time of the oldest event with a job waiting in the event log (above its lane's
-   * cursor, with no row of its own), or null: none here, where every job has a jobs row.
+   * The creation time of the oldest event created before `before` with a job waiting in the event
+   * log (above its lane's cursor, with no row of its own), or null: none here, where every job
+   * has a jobs row.
    */
-  protected async oldestLogWaiting(): Promise<number | null> {
+  protected async oldestLogWaiting(_before: number): Promise<number | null> {
     return null;
   }
 
   async pruneHistory(before: number, limit: number): Promise<PruneResult> {
     // An event still in the log above a cursor may have jobs that no row shows yet: the events
     // from its creation on are kept. (The log is read in order, so that is rarely any.)
-    const waiting = await this.oldestLogWaiting();
+    const waiting = await this.oldestLogWaiting(before);
     const cutoff = waiting === null ? before : Math.min(before, waiting);
     return this.db.tx(async (db) => {
       // Events' ids are time-ordered (UUIDv7): the oldest are the primary key's first rows.
