@@ -3,6 +3,9 @@ import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import AjvModule from 'ajv';
+// ajv is CommonJS with its class as `default`: under ESM the import is the module object.
+const Ajv = AjvModule.default;
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './api/auth.ts';
 import { errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
@@ -32,9 +35,14 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
     maxParamLength: MAX_PARAM_LENGTH,
     // The router's own errors (a path not percent-decodable) in the API's error shape too.
     frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
-    // Coercion lets query strings carry numbers; bodies are checked again by the domain validators.
-    ajv: { customOptions: { allErrors: false, coerceTypes: true } },
   });
+  // Query strings and path parameters are text: coercion lets them carry numbers. JSON bodies
+  // carry their own types and are not coerced: with coercion `"signature_verification": false`
+  // became null and removed the signature, `true` became the name "true" (API fuzzing, 2026-12-07).
+  const ajvOptions = { useDefaults: true, removeAdditional: true, addUsedSchema: false, allErrors: false } as const;
+  const coercing = new Ajv({ ...ajvOptions, coerceTypes: true });
+  const strict = new Ajv({ ...ajvOptions, coerceTypes: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   app.setErrorHandler(errorHandler);
   // Before any schema or handler sees a parsed body (see json-depth.ts).
   app.addHook('preValidation', async (req) => assertJsonDepth(req.body));

@@ -103,4 +103,25 @@ describe('hostile inputs', () => {
     assert.equal((await post(`${API}/webhooks/create`, { name, url: 'http://127.0.0.1:9/x', events: ['kpi.computed'] })).status, 200);
     assert.equal((await get(`/api/v1/webhooks/${name}/attempts`)).status, 200);
   });
+
+  test("webhook settings a delivery could not use: 400 naming the field (a bare authentication value on update was a 500)", async () => {
+    const created = await post(`${API}/webhooks/create`, { name: 'keyed', url: 'http://127.0.0.1:9/x', events: ['kpi.computed'], authentication: { API_KEY: { key: 'X-Key', value: 'v' } } });
+    assert.equal(created.status, 200, created.text);
+    const update = (body: Record<string, unknown>) => post(`${API}/webhooks/keyed/update`, body);
+    assertFieldError(await update({ authentication: { API_KEY: 'x' } }), 400, 'authentication.API_KEY.key');
+    assertFieldError(await update({ signature_verification: false }), 400, 'signature_verification');
+    assertFieldError(await update({ additional_headers: [{ key: 'X-A', value: 'a\u0001b' }] }), 400, 'additional_headers[0].value');
+    assertFieldError(await update({ authentication: { API_KEY: { key: 'X-Key', value: 'v\u4e2d' } } }), 400, 'authentication.API_KEY.value');
+    assertFieldError(await update({ signature_verification: { type: 'HMAC_SHA256', header: 'x-key', algorithm: 'SHA256', secret: 'sig-secret' } }), 400, 'signature_verification.header');
+    assert.equal((await update({ additional_headers: [{ key: 'X-A', value: 'caf\u00e9\tok' }] })).status, 204, 'Latin-1 and tab are fine');
+  });
+
+  test('a publish to an org given as another type, a revoke naming nothing, an unbounded user name: 400 naming the field', async () => {
+    assertFieldError(await post('/api/v1/events', { type: 'kpi.computed', data: {}, org_identifier: true }), 400, 'org_identifier');
+    assert.equal((await post('/api/v1/events', { type: 'kpi.computed', data: {}, org_identifier: 0 })).status, 202, 'an org id as a number');
+    assertFieldError(await post(`${API}/auth/token/revoke`, { token: '' }), 400, 'token');
+    assertFieldError(await post(`${API}/auth/token/revoke`, { user_identifier: '' }), 400, 'user_identifier');
+    assert.equal((await get(`${API}/auth/session/user`)).status, 200, "the caller's token still works");
+    assertFieldError(await post(`${API}/users/create`, { name: 'u'.repeat(300), display_name: 'U', password: 'password-1' }), 400, 'name');
+  });
 });

@@ -112,6 +112,8 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.deepEqual((await store.findUser('carol'))?.orgIds, [0, 101]);
       assert.equal((await store.findUser(u.id))?.name, 'carol');
       await assert.rejects(store.createUser({ ...u, id: crypto.randomUUID() }), (e: unknown) => e instanceof ConflictError && e.constraint === 'user_name');
+      // An org deleted meanwhile (a concurrent delete): the write fails as a missing reference, not any error.
+      await assert.rejects(store.setUserOrgs(u.id, [404_404]), (e: unknown) => e instanceof ConflictError && e.constraint === 'missing_reference');
       await store.setUserOrgs(u.id, [101]);
       assert.deepEqual((await store.findUser('carol'))?.orgIds, [101]);
       assert.equal(await store.countUsers(), 1);

@@ -51,6 +51,21 @@ function noNewlines(value: string, field: string): void {
   if (/[\r\n\0]/.test(value)) throw new FieldError(field, 'must not contain CR, LF or NUL characters');
 }
 
+/**
+ * A value sent as an HTTP header: CR, LF and NUL refused as above, then only what a header value
+ * may hold (tab, visible ASCII, space, Latin-1): other control characters or wider characters
+ * were accepted and every delivery then failed in the HTTP client (API fuzzing, 2026-12-07).
+ */
+function headerValue(value: string, field: string): void {
+  noNewlines(value, field);
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw new FieldError(field, 'must hold only tab, space, visible ASCII or Latin-1 characters (it is sent as an HTTP header)');
+}
+
+/** An optional setting given as an object, or null to clear it: false, 0 or "" cleared it silently. */
+function objectOrNull(value: unknown, field: string): void {
+  if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) throw new FieldError(field, 'must be an object, or null to remove it');
+}
+
 export function validateUrl(value: unknown, field = 'url'): string {
   const text = requireText(value, field, 2048);
   // The URL parser silently drops tabs and newlines and trims spaces; refuse them instead, so the
@@ -97,7 +112,7 @@ function validateAuthentication(auth: Record<string, any>): void {
       requireText(v?.key, `${f}.key`, 256);
       if (!HEADER_NAME.test(v.key)) throw new FieldError(`${f}.key`, 'must be a valid HTTP header name');
       requireSecret(v?.value, `${f}.value`, 8192);
-      noNewlines(v.value, `${f}.value`);
+      headerValue(v.value, `${f}.value`);
       if ([...ALWAYS_RESERVED, ...STANDARD_WEBHOOK_HEADERS].includes(v.key.toLowerCase())) {
         throw new FieldError(`${f}.key`, `must not be the reserved header "${v.key}"`);
       }
@@ -110,7 +125,7 @@ function validateAuthentication(auth: Record<string, any>): void {
       break;
     case 'BEARER_TOKEN':
       requireSecret(v, f, 8192);
-      noNewlines(v, f);
+      headerValue(v, f);
       break;
     case 'OAUTH2':
       validateUrl(v?.authorization_url, `${f}.authorization_url`);
@@ -167,7 +182,7 @@ function validateHeaders(headers: unknown, auth: Record<string, any> | null | un
     if (!HEADER_NAME.test(h.key)) throw new FieldError(`${f}.key`, 'must be a valid HTTP header name');
     if (typeof h.value !== 'string') throw new FieldError(`${f}.value`, 'must be a string');
     if (h.value.length > 8192) throw new FieldError(`${f}.value`, 'must be at most 8192 characters');
-    noNewlines(h.value, `${f}.value`);
+    headerValue(h.value, `${f}.value`);
     const lower = h.key.toLowerCase();
     if (reserved.has(lower)) throw new FieldError(`${f}.key`, `must not override the header "${h.key}"`);
     if (seen.has(lower)) throw new FieldError(`${f}.key`, `repeats the header "${h.key}"`);
@@ -188,9 +203,18 @@ export function validateWebhook(merged: WebhookInput): void {
   validateUrl(merged.url);
   validateUrlParams(merged.url_params);
   validateEvents(merged.events);
+  objectOrNull(merged.authentication, 'authentication');
+  objectOrNull(merged.signature_verification, 'signature_verification');
+  objectOrNull(merged.storage_destination, 'storage_destination');
   if (merged.authentication) validateAuthentication(merged.authentication);
   if (merged.signature_verification) validateSignature(merged.signature_verification);
   if (merged.storage_destination) validateStorageDestination(merged.storage_destination);
+  // One header each: with the same name, the API key replaced the signature when sent.
+  const keyHeader = merged.authentication?.API_KEY?.key;
+  const sigHeader = merged.signature_verification?.header;
+  if (typeof keyHeader === 'string' && typeof sigHeader === 'string' && keyHeader.toLowerCase() === sigHeader.toLowerCase()) {
+    throw new FieldError('signature_verification.header', `must not be the API key's header "${keyHeader}"`);
+  }
   validateHeaders(merged.additional_headers, merged.authentication, merged.signature_verification);
 }
 

@@ -36,17 +36,21 @@ export const maskSig = (sig: Obj | null | undefined) => mapSig(sig, () => MASK);
  * secret instead of setting the password to six asterisks.
  */
 export function keepMaskedAuth(next: Obj | null | undefined, current: Obj | null): Obj | null | undefined {
-  if (!next || !current) return next;
+  if (!isObject(next) || !current) return next;
   const keep = (v: unknown, old: unknown) => (v === MASK && typeof old === 'string' ? old : v);
   const out: Obj = structuredClone(next);
-  if (out.API_KEY && current.API_KEY) out.API_KEY.value = keep(out.API_KEY.value, current.API_KEY.value);
-  if (out.BASIC_AUTH && current.BASIC_AUTH) out.BASIC_AUTH.password = keep(out.BASIC_AUTH.password, current.BASIC_AUTH.password);
+  // Only where both are objects: a bare value (`"API_KEY": "x"`) is left for validation to refuse
+  // (it was a 500 here, API fuzzing 2026-12-07).
+  if (isObject(out.API_KEY) && current.API_KEY) out.API_KEY.value = keep(out.API_KEY.value, current.API_KEY.value);
+  if (isObject(out.BASIC_AUTH) && current.BASIC_AUTH) out.BASIC_AUTH.password = keep(out.BASIC_AUTH.password, current.BASIC_AUTH.password);
   if (out.BEARER_TOKEN !== undefined && current.BEARER_TOKEN) out.BEARER_TOKEN = keep(out.BEARER_TOKEN, current.BEARER_TOKEN);
-  if (out.OAUTH2 && current.OAUTH2) out.OAUTH2.client_secret = keep(out.OAUTH2.client_secret, current.OAUTH2.client_secret);
+  if (isObject(out.OAUTH2) && current.OAUTH2) out.OAUTH2.client_secret = keep(out.OAUTH2.client_secret, current.OAUTH2.client_secret);
   return out;
 }
 
+const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 export function keepMaskedSig(next: Obj | null | undefined, current: Obj | null): Obj | null | undefined {
-  if (!next || !current || next.secret !== MASK) return next;
+  if (!isObject(next) || !current || next.secret !== MASK) return next;
   return { ...next, secret: current.secret };
 }

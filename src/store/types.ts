@@ -72,7 +72,8 @@ export interface WebhookQuery {
 /** A unique constraint was violated; `constraint` says which rule, in domain terms. */
 export class ConflictError extends Error {
   constructor(
-    readonly constraint: 'org_name' | 'user_name' | 'webhook_name' | 'webhook_liveboard' | 'other',
+    /** missing_reference: a row it refers to (an org, a user) was deleted meanwhile (a foreign key). */
+    readonly constraint: 'org_name' | 'user_name' | 'webhook_name' | 'webhook_liveboard' | 'missing_reference' | 'other',
     message: string,
   ) {
     super(message);

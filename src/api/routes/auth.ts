@@ -75,6 +75,9 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext) {
       const body = (req.body ?? {}) as { user_identifier?: string; token?: string };
       const admin = allows(p.user.privileges, 'administer');
       const now = Date.now();
+      // An empty value names nothing: it must not fall through to revoking the caller's own token.
+      if (body.token === '') throw badRequest('token', 'must not be empty (omit it to revoke the token of this request)');
+      if (body.user_identifier === '') throw badRequest('user_identifier', 'must not be empty (omit it to revoke the token of this request)');
       if (body.token) {
         const row = await ctx.store.findToken(tokenHash(body.token));
         if (!row || (row.userId !== p.user.id && !admin)) throw badRequest('token', 'is not a token you may revoke');

@@ -77,6 +77,18 @@ async function readParts(ctx: AppContext, req: FastifyRequest): Promise<{ event:
   return { event, files };
 }
 
+/**
+ * A single publish's org_identifier (its body is checked here, not by a schema): a string, an
+ * org id as a number, or absent; anything else was ignored and the event went to the caller's
+ * own org (API fuzzing, 2026-12-07).
+ */
+function orgIdentifierOf(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (Number.isInteger(v)) return String(v);
+  throw badRequest('org_identifier', 'must be an org id or name');
+}
+
 export function eventRoutes(app: FastifyInstance, ctx: AppContext) {
   const access = 'manageWebhooks' as const;
 
@@ -86,7 +98,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext) {
     if (req.isMultipart()) ({ event: raw, files } = await readMultipart(ctx, req));
     else raw = req.body as Record<string, unknown>;
     const input = checkEventInput(raw);
-    const org = await targetOrg(ctx, req, typeof raw?.org_identifier === 'string' ? raw.org_identifier : undefined);
+    const org = await targetOrg(ctx, req, orgIdentifierOf(raw?.org_identifier));
     const [result] = await publishEvents(ctx, org.id, [input], files);
     return reply.status(202).send({ id: result.eventId, duplicate: !result.created, jobs: result.jobs });
   });

@@ -20,10 +20,11 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
       schema: {
         tags,
         body: Type.Object({
-          name: Type.String(),
-          display_name: Type.String(),
-          password: Type.String(),
-          email: Type.Optional(Type.String()),
+          // Bounded as org and webhook names are (a 100 KB name was accepted).
+          name: Type.String({ maxLength: 255 }),
+          display_name: Type.String({ maxLength: 255 }),
+          password: Type.String({ maxLength: 1024 }),
+          email: Type.Optional(Type.String({ maxLength: 320 })),
           org_identifiers: Type.Optional(Type.Array(Type.String())),
           privileges: Type.Optional(Type.Array(Type.String({ enum: [...PRIVILEGES] }))),
         }),

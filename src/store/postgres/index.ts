@@ -48,6 +48,7 @@ const CONSTRAINTS: Record<string, ConflictError['constraint']> = {
 function mapError(err: unknown): unknown {
   const e = err as { code?: string; constraint?: string; message?: string };
   if (e?.code === '23505') return new ConflictError(CONSTRAINTS[e.constraint ?? ''] ?? 'other', e.message ?? 'unique violation');
+  if (e?.code === '23503') return new ConflictError('missing_reference', e.message ?? 'foreign key violation');
   return err;
 }
 

@@ -28,6 +28,7 @@ function mapError(err: unknown): unknown {
     if (m.includes('users.name')) return new ConflictError('user_name', m);
     return new ConflictError('other', m);
   }
+  if (e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return new ConflictError('missing_reference', e.message ?? 'foreign key');
   return err;
 }
 
