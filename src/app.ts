@@ -32,7 +32,7 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
     bodyLimit: ctx.config.bodyLimitBytes,
     // A webhook's name (up to 255 characters, percent-encoded up to three times as long) is a
     // path parameter: Fastify's default of 100 answered 414 for a name of 101.
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's own errors (a path not percent-decodable) in the API's error shape too.
     frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
   });
