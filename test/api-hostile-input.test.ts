@@ -124,4 +124,15 @@ describe('hostile inputs', () => {
     assert.equal((await get(`${API}/auth/session/user`)).status, 200, "the caller's token still works");
     assertFieldError(await post(`${API}/users/create`, { name: 'u'.repeat(300), display_name: 'U', password: 'password-1' }), 400, 'name');
   });
+
+  test('names with a lone surrogate are a 400; a storage destination keeps only its own fields', async () => {
+    assertFieldError(await post(`${API}/webhooks/create`, { name: 'a\ud800', url: 'http://127.0.0.1:9/x', events: ['kpi.computed'] }), 400, 'name');
+    assertFieldError(await post(`${API}/orgs/create`, { name: 'org\udfff' }), 400, 'name');
+    assertFieldError(await post(`${API}/users/create`, { name: 'u\ud800', display_name: 'U', password: 'password-1' }), 400, 'name');
+    const s3 = { bucket_name: 'my-bucket', region: 'us-east-1', role_arn: 'arn:aws:iam::123456789012:role/R', path_prefix: 'p/' };
+    const created = await post(`${API}/webhooks/create`, { name: 's3-extra', url: 'http://127.0.0.1:9/x', events: ['kpi.computed'], storage_destination: { storage_type: 'AWS_S3', storage_config: { aws_s3_config: { ...s3, extra: 1 }, other: 2 }, x: 3 } });
+    assert.equal(created.status, 200, created.text);
+    const [found] = (await post(`${API}/webhooks/search`, { webhook_identifier: 's3-extra' })).body.webhooks;
+    assert.deepEqual(found.storage_destination, { storage_type: 'AWS_S3', storage_config: { aws_s3_config: s3 } });
+  });
 });

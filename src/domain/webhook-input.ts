@@ -37,7 +37,16 @@ const STANDARD_WEBHOOK_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-si
 function requireText(value: unknown, field: string, max = 2048): string {
   if (typeof value !== 'string' || value.trim() === '') throw new FieldError(field, 'must be a non-empty string');
   if (value.length > max) throw new FieldError(field, `must be at most ${max} characters`);
+  wellFormed(value, field);
   return value;
+}
+
+/**
+ * Text that UTF-8 can hold as given. A lone surrogate ("\ud800") is stored as U+FFFD, so three
+ * such names were three webhooks that all read back as "�" (API fuzzing, 2026-12-07).
+ */
+export function wellFormed(value: string, field: string): void {
+  if (/\p{Surrogate}/u.test(value)) throw new FieldError(field, 'must be well-formed Unicode (it holds a lone surrogate)');
 }
 
 /** A secret: non-empty, and not the mask placeholder (which only means "keep" on update). */
@@ -165,6 +174,19 @@ export function validateStorageDestination(dest: Record<string, any>): void {
     if (typeof c.path_prefix !== 'string' || c.path_prefix.length > 512) throw new FieldError(`${f}.path_prefix`, 'must be a string of at most 512 characters');
     if (c.path_prefix.startsWith('/') || c.path_prefix.includes('..')) throw new FieldError(`${f}.path_prefix`, 'must be a relative key prefix without ".."');
   }
+}
+
+/**
+ * The storage destination as the SDK's StorageDestinationInput defines it, without other keys: a
+ * create stored whatever else its object held and answered it back in every search.
+ */
+export function normaliseStorageDestination(dest: Record<string, any> | null | undefined): Record<string, any> | null {
+  if (!dest) return null;
+  const c = dest.storage_config.aws_s3_config;
+  const config: Record<string, unknown> = { bucket_name: c.bucket_name, region: c.region, role_arn: c.role_arn };
+  if (c.external_id !== undefined) config.external_id = c.external_id;
+  if (c.path_prefix !== undefined) config.path_prefix = c.path_prefix;
+  return { storage_type: dest.storage_type, storage_config: { aws_s3_config: config } };
 }
 
 function validateHeaders(headers: unknown, auth: Record<string, any> | null | undefined, sig: Record<string, any> | null | undefined): void {

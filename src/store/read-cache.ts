@@ -27,8 +27,17 @@ const INVALIDATING = new Set<keyof Store>([
 
 type Method = (...args: unknown[]) => Promise<unknown>;
 
+/** Who else keeps what these writes change (the worker's opened webhook rows), by cached store. */
+const writeListeners = new WeakMap<Store, Set<() => void>>();
+
+/** Calls `listener` after each write through this cached store that empties its cache. */
+export function onWrite(store: Store, listener: () => void): void {
+  writeListeners.get(store)?.add(listener);
+}
+
 export function withReadCache(store: Store, now: () => number = Date.now): Store {
   const cache = new CredentialCache<unknown>(now);
+  const listeners = new Set<() => void>();
 
   const cached = (name: string, fn: Method): Method => (...args) =>
     cache.get(`${name}\u0000${JSON.stringify(args)}`, async () => {
@@ -42,13 +51,14 @@ export function withReadCache(store: Store, now: () => number = Date.now): Store
       return await fn(...args);
     } finally {
       cache.clear();
+      for (const listener of listeners) listener();
     }
   };
 
   // Methods bound once (a store's methods are fixed for its life): the hot path's calls pass
   // through without a new function per call.
   const methods = new Map<PropertyKey, Method>();
-  return new Proxy(store, {
+  const proxy = new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
@@ -62,6 +72,8 @@ export function withReadCache(store: Store, now: () => number = Date.now): Store
       return m;
     },
   });
+  writeListeners.set(proxy, listeners);
+  return proxy;
 }
 
 /** A kept answer is shared by every caller: frozen, so none can change it for the others. */

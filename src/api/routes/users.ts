@@ -1,5 +1,6 @@
 // /api/rest/2.0/users/*: create and search, shaped as the SDK's User. Privileges are held directly
 // by users (an extension field `privileges` on create), since HookRelay has no groups or roles.
+import { wellFormed } from '../../domain/webhook-input.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
@@ -34,6 +35,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
       const p = principal(req);
       const body = req.body as { name: string; display_name: string; password: string; email?: string; org_identifiers?: string[]; privileges?: string[] };
       if (!body.name.trim()) throw badRequest('name', 'must be a non-empty string');
+      wellFormed(body.name, 'name');
       if (body.password.length < 8) throw badRequest('password', 'must be at least 8 characters');
       const orgIds: number[] = [];
       for (const [i, id] of (body.org_identifiers ?? [String(p.org.id)]).entries()) {

@@ -4,7 +4,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { EVENT_TYPES } from '../../domain/events.ts';
-import { validateWebhook, type WebhookInput } from '../../domain/webhook-input.ts';
+import { normaliseStorageDestination, validateWebhook, type WebhookInput } from '../../domain/webhook-input.ts';
 import { keepMaskedAuth, keepMaskedSig, openAuth, openSig, sealAuth, sealSig } from '../../domain/webhook-secrets.ts';
 import type { WebhookRow } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
@@ -77,7 +77,7 @@ function sealInto(ctx: AppContext, input: WebhookInput, base: Omit<WebhookRow, '
     events: [...new Set(input.events!)],
     authentication: sealAuth(input.authentication, ctx.box),
     signatureVerification: sealSig(input.signature_verification, ctx.box),
-    storageDestination: input.storage_destination ?? null,
+    storageDestination: normaliseStorageDestination(input.storage_destination),
     additionalHeaders: input.additional_headers?.length ? input.additional_headers : null,
   };
 }
