@@ -9,6 +9,7 @@ const Ajv = AjvModule.default;
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './api/auth.ts';
 import { errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
+import { registerJsonBody } from './api/json-body.ts';
 import { assertJsonDepth } from './api/json-depth.ts';
 import { authRoutes } from './api/routes/auth.ts';
 import { channelJobRoutes } from './api/routes/channel-jobs.ts';
@@ -43,6 +44,7 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   const coercing = new Ajv({ ...ajvOptions, coerceTypes: true });
   const strict = new Ajv({ ...ajvOptions, coerceTypes: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  registerJsonBody(app);
   app.setErrorHandler(errorHandler);
   // Before any schema or handler sees a parsed body (see json-depth.ts).
   app.addHook('preValidation', async (req) => assertJsonDepth(req.body));

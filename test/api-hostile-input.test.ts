@@ -109,7 +109,9 @@ describe('hostile inputs', () => {
     assert.equal(created.status, 200, created.text);
     const update = (body: Record<string, unknown>) => post(`${API}/webhooks/keyed/update`, body);
     assertFieldError(await update({ authentication: { API_KEY: 'x' } }), 400, 'authentication.API_KEY.key');
-    assertFieldError(await update({ signature_verification: false }), 400, 'signature_verification');
+    const off = await update({ signature_verification: false });
+    assertFieldError(off, 400, 'signature_verification');
+    assert.match(off.body.error.message, /must be null or object/, 'a union names its types, not only the first');
     assertFieldError(await update({ additional_headers: [{ key: 'X-A', value: 'a\u0001b' }] }), 400, 'additional_headers[0].value');
     assertFieldError(await update({ authentication: { API_KEY: { key: 'X-Key', value: 'v\u4e2d' } } }), 400, 'authentication.API_KEY.value');
     assertFieldError(await update({ signature_verification: { type: 'HMAC_SHA256', header: 'x-key', algorithm: 'SHA256', secret: 'sig-secret' } }), 400, 'signature_verification.header');
@@ -134,5 +136,15 @@ describe('hostile inputs', () => {
     assert.equal(created.status, 200, created.text);
     const [found] = (await post(`${API}/webhooks/search`, { webhook_identifier: 's3-extra' })).body.webhooks;
     assert.deepEqual(found.storage_destination, { storage_type: 'AWS_S3', storage_config: { aws_s3_config: s3 } });
+  });
+
+  test('a JSON body that is not valid, or holds a "__proto__" key: a 400 saying which, and where', async () => {
+    const bad = await post('/api/v1/events', undefined, { raw: '{"type":"kpi.alert","data":{"a":1' });
+    assertFieldError(bad, 400, 'body');
+    assert.match(bad.body.error.message, /not valid JSON \(.*position/);
+    const proto = await post('/api/v1/events', undefined, { raw: '{"type":"kpi.alert","data":{"__proto__":{"x":1}}}' });
+    assertFieldError(proto, 400, 'body');
+    assert.match(proto.body.error.message, /__proto__/);
+    assertFieldError(await post('/api/v1/events', undefined, { raw: '' }), 400, 'body');
   });
 });

@@ -48,6 +48,15 @@ export function toApiError(err: unknown): ApiError | null {
   }
   const fe = err as FastifyError & { validation?: any[]; validationContext?: string };
   if (fe?.validation?.length) {
+    // A union (a setting or null): its branches' errors come first, each naming one type ("must
+    // be null"); the union's own error says what was wanted.
+    const union = fe.validation.find((e) => e.keyword === 'anyOf');
+    if (union) {
+      const field = fieldPath(union.instancePath ?? '');
+      const types = fe.validation.filter((e) => e.keyword === 'type' && e.instancePath === union.instancePath).map((e) => e.params?.type);
+      const problem = types.length ? `must be ${[...new Set(types)].join(' or ')}` : 'does not match any of the accepted forms';
+      return new ApiError(400, 'INVALID_FIELD', `${field}: ${problem}`, field);
+    }
     const v = fe.validation[0];
     const field = fieldPath(v.instancePath ?? '', v.params?.missingProperty);
     const problem = v.params?.missingProperty ? 'is required' : v.params?.allowedValues ? `must be one of ${v.params.allowedValues.join(', ')}` : v.message;
