@@ -4,8 +4,6 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import AjvModule from 'ajv';
-// ajv is CommonJS with its class as `default`: under ESM the import is the module object.
-const Ajv = AjvModule.default;
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './api/auth.ts';
 import { errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
@@ -25,6 +23,9 @@ import type { AppContext } from './context.ts';
 import type { Sender } from './delivery/sender.ts';
 import { createValidationCheck } from './delivery/validation.ts';
 import { VERSION } from './version.ts';
+
+// ajv is CommonJS with its class as `default`: under ESM the import is the module object.
+const Ajv = AjvModule.default;
 
 export async function buildApp(ctx: AppContext, sender: Sender): Promise<FastifyInstance> {
   const app = Fastify({

@@ -23,7 +23,7 @@ export const forbidden = (message: string) => new ApiError(403, 'FORBIDDEN', mes
 const CONFLICT_MESSAGES: Record<ConflictError['constraint'], [string, string]> = {
   webhook_liveboard: ['events', 'this org already has a webhook for LIVEBOARD_SCHEDULE; only one is allowed per org'],
   webhook_name: ['name', 'a webhook with this name already exists in the org'],
-  missing_reference: ['', 'a record this request refers to was deleted meanwhile'],
+  missing_reference: ['', 'a record this request refers to (an org, a user) was deleted meanwhile'],
   org_name: ['name', 'an org with this name already exists'],
   user_name: ['name', 'a user with this name already exists'],
   other: ['', 'the request conflicts with existing data'],
@@ -40,10 +40,10 @@ export function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof FieldError) return new ApiError(400, 'INVALID_FIELD', err.message, err.field);
   if (err instanceof IdentityError) return new ApiError(err.status, err.status === 401 ? 'UNAUTHORIZED' : 'INVALID_FIELD', err.message, err.field);
-  // A concurrent delete (an org deleted while a user or its preferences were being written).
-  if (err instanceof ConflictError && err.constraint === 'missing_reference') return new ApiError(404, 'NOT_FOUND', 'a record this request refers to (an org, a user) was deleted meanwhile');
   if (err instanceof ConflictError) {
     const [field, problem] = CONFLICT_MESSAGES[err.constraint];
+    // A concurrent delete (an org deleted while a user or its preferences were being written): gone, not a conflict.
+    if (err.constraint === 'missing_reference') return new ApiError(404, 'NOT_FOUND', problem);
     return new ApiError(400, 'CONFLICT', field ? `${field}: ${problem}` : problem, field || undefined);
   }
   const fe = err as FastifyError & { validation?: any[]; validationContext?: string };
