@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import AjvModule from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './api/auth.ts';
-import { errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
+import { clientErrorHandler, errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
 import { registerJsonBody } from './api/json-body.ts';
 import { assertJsonDepth } from './api/json-depth.ts';
 import { authRoutes } from './api/routes/auth.ts';
@@ -37,6 +37,7 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's own errors (a path not percent-decodable) in the API's error shape too.
     frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
+    clientErrorHandler,
   });
   // Query strings and path parameters are text: coercion lets them carry numbers. JSON bodies
   // carry their own types and are not coerced: with coercion `"signature_verification": false`

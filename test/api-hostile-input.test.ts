@@ -118,13 +118,19 @@ describe('hostile inputs', () => {
     assert.equal((await update({ additional_headers: [{ key: 'X-A', value: 'caf\u00e9\tok' }] })).status, 204, 'Latin-1 and tab are fine');
   });
 
-  test('a publish to an org given as another type, a revoke naming nothing, an unbounded user name: 400 naming the field', async () => {
+  test('a publish to an org given as another type, a revoke naming nothing, user fields, oversized headers: 4xx naming the field', async () => {
     assertFieldError(await post('/api/v1/events', { type: 'kpi.computed', data: {}, org_identifier: true }), 400, 'org_identifier');
     assert.equal((await post('/api/v1/events', { type: 'kpi.computed', data: {}, org_identifier: 0 })).status, 202, 'an org id as a number');
     assertFieldError(await post(`${API}/auth/token/revoke`, { token: '' }), 400, 'token');
     assertFieldError(await post(`${API}/auth/token/revoke`, { user_identifier: '' }), 400, 'user_identifier');
     assert.equal((await get(`${API}/auth/session/user`)).status, 200, "the caller's token still works");
     assertFieldError(await post(`${API}/users/create`, { name: 'u'.repeat(300), display_name: 'U', password: 'password-1' }), 400, 'name');
+    assertFieldError(await post(`${API}/users/create`, { name: 'spaces', display_name: 'S', password: '          ' }), 400, 'password');
+    assertFieldError(await post(`${API}/users/create`, { name: 'mail', display_name: 'M', password: 'password-1', email: 'not an email' }), 400, 'email');
+    // Headers past Node's 16 KB: refused before Fastify, in the API's error shape.
+    const big = await fetch(`${svc.baseUrl}/api/v1/webhooks`, { headers: { authorization: `Bearer ${'x'.repeat(20_000)}` } });
+    assert.equal(big.status, 431);
+    assert.equal(((await big.json()) as any).error.field, 'headers');
   });
 
   test('names with a lone surrogate are a 400; a storage destination keeps only its own fields', async () => {

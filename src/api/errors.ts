@@ -1,5 +1,7 @@
 // One error shape for every 4xx/5xx: { error: { code, message, field? } }. The message always
 // names the field and the problem, so a client or a UI can point at what to fix.
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FieldError } from '../domain/webhook-input.ts';
 import { IdentityError } from '../services/identity.ts';
@@ -99,4 +101,22 @@ export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyRe
   }
   req.log.error({ err }, 'unhandled error');
   return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the service log', request_id: req.id } });
+}
+
+/**
+ * Requests Node refuses before Fastify sees them (headers over Node's 16 KB, a request that is
+ * not HTTP, a client too slow to send one), answered in the API's error shape: Fastify's own
+ * answer had another (API fuzzing, 2026-12-07). The connection closes after it, as Node's does.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, field, message] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'HEADERS_TOO_LARGE', 'headers', 'headers: the request line and headers are larger than 16 KB in all']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'TIMEOUT', undefined, 'the request did not arrive in time']
+    : [400, 'BAD_REQUEST', undefined, 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ error: { code, message, ...(field ? { field } : {}) } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }

@@ -37,6 +37,8 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
       if (!body.name.trim()) throw badRequest('name', 'must be a non-empty string');
       wellFormed(body.name, 'name');
       if (body.password.length < 8) throw badRequest('password', 'must be at least 8 characters');
+      if (!body.password.trim()) throw badRequest('password', 'must not be only spaces');
+      if (body.email !== undefined && body.email !== '' && !/^[^\s@]+@[^\s@]+$/.test(body.email)) throw badRequest('email', 'must be an email address (name@domain)');
       const orgIds: number[] = [];
       for (const [i, id] of (body.org_identifiers ?? [String(p.org.id)]).entries()) {
         const org = await ctx.store.findOrg(id);
