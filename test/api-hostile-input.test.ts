@@ -153,4 +153,16 @@ describe('hostile inputs', () => {
     assert.match(proto.body.error.message, /__proto__/);
     assertFieldError(await post('/api/v1/events', undefined, { raw: '' }), 400, 'body');
   });
+
+  test("the console session's checks: a CSRF header of the token's length in characters but not in bytes is a 403 (was a 500); a bearer token cannot be traded for a session", async () => {
+    const csrf = await fetch(`${svc.baseUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { cookie: 'hookrelay_session=x', 'x-csrf-token': `${'A'.repeat(42)}\u00e9`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(csrf.status, 403);
+    assert.equal(((await csrf.json()) as any).error.code, 'CSRF');
+    assertFieldError(await post('/api/v1/session/org', { org_id: 0 }), 400, 'session');
+    assert.equal((await get(`${API}/auth/session/user`)).status, 200, 'the bearer token was not revoked');
+  });
 });

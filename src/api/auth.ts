@@ -51,8 +51,11 @@ function sessionToken(req: FastifyRequest): string | null {
   if (!token) return null;
   if (!SAFE_METHODS.has(req.method)) {
     const sent = req.headers['x-csrf-token'];
-    const expected = csrfFor(token);
-    if (typeof sent !== 'string' || sent.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) {
+    const expected = Buffer.from(csrfFor(token));
+    // Compared as bytes, their lengths first: a header of the token's length in characters but
+    // not in bytes (one above 0x7f) made timingSafeEqual throw, a 500 (API fuzzing, 2026-12-07).
+    const given = typeof sent === 'string' ? Buffer.from(sent) : null;
+    if (!given || given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
       throw new ApiError(403, 'CSRF', 'X-CSRF-Token: missing or wrong for this session');
     }
   }
