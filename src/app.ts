@@ -8,7 +8,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './api/auth.ts';
 import { clientErrorHandler, errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
 import { registerJsonBody } from './api/json-body.ts';
-import { assertJsonDepth } from './api/json-depth.ts';
 import { authRoutes } from './api/routes/auth.ts';
 import { channelJobRoutes } from './api/routes/channel-jobs.ts';
 import { deliveryRoutes } from './api/routes/deliveries.ts';
@@ -48,8 +47,6 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   registerJsonBody(app);
   app.setErrorHandler(errorHandler);
-  // Before any schema or handler sees a parsed body (see json-depth.ts).
-  app.addHook('preValidation', async (req) => assertJsonDepth(req.body));
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `route ${req.method} ${req.url.split('?')[0]} not found` } }));
 
   await app.register(swagger, {

@@ -1,24 +1,47 @@
-// JSON request bodies: parsed as Fastify's own parser does (secure-json-parse, a "__proto__" or
-// "constructor.prototype" key refused), but the 400 says which of the two went wrong, and where:
-// Fastify's answered "Body is not valid JSON" for both, also for valid JSON with such a key
-// (API fuzzing, 2026-12-07).
+// JSON request bodies (and a multipart publish's `event` part): parsed as Fastify's own parser
+// does (secure-json-parse, a "__proto__" or "constructor.prototype" key refused), with a 400 that
+// says which went wrong and where (Fastify's said "Body is not valid JSON" for both, also for
+// valid JSON holding such a key), and refused beyond MAX_JSON_DEPTH levels of nesting.
+//
+// The depth: a JSON document of 1 MB can nest ~10,000 levels, and recursive code down the line
+// (JSON.stringify of an event's data, structuredClone and postMessage of a webhook's settings to
+// the storage thread) then overflowed the stack: a 500, or a storage thread that died (API
+// fuzzing, 2026-12-07: 3,000 levels in a webhook's storage_destination). No real event or
+// setting nests that deep.
 import sjson from 'secure-json-parse';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors.ts';
 
+export const MAX_JSON_DEPTH = 64;
+
 const OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const;
 
-export function parseJsonBody(text: string): unknown {
-  if (text.length === 0) throw new ApiError(400, 'MALFORMED_JSON', 'body: is empty; send a JSON document, or no content-type', 'body');
+/** The JSON document `text`, or a 400 naming `field`. */
+export function parseJsonBody(text: string, field = 'body'): unknown {
+  if (text.length === 0) throw new ApiError(400, 'MALFORMED_JSON', `${field}: is empty; send a JSON document, or no content-type`, field);
+  let value: unknown;
   try {
-    return sjson.parse(text, OPTIONS);
+    value = sjson.parse(text, OPTIONS);
   } catch (err) {
     const m = (err as Error).message;
     if (/forbidden prototype property/.test(m)) {
-      throw new ApiError(400, 'FORBIDDEN_KEY', 'body: holds a "__proto__" key or a "constructor" with a "prototype", which are refused', 'body');
+      throw new ApiError(400, 'FORBIDDEN_KEY', `${field}: holds a "__proto__" key or a "constructor" with a "prototype", which are refused`, field);
     }
-    throw new ApiError(400, 'MALFORMED_JSON', `body: is not valid JSON (${m})`, 'body');
+    throw new ApiError(400, 'MALFORMED_JSON', `${field}: is not valid JSON (${m})`, field);
   }
+  if (tooDeep(value, 1)) throw new ApiError(400, 'INVALID_FIELD', `${field}: objects and arrays nest deeper than ${MAX_JSON_DEPTH} levels`, field);
+  return value;
+}
+
+function tooDeep(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth > MAX_JSON_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (const v of value) if (tooDeep(v, depth + 1)) return true;
+  } else {
+    for (const k in value) if (tooDeep((value as Record<string, unknown>)[k], depth + 1)) return true;
+  }
+  return false;
 }
 
 /** Replaces Fastify's parser of application/json with parseJsonBody, within the same body limit. */

@@ -19,8 +19,7 @@ let prefix = '';
 export function newId(now = Date.now()): string {
   if (now !== prefixMs) {
     prefixMs = now;
-    const t = now.toString(16).padStart(12, '0');
-    prefix = `${t.slice(0, 8)}-${t.slice(8, 12)}-7`;
+    prefix = `${timePart(now)}-7`;
   }
   return prefix + crypto.randomUUID().slice(15);
 }
@@ -31,6 +30,11 @@ export function newId(now = Date.now()): string {
  * that ignore punctuation: the time part is hex digits at fixed places.
  */
 export function eventIdBefore(ms: number): string {
-  const t = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
-  return `n.${t.slice(0, 8)}-${t.slice(8, 12)}`;
+  return `n.${timePart(Math.max(0, Math.floor(ms)))}`;
+}
+
+/** A UUIDv7's first 48 bits, a millisecond's, as its text has them: `tttttttt-tttt`. */
+function timePart(ms: number): string {
+  const t = ms.toString(16).padStart(12, '0');
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}`;
 }

@@ -70,11 +70,6 @@ function headerValue(value: string, field: string): void {
   if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw new FieldError(field, 'must hold only tab, space, visible ASCII or Latin-1 characters (it is sent as an HTTP header)');
 }
 
-/** An optional setting given as an object, or null to clear it: false, 0 or "" cleared it silently. */
-function objectOrNull(value: unknown, field: string): void {
-  if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) throw new FieldError(field, 'must be an object, or null to remove it');
-}
-
 export function validateUrl(value: unknown, field = 'url'): string {
   const text = requireText(value, field, 2048);
   // The URL parser silently drops tabs and newlines and trims spaces; refuse them instead, so the
@@ -225,9 +220,6 @@ export function validateWebhook(merged: WebhookInput): void {
   validateUrl(merged.url);
   validateUrlParams(merged.url_params);
   validateEvents(merged.events);
-  objectOrNull(merged.authentication, 'authentication');
-  objectOrNull(merged.signature_verification, 'signature_verification');
-  objectOrNull(merged.storage_destination, 'storage_destination');
   if (merged.authentication) validateAuthentication(merged.authentication);
   if (merged.signature_verification) validateSignature(merged.signature_verification);
   if (merged.storage_destination) validateStorageDestination(merged.storage_destination);

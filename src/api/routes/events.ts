@@ -8,7 +8,7 @@ import { checkEventInput, publishEvents, type EventInput } from '../../events/pu
 import type { NewAttachment } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
-import { assertJsonDepth } from '../json-depth.ts';
+import { parseJsonBody } from '../json-body.ts';
 import { jobView } from '../views.ts';
 import { FieldError } from '../../domain/webhook-input.ts';
 import { newId } from '../../domain/ids.ts';
@@ -49,12 +49,7 @@ async function readParts(ctx: AppContext, req: FastifyRequest): Promise<{ event:
   for await (const part of req.parts()) {
     if (part.type === 'field') {
       if (part.fieldname !== 'event') continue;
-      try {
-        event = JSON.parse(String(part.value));
-      } catch {
-        throw badRequest('event', 'must be a JSON document');
-      }
-      assertJsonDepth(event, 'event');
+      event = parseJsonBody(String(part.value), 'event') as Record<string, unknown>;
       continue;
     }
     const ext = path.extname(part.filename || '').toLowerCase();

@@ -1,7 +1,7 @@
 // The web console's sign-in: a session cookie instead of a bearer header. Same accounts, same
 // tokens table, same privileges as the API.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { allows } from '../../domain/privileges.ts';
 import { issueTokenForUser, issueToken } from '../../services/identity.ts';
@@ -42,10 +42,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.post('/api/v1/session/org', { config: { access: 'authenticated' }, schema: { tags, body: Type.Object({ org_id: Type.Integer() }) } }, async (req, reply) => {
     const p = principal(req);
-    // The console's org switch replaces its cookie session; a bearer token sent here was revoked
-    // and traded for a cookie (API fuzzing, 2026-12-07). Bearer clients get a token per org from
-    // /auth/token/full.
-    if (!req.cookies?.[SESSION_COOKIE] || req.headers.authorization) throw new ApiError(400, 'INVALID_FIELD', 'session: switching org is for cookie sessions; get a token for another org from /auth/token/full', 'session');
+    // A bearer token sent here was revoked and traded for a cookie (API fuzzing, 2026-12-07).
+    requireCookieSession(req, 'switching org is for cookie sessions; get a token for another org from /auth/token/full');
     const { org_id } = req.body as { org_id: number };
     const issued = await issueTokenForUser(ctx.store, p.user, org_id, SESSION_SEC);
     if (!issued) throw badRequest('org_id', 'is not an org you can switch to');
@@ -56,10 +54,15 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.delete('/api/v1/session', { config: { access: 'authenticated' }, schema: { tags } }, async (req, reply) => {
     const p = principal(req);
-    if (!req.cookies?.[SESSION_COOKIE] || req.headers.authorization) throw new ApiError(400, 'INVALID_FIELD', 'session: sign-out is for cookie sessions; revoke bearer tokens with /auth/token/revoke', 'session');
+    requireCookieSession(req, 'sign-out is for cookie sessions; revoke bearer tokens with /auth/token/revoke');
     await ctx.store.revokeToken(p.token.hash, Date.now());
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     reply.clearCookie(CSRF_COOKIE, { path: '/' });
     return reply.status(204).send();
   });
+}
+
+/** The request is the console's cookie session, not a bearer token: these routes replace or end that session. */
+function requireCookieSession(req: FastifyRequest, problem: string): void {
+  if (!req.cookies?.[SESSION_COOKIE] || req.headers.authorization) throw new ApiError(400, 'INVALID_FIELD', `session: ${problem}`, 'session');
 }
