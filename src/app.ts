@@ -7,7 +7,7 @@ import AjvModule from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './api/auth.ts';
 import { clientErrorHandler, errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
-import { registerJsonBody } from './api/json-body.ts';
+import { bodyIsOptional, registerJsonBody } from './api/json-body.ts';
 import { authRoutes } from './api/routes/auth.ts';
 import { channelJobRoutes } from './api/routes/channel-jobs.ts';
 import { deliveryRoutes } from './api/routes/deliveries.ts';
@@ -44,7 +44,21 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   const ajvOptions = { useDefaults: true, removeAdditional: true, addUsedSchema: false, allErrors: false } as const;
   const coercing = new Ajv({ ...ajvOptions, coerceTypes: true });
   const strict = new Ajv({ ...ajvOptions, coerceTypes: false });
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const validate = (httpPart === 'body' ? strict : coercing).compile(schema);
+    // A body declared Type.Optional (replay-all's filters, revoke's fields) may be left out:
+    // TypeBox marks the schema, which JSON Schema cannot say, so Ajv refused a request without
+    // one ("body: must be object"). Fastify passes an absent body as null.
+    if (httpPart !== 'body' || !bodyIsOptional(schema)) return validate;
+    const optional = (data: unknown): boolean => {
+      if (data === null) return true;
+      const ok = validate(data) as boolean;
+      optional.errors = validate.errors;
+      return ok;
+    };
+    optional.errors = null as typeof validate.errors;
+    return optional;
+  });
   registerJsonBody(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `route ${req.method} ${req.url.split('?')[0]} not found` } }));

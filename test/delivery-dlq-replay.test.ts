@@ -103,8 +103,13 @@ for (const engine of engines) {
       const items = (await dlq(`webhook=${hook.id}`)).items;
       assert.deepEqual(items.map((i: any) => i.id), [sent.job_id]);
       assert.equal(items[0].event_type, 'webhook.test');
+      // Its type is one the filter takes (it answered 400 for it).
+      assert.deepEqual((await dlq(`webhook=${hook.id}&event_type=webhook.test`)).items.map((i: any) => i.id), [sent.job_id]);
+      assert.equal((await dlq(`webhook=${hook.id}&event_type=kpi.alert`)).items.length, 0);
       rx.program({ status: 200 });
-      await api.ok('POST', `/api/v1/dlq/${sent.job_id}/replay`, undefined, 202);
+      // A JSON content-type without a body on a route that reads none (a 400 "body is empty" before).
+      const replayed = await fetch(`${api.baseUrl}/api/v1/dlq/${sent.job_id}/replay`, { method: 'POST', headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' } });
+      assert.equal(replayed.status, 202, await replayed.text());
       assert.equal((await api.settled(sent.event_id))[0].status, 'SUCCESS');
     });
 
@@ -112,6 +117,28 @@ for (const engine of engines) {
       assert.equal((await api.req('GET', '/api/v1/dlq?webhook=no-such-hook')).status, 404);
       assert.equal((await api.req('GET', '/api/v1/dlq?since=yesterday')).status, 400);
       assert.equal((await api.req('GET', '/api/v1/dlq?event_type=not.a.type')).status, 400);
+    });
+
+    test('replay-all takes no body as no filter, and refuses a filter it does not know', async (t) => {
+      const { hook } = await api.endpoint(t, { status: 500 }, { events: ['analysis.completed'] });
+      const id = await api.publish('analysis.completed', {});
+      assert.equal((await api.settled(id))[0].status, 'FAILED');
+      // A misspelt filter is a 400 naming it, not a replay of every dead letter of the org.
+      const misspelt = await api.req('POST', '/api/v1/dlq/replay-all', { webhook_id: hook.id });
+      assert.equal(misspelt.status, 400);
+      assert.equal(misspelt.body.error.field, 'webhook_id');
+      assert.match(misspelt.body.error.message, /not a filter of replay-all \(webhook, event_type, since, until\)/);
+      assert.equal((await dlq(`webhook=${hook.id}`)).pagination.total, 1, 'nothing replayed');
+      // Without a body, and with a JSON content-type but no body (both 400 "body: must be object" /
+      // "is empty" before): every dead letter of the org, this one included.
+      const post = (headers: Record<string, string>) => fetch(`${api.baseUrl}/api/v1/dlq/replay-all`, { method: 'POST', headers: { authorization: `Bearer ${api.token}`, ...headers } });
+      const bare = await post({});
+      assert.equal(bare.status, 202, await bare.clone().text());
+      assert.ok((await bare.json()).queued >= 1);
+      assert.equal((await api.settled(id))[0].status, 'FAILED', 'dead again');
+      const typed = await post({ 'content-type': 'application/json' });
+      assert.equal(typed.status, 202, await typed.clone().text());
+      assert.ok((await typed.json()).queued >= 1);
     });
 
     test('resend creates a new job for the event; the receiver sees the same webhook-id', async (t) => {

@@ -9,6 +9,7 @@
 // fuzzing, 2026-12-07: 3,000 levels in a webhook's storage_destination). No real event or
 // setting nests that deep.
 import sjson from 'secure-json-parse';
+import { OptionalKind } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors.ts';
 
@@ -44,11 +45,22 @@ function tooDeep(value: unknown, depth: number): boolean {
   return false;
 }
 
+/** Whether a route's body schema is declared Type.Optional (JSON Schema itself cannot say so). */
+export function bodyIsOptional(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && (schema as Record<symbol, unknown>)[OptionalKind] === 'Optional';
+}
+
 /** Replaces Fastify's parser of application/json with parseJsonBody, within the same body limit. */
 export function registerJsonBody(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     try {
+      // A route that reads no body, or an optional object of fields that may all be left out,
+      // takes an empty one as left out: clients send the content-type of their JSON calls on
+      // calls with no body too. (A publish, whose body is optional only as multipart carries its
+      // event in a part, still answers that the body is empty.)
+      const schema = req.routeOptions.schema?.body as { type?: unknown } | undefined;
+      if (body === '' && (schema === undefined || (bodyIsOptional(schema) && schema.type === 'object'))) return done(null, undefined);
       done(null, parseJsonBody(body as string));
     } catch (err) {
       done(err as Error, undefined);

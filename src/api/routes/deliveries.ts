@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { EVENT_TYPES } from '../../domain/events.ts';
-import { publishTest } from '../../events/publish.ts';
+import { TEST_EVENT_TYPE, publishTest } from '../../events/publish.ts';
 import { newJob } from '../../domain/jobs.ts';
 import type { WebhookRow } from '../../store/types.ts';
 import { principal } from '../auth.ts';
@@ -35,7 +35,8 @@ const Paging = {
 };
 const DlqFilters = {
   webhook: Type.Optional(Type.String({ description: 'webhook id or name' })),
-  event_type: Type.Optional(Type.String({ enum: [...EVENT_TYPES] as string[] })),
+  // The dead-letter queue holds failed test sends too: their type can be asked for.
+  event_type: Type.Optional(Type.String({ enum: [...EVENT_TYPES, TEST_EVENT_TYPE] as string[] })),
 };
 const WebhookParam = Type.Object({ webhook_identifier: Type.String() });
 
@@ -135,8 +136,14 @@ export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
     return reply.status(202).send({ queued: 1, job_ids: queued });
   });
 
-  app.post('/api/v1/dlq/replay-all', { config: { access }, schema: { tags, body: Type.Optional(Type.Object({ ...DlqFilters, since: Paging.since, until: Paging.until })) } }, async (req, reply) => {
-    const filter = await dlqFilter(ctx, req, (req.body ?? {}) as DlqQuery);
+  const ReplayAllFilters = Type.Object({ ...DlqFilters, since: Paging.since, until: Paging.until });
+  app.post('/api/v1/dlq/replay-all', { config: { access }, schema: { tags, body: Type.Optional(ReplayAllFilters) } }, async (req, reply) => {
+    const body = (req.body ?? {}) as DlqQuery;
+    // A filter misspelt (`webhook_id`) would otherwise be ignored, and the request would replay
+    // every dead letter of the org instead of one webhook's.
+    const unknown = Object.keys(body).find((k) => !(k in ReplayAllFilters.properties));
+    if (unknown !== undefined) throw badRequest(unknown, `is not a filter of replay-all (${Object.keys(ReplayAllFilters.properties).join(', ')})`);
+    const filter = await dlqFilter(ctx, req, body);
     // Collect first, then requeue in batches: a job that fails again during the replay is not
     // picked up a second time by this same request.
     const ids: string[] = [];
