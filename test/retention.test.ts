@@ -1,5 +1,5 @@
 // Retention rounds (src/services/retention.ts) on each engine's store: a long history goes in
-// batches within one round, the rest stays, and 0 days keeps everything.
+// batches within one round (expired tokens too), the rest stays, and 0 days keeps everything.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
@@ -43,9 +43,15 @@ for (const engine of engines) {
         if (!jobs.length) break;
         await store.completeAttempts(jobs.map((j) => success(j, 'r')));
       }
-      assert.deepEqual(await new Retention(store, 0, log).runOnce(now), { events: 0, jobs: 0, attempts: 0, idempotencyKeys: 0 }, '0 days: nothing');
+      // Tokens expired (or not) by now: a sign-in's row was kept for ever before.
+      await store.createUser({ id: 'u-ret', name: 'ret', displayName: 'ret', email: null, passwordHash: 'x', privileges: [], orgIds: [], createdAt: now, modifiedAt: now });
+      for (let i = 0; i < PRUNE_BATCH + 5; i++) await store.insertToken({ hash: `expired-${i}`, userId: 'u-ret', orgId: 0, createdAt: now - 2 * DAY, expiresAt: now - DAY, revokedAt: null });
+      await store.insertToken({ hash: 'live', userId: 'u-ret', orgId: 0, createdAt: now, expiresAt: now + DAY, revokedAt: null });
+      assert.deepEqual(await new Retention(store, 0, log).runOnce(now), { events: 0, jobs: 0, attempts: 0, idempotencyKeys: 0, tokens: 0 }, '0 days: nothing');
       const totals = await new Retention(store, 30, log).runOnce(now);
-      assert.deepEqual({ events: totals.events, attempts: totals.attempts }, { events: old.length, attempts: old.length });
+      assert.deepEqual({ events: totals.events, attempts: totals.attempts, tokens: totals.tokens }, { events: old.length, attempts: old.length, tokens: PRUNE_BATCH + 5 });
+      assert.equal(await store.findToken('expired-0'), null);
+      assert.ok(await store.findToken('live'));
       assert.equal((await store.findEvents(0, old.map((i) => i.event.id))).length, 0);
       assert.equal((await store.findEvents(0, young.map((i) => i.event.id))).length, young.length);
       assert.equal((await store.searchAttempts({ orgId: 0, webhookId: 'w1', offset: 0, limit: 1 })).total, young.length);

@@ -136,6 +136,23 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.notEqual((await store.findToken('h2'))?.revokedAt, null);
     });
 
+    test('tokens: the expired ones are pruned, revoked or not; the live ones stay', async () => {
+      const user = (await store.findUser('carol'))!;
+      const now = Date.now();
+      const token = (hash: string, expiresAt: number, revokedAt: number | null = null) => store.insertToken({ hash, userId: user.id, orgId: 101, createdAt: now - 120_000, expiresAt, revokedAt });
+      await token('exp-1', now - 60_000);
+      await token('exp-2', now - 1, now - 30_000);
+      await token('exp-3', now - 50_000);
+      await token('live', now + 60_000);
+      await token('live-revoked', now + 60_000, now - 1_000);
+      assert.equal(await store.pruneExpiredTokens(now, 2), 2, 'at most the limit');
+      assert.equal(await store.pruneExpiredTokens(now, 100), 1);
+      assert.equal(await store.pruneExpiredTokens(now, 100), 0);
+      for (const gone of ['exp-1', 'exp-2', 'exp-3']) assert.equal(await store.findToken(gone), null, gone);
+      assert.ok(await store.findSession('live'));
+      assert.notEqual((await store.findToken('live-revoked'))?.revokedAt, null, 'revoked and not expired: kept, still revoked');
+    });
+
     test('webhooks: one LIVEBOARD_SCHEDULE webhook per org, unique names per org', async () => {
       await store.insertWebhook(webhook(0, 'lb', ['LIVEBOARD_SCHEDULE']));
       await assert.rejects(store.insertWebhook(webhook(0, 'lb2', ['LIVEBOARD_SCHEDULE', 'kpi.alert'])), (e: unknown) => e instanceof ConflictError && e.constraint === 'webhook_liveboard');

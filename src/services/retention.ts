@@ -2,7 +2,8 @@
 // writes ~8.6 million events and as many attempt rows a day (~1 KB of payload each, attachments
 // up to 25 MB); without this the disk fills. Every PRUNE_EVERY_MS the events older than
 // HOOKRELAY_RETENTION_DAYS whose jobs are all over are deleted with their history (the store's
-// pruneHistory), a batch per transaction, and so are expired idempotency keys.
+// pruneHistory), a batch per transaction, and so are expired idempotency keys and expired tokens
+// (a token row per sign-in and per token issued, kept for ever before).
 //
 // What is kept: any event with a job pending, retrying or not yet read from the event log, and
 // all that is younger. A resend or replay racing the deletion of its (past-retention) event
@@ -33,6 +34,8 @@ export interface PruneTotals {
   jobs: number;
   attempts: number;
   idempotencyKeys: number;
+  /** Expired bearer tokens and console sessions: pruned at their expiry, whatever the retention. */
+  tokens: number;
 }
 
 export class Retention {
@@ -67,7 +70,7 @@ export class Retention {
   }
 
   private async round(now: number): Promise<PruneTotals> {
-    const totals: PruneTotals = { events: 0, jobs: 0, attempts: 0, idempotencyKeys: 0 };
+    const totals: PruneTotals = { events: 0, jobs: 0, attempts: 0, idempotencyKeys: 0, tokens: 0 };
     if (this.days <= 0) return totals;
     const before = now - this.days * DAY_MS;
     for (let i = 0; i < MAX_BATCHES; i++) {
@@ -77,12 +80,20 @@ export class Retention {
       totals.attempts += r.attempts;
       if (r.events < PRUNE_BATCH) break;
     }
-    for (let i = 0; i < MAX_BATCHES; i++) {
-      const n = await this.store.pruneIdempotencyKeys(now, PRUNE_BATCH);
-      totals.idempotencyKeys += n;
-      if (n < PRUNE_BATCH) break;
-    }
-    if (totals.events || totals.idempotencyKeys) this.log.info({ ...totals, retentionDays: this.days }, 'delivery history pruned');
+    totals.idempotencyKeys = await batches(() => this.store.pruneIdempotencyKeys(now, PRUNE_BATCH));
+    totals.tokens = await batches(() => this.store.pruneExpiredTokens(now, PRUNE_BATCH));
+    if (totals.events || totals.idempotencyKeys || totals.tokens) this.log.info({ ...totals, retentionDays: this.days }, 'delivery history pruned');
     return totals;
   }
+}
+
+/** Runs `prune` (one batch of PRUNE_BATCH) until a batch comes back short; the rows it deleted. */
+async function batches(prune: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < MAX_BATCHES; i++) {
+    const n = await prune();
+    total += n;
+    if (n < PRUNE_BATCH) break;
+  }
+  return total;
 }

@@ -106,6 +106,11 @@ export interface Store extends QueueStore {
   /** The token with its user (and the user's orgs) and the token's org, or null if any is gone. */
   findSession(hash: string): Promise<{ token: TokenRow; user: UserRow; org: OrgRow } | null>;
   revokeToken(hash: string, at: number): Promise<boolean>;
+  /**
+   * Deletes up to `limit` tokens (bearer tokens and console sessions) expired before `now`, revoked
+   * or not: an expired token is refused as an unknown one is. Answers how many (retention).
+   */
+  pruneExpiredTokens(now: number, limit: number): Promise<number>;
   revokeUserTokens(userId: string, at: number): Promise<number>;
 
   insertWebhook(webhook: WebhookRow): Promise<void>;
