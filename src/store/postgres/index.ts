@@ -22,7 +22,7 @@ const NO_JIT = '-c jit=off';
 /**
  * A migration whose first line is this runs outside a transaction, one statement at a time: for
  * CREATE INDEX CONCURRENTLY, which builds an index on a large table without holding its writes
- * back (a plain CREATE INDEX, as 009's, blocks every attempt record of a rolling upgrade's older
+ * back (a plain CREATE INDEX blocks every attempt record of a rolling upgrade's older
  * processes while it runs). Each of its statements must be safe to run again: a migration that
  * stops halfway is run again from its start.
  */
