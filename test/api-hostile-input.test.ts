@@ -68,6 +68,12 @@ describe('hostile inputs', () => {
     const form = (boundary: string, body: string) => post('/api/v1/events', undefined, { raw: body, headers: { 'content-type': `multipart/form-data${boundary}` } });
     assertFieldError(await form('', 'xx'), 400, 'body');
     assertFieldError(await form('; boundary=abc', '--abc\r\nContent-Disposition: form-data; name="f"; filename="a.pdf"\r\n\r\nxxx'), 400, 'body');
+    // Two event parts: the first was dropped without a word.
+    const twice = new FormData();
+    for (const kpi of ['first', 'second']) twice.append('event', JSON.stringify({ type: 'kpi.computed', data: { kpi } }));
+    const doubled = await fetch(`${svc.baseUrl}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${svc.adminToken}` }, body: twice });
+    assert.equal(doubled.status, 400);
+    assert.match(((await doubled.json()) as any).error.message, /^event: is given twice/);
     const fd = new FormData();
     fd.append('event', JSON.stringify({ type: 'kpi.computed', data: {} }));
     for (let i = 0; i < 21; i++) fd.append('file', new Blob(['a,b']), `f${i}.csv`);

@@ -49,6 +49,8 @@ async function readParts(ctx: AppContext, req: FastifyRequest): Promise<{ event:
   for await (const part of req.parts()) {
     if (part.type === 'field') {
       if (part.fieldname !== 'event') continue;
+      // Two events in one request: the first was dropped without a word.
+      if (event !== undefined) throw badRequest('event', 'is given twice: a multipart publish carries one event (POST /api/v1/events/batch takes many)');
       event = parseJsonBody(String(part.value), 'event') as Record<string, unknown>;
       continue;
     }
