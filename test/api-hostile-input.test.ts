@@ -68,6 +68,15 @@ describe('hostile inputs', () => {
     const form = (boundary: string, body: string) => post('/api/v1/events', undefined, { raw: body, headers: { 'content-type': `multipart/form-data${boundary}` } });
     assertFieldError(await form('', 'xx'), 400, 'body');
     assertFieldError(await form('; boundary=abc', '--abc\r\nContent-Disposition: form-data; name="f"; filename="a.pdf"\r\n\r\nxxx'), 400, 'body');
+    // An event part declared application/json (as many clients send it) is taken: it was read as
+    // "[object Object]" and refused; one that is not UTF-8 JSON is a 400 in the API's shape (406).
+    const typed = (charset: string) => form('; boundary=b', `--b\r\nContent-Disposition: form-data; name="event"\r\nContent-Type: application/json${charset}\r\n\r\n{"type":"kpi.computed","data":{"via":"typed part"}}\r\n--b--\r\n`);
+    const ok = await typed('');
+    assert.equal(ok.status, 202, ok.text);
+    assert.match(ok.body.id, /^n\./);
+    const utf16 = await typed('; charset=utf-16le');
+    assert.equal(utf16.status, 400, utf16.text);
+    assert.equal(utf16.body.error.code, 'MALFORMED_JSON');
     // Two event parts: the first was dropped without a word.
     const twice = new FormData();
     for (const kpi of ['first', 'second']) twice.append('event', JSON.stringify({ type: 'kpi.computed', data: { kpi } }));

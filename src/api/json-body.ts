@@ -30,6 +30,11 @@ export function parseJsonBody(text: string, field = 'body'): unknown {
     }
     throw new ApiError(400, 'MALFORMED_JSON', `${field}: is not valid JSON (${m})`, field);
   }
+  return shallowEnough(value, field);
+}
+
+/** `value` (parsed JSON), or a 400 naming `field` when it nests deeper than MAX_JSON_DEPTH. */
+export function shallowEnough(value: unknown, field = 'body'): unknown {
   if (tooDeep(value, 1)) throw new ApiError(400, 'INVALID_FIELD', `${field}: objects and arrays nest deeper than ${MAX_JSON_DEPTH} levels`, field);
   return value;
 }

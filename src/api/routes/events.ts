@@ -8,7 +8,7 @@ import { checkEventInput, publishEvents, type EventInput } from '../../events/pu
 import type { NewAttachment } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
-import { parseJsonBody } from '../json-body.ts';
+import { parseJsonBody, shallowEnough } from '../json-body.ts';
 import { jobView } from '../views.ts';
 import { FieldError } from '../../domain/webhook-input.ts';
 import { newId } from '../../domain/ids.ts';
@@ -36,7 +36,11 @@ async function readMultipart(ctx: AppContext, req: FastifyRequest): Promise<{ ev
   } catch (err) {
     // The parser's own complaints (no boundary, a body cut short, a bad part header) are the
     // request's fault: a 400, not the 500 they were (API fuzzing, 2026-12-07).
-    if (err instanceof ApiError || err instanceof FieldError || (err as { code?: string }).code?.startsWith('FST_')) throw err;
+    const code = (err as { code?: string }).code;
+    // A part declared application/json that does not parse (or not in the charset it names):
+    // the plugin's answer was a 406 naming no field.
+    if (code === 'FST_INVALID_JSON_FIELD_ERROR') throw new ApiError(400, 'MALFORMED_JSON', 'body: a form field declared application/json is not valid JSON (in UTF-8)', 'body');
+    if (err instanceof ApiError || err instanceof FieldError || code?.startsWith('FST_')) throw err;
     throw new ApiError(400, 'MALFORMED_MULTIPART', `body: not a complete multipart/form-data body (${(err as Error).message})`, 'body');
   }
 }
@@ -51,7 +55,9 @@ async function readParts(ctx: AppContext, req: FastifyRequest): Promise<{ event:
       if (part.fieldname !== 'event') continue;
       // Two events in one request: the first was dropped without a word.
       if (event !== undefined) throw badRequest('event', 'is given twice: a multipart publish carries one event (POST /api/v1/events/batch takes many)');
-      event = parseJsonBody(String(part.value), 'event') as Record<string, unknown>;
+      // A part declared application/json comes parsed (by the same secure-json-parse); it was
+      // read as the text "[object Object]" and refused.
+      event = (typeof part.value === 'string' ? parseJsonBody(part.value, 'event') : shallowEnough(part.value, 'event')) as Record<string, unknown>;
       continue;
     }
     const ext = path.extname(part.filename || '').toLowerCase();
