@@ -194,17 +194,20 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       const w = webhook(0, 'mutable', ['kpi.computed']);
       await store.insertWebhook(w);
       const next = { ...w, name: 'mutated', events: ['LIVEBOARD_SCHEDULE'], modifiedAt: w.modifiedAt + 5, modifiedBy: { id: 'u2', name: 'bob' } };
-      await assert.rejects(store.updateWebhook(next), (e: unknown) => e instanceof ConflictError && e.constraint === 'webhook_liveboard');
+      await assert.rejects(store.updateWebhook(next, w.modifiedAt), (e: unknown) => e instanceof ConflictError && e.constraint === 'webhook_liveboard');
       assert.equal((await store.findWebhook(0, w.id))?.name, 'mutable', 'a rejected update changes nothing');
       const ok = { ...next, events: ['kpi.alert'] };
-      assert.equal(await store.updateWebhook(ok), true);
+      assert.equal(await store.updateWebhook(ok, w.modifiedAt), 'updated');
+      // Written over since it was read: nothing changes, the caller reads it again.
+      assert.equal(await store.updateWebhook({ ...ok, description: 'stale' }, w.modifiedAt), 'changed');
+      assert.equal((await store.findWebhook(0, w.id))?.description, ok.description);
       const after = await store.findWebhook(0, w.id);
       assert.equal(after?.name, 'mutated');
       assert.deepEqual(after?.modifiedBy, { id: 'u2', name: 'bob' });
       assert.deepEqual(after?.createdBy, w.createdBy);
       const hits = await store.searchWebhooks({ orgId: 0, eventType: 'kpi.computed', sortField: 'NAME', sortOrder: 'ASC', offset: 0, limit: 10 });
       assert.equal(hits.total, 0, 'old subscriptions are gone');
-      assert.equal(await store.updateWebhook({ ...ok, orgId: 101 }), false, 'cannot update across orgs');
+      assert.equal(await store.updateWebhook({ ...ok, orgId: 101 }, ok.modifiedAt), 'missing', 'cannot update across orgs');
     });
 
     test('channel preferences: cluster, org override, reset', async () => {

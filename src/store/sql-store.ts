@@ -267,22 +267,22 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     return { rows: rows.map(toWebhook), total: Number(total?.n ?? 0) };
   }
 
-  async updateWebhook(w: WebhookRow): Promise<boolean> {
+  async updateWebhook(w: WebhookRow, readAt: number): Promise<'updated' | 'changed' | 'missing'> {
     return this.db.tx(async (db) => {
       const res = await db.run(
         `UPDATE webhooks SET name = ?, description = ?, url = ?, url_params = ?, events = ?, authentication = ?,
            signature_verification = ?, storage_destination = ?, additional_headers = ?, modified_at = ?,
            modified_by_id = ?, modified_by_name = ?
-         WHERE id = ? AND org_id = ?`,
+         WHERE id = ? AND org_id = ? AND modified_at = ?`,
         [
           w.name, w.description, w.url, json(w.urlParams), JSON.stringify(w.events), json(w.authentication),
           json(w.signatureVerification), json(w.storageDestination), json(w.additionalHeaders), w.modifiedAt,
-          w.modifiedBy?.id ?? null, w.modifiedBy?.name ?? null, w.id, w.orgId,
+          w.modifiedBy?.id ?? null, w.modifiedBy?.name ?? null, w.id, w.orgId, readAt,
         ],
       );
-      if (res.changes === 0) return false;
+      if (res.changes === 0) return (await db.get('SELECT 1 AS found FROM webhooks WHERE id = ? AND org_id = ?', [w.id, w.orgId])) ? 'changed' : 'missing';
       await this.writeEvents(db, w);
-      return true;
+      return 'updated';
     });
   }
 

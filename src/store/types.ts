@@ -117,8 +117,12 @@ export interface Store extends QueueStore {
   /** By id or by name, within one org only. */
   findWebhook(orgId: number, identifier: string): Promise<WebhookRow | null>;
   searchWebhooks(query: WebhookQuery): Promise<{ rows: WebhookRow[]; total: number }>;
-  /** Replaces every field but id, org and creation data. */
-  updateWebhook(webhook: WebhookRow): Promise<boolean>;
+  /**
+   * Replaces every field but id, org and creation data, if the stored row is still the one read
+   * (its modifiedAt is `readAt`): 'changed' when another update came first (read it again and
+   * apply the change to that), 'missing' when there is no such webhook in the org.
+   */
+  updateWebhook(webhook: WebhookRow, readAt: number): Promise<'updated' | 'changed' | 'missing'>;
   deleteWebhook(orgId: number, id: string): Promise<boolean>;
   /** Ids of the org's webhooks subscribed to the event type: the fan-out of a publish. */
   subscribedWebhookIds(orgId: number, eventType: string): Promise<string[]>;

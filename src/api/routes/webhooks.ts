@@ -8,7 +8,7 @@ import { normaliseStorageDestination, validateWebhook, type WebhookInput } from 
 import { keepMaskedAuth, keepMaskedSig, openAuth, openSig, sealAuth, sealSig } from '../../domain/webhook-secrets.ts';
 import type { WebhookRow } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { ApiError, badRequest, notFound } from '../errors.ts';
 import { page } from '../pagination.ts';
 import { webhookResponse } from '../presenters.ts';
 
@@ -49,6 +49,8 @@ const SearchBody = Type.Object({
 });
 const DeleteBody = Type.Object({ webhook_identifiers: Type.Array(Type.String(), { minItems: 1 }) });
 const IdParam = Type.Object({ webhook_identifier: Type.String() });
+/** Reads of a webhook an update makes at most while other updates keep changing it (then a 409). */
+const UPDATE_ATTEMPTS = 5;
 
 const OPTIONAL_KEYS = ['description', 'url_params', 'authentication', 'signature_verification', 'storage_destination', 'additional_headers'] as const;
 
@@ -123,25 +125,33 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
     const p = principal(req);
     const { webhook_identifier } = req.params as { webhook_identifier: string };
     const body = (req.body ?? {}) as WebhookInput & Record<string, unknown>;
-    const current = await ctx.store.findWebhook(p.org.id, webhook_identifier);
-    if (!current) throw notFound('webhook', webhook_identifier, 'webhook_identifier');
-    const base = rowToInput(ctx, current);
-    // Only the fields present in the body change; an explicit null clears an optional field.
-    const merged: WebhookInput = { ...base };
-    for (const [k, v] of Object.entries(body)) {
-      if (v === undefined) continue;
-      if (v === null && !(OPTIONAL_KEYS as readonly string[]).includes(k)) throw badRequest(k, 'must not be null');
-      (merged as Record<string, unknown>)[k] = v;
+    // Read, apply the body's fields, write if nothing changed the row meanwhile, else again: two
+    // updates of different fields at once both take effect (the second wrote back the row it had
+    // read, undoing the first: a rotated API key came back, API fuzzing 2026-12-07).
+    for (let attempt = 1; ; attempt++) {
+      const current = await ctx.store.findWebhook(p.org.id, webhook_identifier);
+      if (!current) throw notFound('webhook', webhook_identifier, 'webhook_identifier');
+      const base = rowToInput(ctx, current);
+      // Only the fields present in the body change; an explicit null clears an optional field.
+      const merged: WebhookInput = { ...base };
+      for (const [k, v] of Object.entries(body)) {
+        if (v === undefined) continue;
+        if (v === null && !(OPTIONAL_KEYS as readonly string[]).includes(k)) throw badRequest(k, 'must not be null');
+        (merged as Record<string, unknown>)[k] = v;
+      }
+      merged.authentication = keepMaskedAuth(merged.authentication, base.authentication ?? null);
+      merged.signature_verification = keepMaskedSig(merged.signature_verification, base.signature_verification ?? null);
+      validateWebhook(merged);
+      const row = sealInto(ctx, merged, {
+        id: current.id, orgId: current.orgId, createdAt: current.createdAt, createdBy: current.createdBy,
+        // Later than the row read, even within its millisecond: the next writer's check must see a change.
+        modifiedAt: Math.max(Date.now(), current.modifiedAt + 1), modifiedBy: { id: p.user.id, name: p.user.name },
+      });
+      const outcome = await ctx.store.updateWebhook(row, current.modifiedAt);
+      if (outcome === 'updated') return reply.status(204).send();
+      if (outcome === 'missing') throw notFound('webhook', webhook_identifier, 'webhook_identifier');
+      if (attempt === UPDATE_ATTEMPTS) throw new ApiError(409, 'CONFLICT', `webhook_identifier: webhook "${webhook_identifier}" changed ${UPDATE_ATTEMPTS} times while this update was applied; send it again`, 'webhook_identifier');
     }
-    merged.authentication = keepMaskedAuth(merged.authentication, base.authentication ?? null);
-    merged.signature_verification = keepMaskedSig(merged.signature_verification, base.signature_verification ?? null);
-    validateWebhook(merged);
-    const row = sealInto(ctx, merged, {
-      id: current.id, orgId: current.orgId, createdAt: current.createdAt, createdBy: current.createdBy,
-      modifiedAt: Date.now(), modifiedBy: { id: p.user.id, name: p.user.name },
-    });
-    if (!(await ctx.store.updateWebhook(row))) throw notFound('webhook', webhook_identifier, 'webhook_identifier');
-    return reply.status(204).send();
   });
 
   app.post('/api/rest/2.0/webhooks/delete', { config: { access }, schema: { tags, body: DeleteBody } }, async (req) => {
