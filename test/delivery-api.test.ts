@@ -209,6 +209,22 @@ for (const engine of engines) {
       assert.match(jobs[0].detail, /503/);
     });
 
+    test('job history by events: each entry is a type, or one event of that type; the jobs of any entry', async (t) => {
+      const { hook } = await api.endpoint(t, { status: 200 }, { events: ['kpi.alert', 'ingestion.completed'] });
+      const alert = await api.publish('kpi.alert', {});
+      const done = [await api.publish('ingestion.completed', {}), await api.publish('ingestion.completed', {})];
+      for (const id of [alert, ...done]) assert.equal((await api.settled(id))[0].status, 'SUCCESS');
+      const ids = async (events: unknown[]) => new Set((await history({ channel_identifiers: [hook.id], events })).map((j) => j.event.id));
+      // A type with no id beside an event by id: both (the type found nothing before).
+      assert.deepEqual(await ids([{ type: 'kpi.alert', identifier: alert }, { type: 'ingestion.completed' }]), new Set([alert, ...done]));
+      // An id under another type is not that event (it was found under any entry's type).
+      assert.deepEqual(await ids([{ type: 'LIVEBOARD_SCHEDULE', identifier: alert }, { type: 'kpi.alert', identifier: done[0] }]), new Set());
+      assert.deepEqual(await ids([{ type: 'ingestion.completed', identifier: done[1] }]), new Set([done[1]]));
+      const bogus = await api.req('POST', '/api/rest/2.0/jobs/history/communication-channels/search', { channel_type: 'WEBHOOK', events: [{ type: 'bogus' }] });
+      assert.equal(bogus.status, 400);
+      assert.match(bogus.body.error.message, /^events\/0\/type|events\[0\]\.type/);
+    });
+
     test('channel validation: SUCCESS with http_status 200, FAILED against a 500; both recorded as jobs', async (t) => {
       const { rx, hook } = await api.endpoint(t, { status: 200 }, { events: ['LIVEBOARD_SCHEDULE'], ...sigv });
       const bad = await startReceiver({ status: 500 });

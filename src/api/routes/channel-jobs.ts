@@ -3,13 +3,37 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { createValidationCheck } from '../../delivery/validation.ts';
-import { LIVEBOARD_SCHEDULE } from '../../domain/events.ts';
+import { EVENT_TYPES, LIVEBOARD_SCHEDULE } from '../../domain/events.ts';
+import { TEST_EVENT_TYPE } from '../../events/publish.ts';
+import type { JobQuery, JobRow } from '../../store/types.ts';
 import { principal } from '../auth.ts';
 import { notFound } from '../errors.ts';
 import { channelHistoryJob } from '../views.ts';
 import { newId } from '../../domain/ids.ts';
 
 const tags = ['Communication channels'];
+/** Jobs a job history search answers at most, newest first. */
+const HISTORY_LIMIT = 1000;
+
+/**
+ * The jobs of `events`, each entry an event type, or one event of that type when it names one:
+ * the jobs of any entry, newest first. (The types and the ids were two filters applied together:
+ * an entry with a type only found nothing beside one with an id, and an id matched under any
+ * entry's type, API fuzzing 2026-12-07.)
+ */
+async function jobsOfEvents(ctx: AppContext, query: JobQuery, events: { type: string; identifier?: string | null }[]): Promise<JobRow[]> {
+  const types = [...new Set(events.filter((e) => !e.identifier).map((e) => e.type))];
+  const named = new Map(events.filter((e) => e.identifier).map((e) => [e.identifier!, new Set<string>()]));
+  for (const e of events) if (e.identifier) named.get(e.identifier)!.add(e.type);
+  const [ofTypes, ofIds] = await Promise.all([
+    types.length ? ctx.store.listJobs({ ...query, eventTypes: types }) : [],
+    named.size ? ctx.store.listJobs({ ...query, eventIds: [...named.keys()] }) : [],
+  ]);
+  const byId = new Map(ofTypes.map((j) => [j.id, j]));
+  for (const j of ofIds) if (named.get(j.eventId)?.has(j.eventType)) byId.set(j.id, j);
+  // The store's order (updated_at, then id, both descending), across the two reads.
+  return [...byId.values()].sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, query.limit);
+}
 
 export function channelJobRoutes(app: FastifyInstance, ctx: AppContext, validate: ReturnType<typeof createValidationCheck>) {
   /** Job ids or channels a job history search may list; events (each id a range of job ids on SQLite: two parameters, one OR). */
@@ -30,7 +54,7 @@ export function channelJobRoutes(app: FastifyInstance, ctx: AppContext, validate
           job_ids: Type.Optional(Type.Array(Type.String(), { maxItems: MAX_LISTED })),
           channel_identifiers: Type.Optional(Type.Array(Type.String(), { maxItems: MAX_LISTED })),
           channel_status: Type.Optional(Type.String({ enum: ['PENDING', 'RETRY', 'SUCCESS', 'FAILED'] })),
-          events: Type.Optional(Type.Array(Type.Object({ type: Type.String(), identifier: Type.Optional(Type.Union([Type.Null(), Type.String()])) }), { maxItems: MAX_EVENTS })),
+          events: Type.Optional(Type.Array(Type.Object({ type: Type.String({ enum: [...EVENT_TYPES, TEST_EVENT_TYPE] }), identifier: Type.Optional(Type.Union([Type.Null(), Type.String()])) }), { maxItems: MAX_EVENTS })),
           start_epoch_time_in_millis: Type.Optional(Type.Number({ minimum: 0 })),
         }),
       },
@@ -51,20 +75,17 @@ export function channelJobRoutes(app: FastifyInstance, ctx: AppContext, validate
         // Names that match nothing in this org match no jobs (rather than every job).
         if (!webhookIds.length) return { jobs: [] };
       }
-      const eventTypes = body.events && [...new Set(body.events.map((e) => e.type))];
-      const eventIds = body.events?.map((e) => e.identifier).filter((x): x is string => !!x);
-      const rows = await ctx.store.listJobs({
+      const query = {
         orgId: p.org.id,
         jobIds: body.job_ids,
         webhookIds,
         statuses: body.channel_status ? [body.channel_status] : undefined,
-        eventTypes,
-        eventIds: eventIds?.length ? eventIds : undefined,
         since: body.start_epoch_time_in_millis,
         offset: 0,
-        limit: 1000,
-        order: 'DESC',
-      });
+        limit: HISTORY_LIMIT,
+        order: 'DESC' as const,
+      };
+      const rows = body.events?.length ? await jobsOfEvents(ctx, query, body.events) : await ctx.store.listJobs(query);
       const events = new Map((await ctx.store.findEvents(p.org.id, [...new Set(rows.map((j) => j.eventId))])).map((e) => [e.id, e]));
       return { jobs: rows.map((j) => channelHistoryJob(j, events.get(j.eventId))) };
     },
