@@ -133,6 +133,15 @@ describe('hostile inputs', () => {
     assert.equal((await update({ additional_headers: [{ key: 'X-A', value: 'caf\u00e9\tok' }] })).status, 204, 'Latin-1 and tab are fine');
   });
 
+  test('a setting that may be null and fails inside: the message says what fails there (it said "must be null")', async () => {
+    const sort = await post(`${API}/webhooks/search`, { sort_options: { field_name: 'name' } });
+    assertFieldError(sort, 400, 'sort_options.field_name');
+    assert.match(sort.body.error.message, /must be one of CREATED, MODIFIED, NAME/);
+    const header = await post(`${API}/webhooks/keyed/update`, { additional_headers: [{ key: 'X-A' }] });
+    assertFieldError(header, 400, 'additional_headers[0].value');
+    assert.match(header.body.error.message, /is required/);
+  });
+
   test('a publish to an org given as another type, a revoke naming nothing, user fields, oversized headers: 4xx naming the field', async () => {
     assertFieldError(await post('/api/v1/events', { type: 'kpi.computed', data: {}, org_identifier: true }), 400, 'org_identifier');
     assert.equal((await post('/api/v1/events', { type: 'kpi.computed', data: {}, org_identifier: 0 })).status, 202, 'an org id as a number');

@@ -38,6 +38,13 @@ function fieldPath(instancePath: string, missing?: string): string {
   return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '') || 'body';
 }
 
+/** One of Ajv's errors as a 400 naming its field. */
+function schemaError(v: { instancePath?: string; message?: string; params?: Record<string, any> }): ApiError {
+  const field = fieldPath(v.instancePath ?? '', v.params?.missingProperty);
+  const problem = v.params?.missingProperty ? 'is required' : v.params?.allowedValues ? `must be one of ${v.params.allowedValues.join(', ')}` : v.message;
+  return new ApiError(400, 'INVALID_FIELD', `${field}: ${problem}`, field);
+}
+
 export function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof FieldError) return new ApiError(400, 'INVALID_FIELD', err.message, err.field);
@@ -50,19 +57,21 @@ export function toApiError(err: unknown): ApiError | null {
   }
   const fe = err as FastifyError & { validation?: any[]; validationContext?: string };
   if (fe?.validation?.length) {
-    // A union (a setting or null): its branches' errors come first, each naming one type ("must
-    // be null"); the union's own error says what was wanted.
+    // A union (a setting or null): its branches' errors come first, then the union's own. A value
+    // of the branch's type that fails inside it is told by that failure (an enum, a missing
+    // field: it was "must be null", the other branch's complaint); a value of none of the types
+    // by the types it may be.
     const union = fe.validation.find((e) => e.keyword === 'anyOf');
     if (union) {
-      const field = fieldPath(union.instancePath ?? '');
-      const types = fe.validation.filter((e) => e.keyword === 'type' && e.instancePath === union.instancePath).map((e) => e.params?.type);
+      const at = union.instancePath ?? '';
+      const inner = fe.validation.find((e) => e.keyword !== 'anyOf' && !(e.keyword === 'type' && e.instancePath === at));
+      if (inner) return schemaError(inner);
+      const field = fieldPath(at);
+      const types = fe.validation.filter((e) => e.keyword === 'type' && e.instancePath === at).map((e) => e.params?.type);
       const problem = types.length ? `must be ${[...new Set(types)].join(' or ')}` : 'does not match any of the accepted forms';
       return new ApiError(400, 'INVALID_FIELD', `${field}: ${problem}`, field);
     }
-    const v = fe.validation[0];
-    const field = fieldPath(v.instancePath ?? '', v.params?.missingProperty);
-    const problem = v.params?.missingProperty ? 'is required' : v.params?.allowedValues ? `must be one of ${v.params.allowedValues.join(', ')}` : v.message;
-    return new ApiError(400, 'INVALID_FIELD', `${field}: ${problem}`, field);
+    return schemaError(fe.validation[0]);
   }
   switch (fe?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
