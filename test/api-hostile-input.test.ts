@@ -133,6 +133,19 @@ describe('hostile inputs', () => {
     assert.equal((await update({ additional_headers: [{ key: 'X-A', value: 'caf\u00e9\tok' }] })).status, 204, 'Latin-1 and tab are fine');
   });
 
+  test('a token for an org given by id: an org merely named like that id is not it (a token for org -1 was issued, and refused on every use)', async () => {
+    for (const name of ['-1', '1e+30']) assert.equal((await post(`${API}/orgs/create`, { name })).status, 200, name);
+    const token = (org_id: number) => call(svc.baseUrl, 'POST', `${API}/auth/token/full`, { body: { username: svc.adminUsername, password: svc.adminPassword, org_id } });
+    for (const id of [-1, 1e30, 987_654]) {
+      const res = await token(id);
+      assertFieldError(res, 404, 'org_id');
+      assert.equal(res.body.error.code, 'NOT_FOUND');
+    }
+    const session = await call(svc.baseUrl, 'POST', '/api/v1/session', { body: { username: svc.adminUsername, password: svc.adminPassword, org_id: -1 } });
+    assert.equal(session.status, 404, session.text);
+    assert.equal((await token(0)).status, 200, 'an org that exists, by its id');
+  });
+
   test('a setting that may be null and fails inside: the message says what fails there (it said "must be null")', async () => {
     const sort = await post(`${API}/webhooks/search`, { sort_options: { field_name: 'name' } });
     assertFieldError(sort, 400, 'sort_options.field_name');

@@ -48,7 +48,7 @@ function schemaError(v: { instancePath?: string; message?: string; params?: Reco
 export function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof FieldError) return new ApiError(400, 'INVALID_FIELD', err.message, err.field);
-  if (err instanceof IdentityError) return new ApiError(err.status, err.status === 401 ? 'UNAUTHORIZED' : 'INVALID_FIELD', err.message, err.field);
+  if (err instanceof IdentityError) return new ApiError(err.status, err.status === 401 ? 'UNAUTHORIZED' : err.status === 404 ? 'NOT_FOUND' : 'INVALID_FIELD', err.message, err.field);
   if (err instanceof ConflictError) {
     const [field, problem] = CONFLICT_MESSAGES[err.constraint];
     // A concurrent delete (an org deleted while a user or its preferences were being written): gone, not a conflict.

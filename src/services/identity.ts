@@ -97,8 +97,9 @@ export async function issueToken(
   if (input.orgId !== undefined) {
     // Administrators act on every org; others only on the orgs they belong to.
     const admin = user.privileges.includes('ADMINISTRATION');
-    if (!user.orgIds.includes(input.orgId) && !(admin && (await store.findOrg(String(input.orgId))))) {
-      throw new IdentityError(401, `user is not a member of org ${input.orgId}`, 'org_id');
+    if (!user.orgIds.includes(input.orgId)) {
+      if (!admin) throw new IdentityError(401, `user is not a member of org ${input.orgId}`, 'org_id');
+      if (!(await orgExists(store, input.orgId))) throw new IdentityError(404, `org_id: org ${input.orgId} not found`, 'org_id');
     }
     orgId = input.orgId;
   } else {
@@ -106,6 +107,14 @@ export async function issueToken(
     orgId = user.orgIds.includes(PRIMARY_ORG_ID) ? PRIMARY_ORG_ID : user.orgIds[0];
   }
   return mint(store, user, orgId, input.validitySec);
+}
+
+/**
+ * Whether the org with this id exists. By id only: findOrg also takes a name, and an org named
+ * "-1" or "1e+30" made a token for org -1 or 1e30, which no request could then use (API fuzzing).
+ */
+async function orgExists(store: Store, orgId: number): Promise<boolean> {
+  return (await store.findOrg(String(orgId)))?.id === orgId;
 }
 
 async function mint(store: Store, user: UserRow, orgId: number, validitySec: number): Promise<IssuedToken> {
@@ -118,7 +127,7 @@ async function mint(store: Store, user: UserRow, orgId: number, validitySec: num
 
 /** A token for an already authenticated user in another org (the console's org switcher). */
 export async function issueTokenForUser(store: Store, user: UserRow, orgId: number, validitySec: number): Promise<IssuedToken | null> {
-  const member = user.orgIds.includes(orgId) || (user.privileges.includes('ADMINISTRATION') && !!(await store.findOrg(String(orgId))));
+  const member = user.orgIds.includes(orgId) || (user.privileges.includes('ADMINISTRATION') && (await orgExists(store, orgId)));
   return member ? mint(store, user, orgId, validitySec) : null;
 }
 
