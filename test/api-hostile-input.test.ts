@@ -146,6 +146,21 @@ describe('hostile inputs', () => {
     assert.equal((await token(0)).status, 200, 'an org that exists, by its id');
   });
 
+  test("an empty org_identifier names no org (it meant the caller's own); reset_events with REPLACE is refused (it was ignored)", async () => {
+    const configure = (org: Record<string, unknown>) => post(`${API}/system/preferences/communication-channels/configure`, { org_preferences: [org] });
+    const prefs = [{ event_type: 'LIVEBOARD_SCHEDULE', channels: ['EMAIL'] }];
+    const read = async () => {
+      const res = await post(`${API}/system/preferences/communication-channels/search`, {});
+      assert.equal(res.status, 200, res.text);
+      return res.body;
+    };
+    const before = await read();
+    assertFieldError(await configure({ org_identifier: '', preferences: prefs }), 400, 'org_preferences[0].org_identifier');
+    assertFieldError(await post(`${API}/webhooks/search`, { org_identifier: '' }), 400, 'org_identifier');
+    assertFieldError(await configure({ org_identifier: '0', preferences: prefs, reset_events: ['LIVEBOARD_SCHEDULE'] }), 400, 'org_preferences[0].reset_events');
+    assert.deepEqual(await read(), before, 'no preference changed');
+  });
+
   test('a setting that may be null and fails inside: the message says what fails there (it said "must be null")', async () => {
     const sort = await post(`${API}/webhooks/search`, { sort_options: { field_name: 'name' } });
     assertFieldError(sort, 400, 'sort_options.field_name');

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.ts';
 import { allows, type AccessRule } from '../domain/privileges.ts';
 import { resolveToken } from '../services/identity.ts';
 import type { OrgRow, TokenRow, UserRow } from '../store/types.ts';
-import { ApiError, forbidden, notFound } from './errors.ts';
+import { ApiError, badRequest, forbidden, notFound } from './errors.ts';
 
 export type Access = 'public' | 'authenticated' | AccessRule;
 
@@ -94,7 +94,9 @@ export function principal(req: FastifyRequest): Principal {
  */
 export async function targetOrg(ctx: AppContext, req: FastifyRequest, identifier: string | undefined, field = 'org_identifier'): Promise<OrgRow> {
   const p = principal(req);
-  if (identifier === undefined || identifier === '' || identifier === String(p.org.id) || identifier === p.org.name) return p.org;
+  // Empty names no org (it meant the caller's own: an org preference for "" changed the caller's org).
+  if (identifier === '') throw badRequest(field, 'must not be empty (leave it out for the org of the token)');
+  if (identifier === undefined || identifier === String(p.org.id) || identifier === p.org.name) return p.org;
   if (!allows(p.user.privileges, 'administer')) throw forbidden(`${field}: acting on another org needs the ADMINISTRATION privilege`);
   const org = await ctx.store.findOrg(identifier);
   if (!org) throw notFound('org', identifier, field);

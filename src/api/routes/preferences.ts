@@ -71,6 +71,8 @@ export function preferenceRoutes(app: FastifyInstance, ctx: AppContext) {
         const op = o.operation ?? 'REPLACE';
         if (op === 'REPLACE' && !o.preferences?.length) throw badRequest(`${f}.preferences`, 'is required for operation REPLACE');
         if (op === 'RESET' && o.preferences?.length) throw badRequest(`${f}.preferences`, 'must be empty for operation RESET; use reset_events');
+        // It was ignored: a REPLACE replaces every event type's preference it names.
+        if (op === 'REPLACE' && o.reset_events?.length) throw badRequest(`${f}.reset_events`, 'is for operation RESET only');
         plans.push({ org, op, prefs: op === 'REPLACE' ? toPrefs(o.preferences!, `${f}.preferences`) : [], reset: o.reset_events?.length ? o.reset_events : null });
       }
       if (cluster) await ctx.store.setClusterPreferences(cluster);
