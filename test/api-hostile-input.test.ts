@@ -1,6 +1,7 @@
 // Inputs found by fuzzing the API (2026-12-07) that answered 500, hung, or answered a 4xx not
 // naming the field: each now gets a 4xx whose message names it, and the service keeps working.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { call, startService, type TestService } from './helpers/harness.ts';
@@ -159,6 +160,17 @@ describe('hostile inputs', () => {
     assertFieldError(await post(`${API}/webhooks/search`, { org_identifier: '' }), 400, 'org_identifier');
     assertFieldError(await configure({ org_identifier: '0', preferences: prefs, reset_events: ['LIVEBOARD_SCHEDULE'] }), 400, 'org_preferences[0].reset_events');
     assert.deepEqual(await read(), before, 'no preference changed');
+  });
+
+  test("names of an id's form (a UUID) are refused: found by id first, they named another record", async () => {
+    const other = await post(`${API}/webhooks/create`, { name: 'target', url: 'http://127.0.0.1:9/x', events: ['kpi.computed'] });
+    assert.equal(other.status, 200, other.text);
+    const id = other.body.id as string;
+    assertFieldError(await post(`${API}/webhooks/create`, { name: id.toUpperCase(), url: 'http://127.0.0.1:9/y', events: ['kpi.computed'] }), 400, 'name');
+    assertFieldError(await post(`${API}/webhooks/target/update`, { name: crypto.randomUUID() }), 400, 'name');
+    const user = await post(`${API}/users/create`, { name: ` ${crypto.randomUUID()} `, display_name: 'shadow', password: 'shadow-pass-1', org_identifiers: ['0'] });
+    assertFieldError(user, 400, 'name');
+    assert.equal((await post(`${API}/webhooks/create`, { name: `hook-${id}`, url: 'http://127.0.0.1:9/z', events: ['kpi.computed'] })).status, 200, 'an id inside a longer name is fine');
   });
 
   test('a setting that may be null and fails inside: the message says what fails there (it said "must be null")', async () => {

@@ -49,6 +49,17 @@ export function wellFormed(value: string, field: string): void {
   if (/\p{Surrogate}/u.test(value)) throw new FieldError(field, 'must be well-formed Unicode (it holds a lone surrogate)');
 }
 
+/**
+ * Webhooks and users are found by id or by name, the id first: a name of an id's form (a UUID)
+ * would name whichever record has that id. A webhook named after another's id made updates of
+ * that name change the other one; a user named so could never sign in (API fuzzing, 2026-12-07).
+ */
+export function notIdShaped(value: string, field: string): void {
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.trim())) {
+    throw new FieldError(field, 'must not have the form of an id (a UUID): an identifier of that form is read as an id');
+  }
+}
+
 /** A secret: non-empty, and not the mask placeholder (which only means "keep" on update). */
 function requireSecret(value: unknown, field: string, max: number): string {
   const text = requireText(value, field, max);
@@ -214,6 +225,7 @@ function validateHeaders(headers: unknown, auth: Record<string, any> | null | un
 export function validateWebhook(merged: WebhookInput): void {
   const name = requireText(merged.name, 'name', 255);
   noNewlines(name, 'name');
+  notIdShaped(name, 'name');
   if (merged.description !== undefined && merged.description !== null && typeof merged.description !== 'string') {
     throw new FieldError('description', 'must be a string');
   }

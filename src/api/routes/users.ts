@@ -1,6 +1,6 @@
 // /api/rest/2.0/users/*: create and search, shaped as the SDK's User. Privileges are held directly
 // by users (an extension field `privileges` on create), since HookRelay has no groups or roles.
-import { wellFormed } from '../../domain/webhook-input.ts';
+import { notIdShaped, wellFormed } from '../../domain/webhook-input.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
@@ -36,6 +36,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
       const body = req.body as { name: string; display_name: string; password: string; email?: string; org_identifiers?: string[]; privileges?: string[] };
       if (!body.name.trim()) throw badRequest('name', 'must be a non-empty string');
       wellFormed(body.name, 'name');
+      notIdShaped(body.name, 'name');
       if (body.password.length < 8) throw badRequest('password', 'must be at least 8 characters');
       if (!body.password.trim()) throw badRequest('password', 'must not be only spaces');
       if (body.email !== undefined && body.email !== '' && !/^[^\s@]+@[^\s@]+$/.test(body.email)) throw badRequest('email', 'must be an email address (name@domain)');
