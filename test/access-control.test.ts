@@ -249,6 +249,23 @@ for (const engine of engines) {
         assert.deepEqual(us.body.map((u: any) => u.name), ['userb']);
       });
 
+      test("B sees a fellow member's other orgs only if B belongs to them too; name_pattern's % is a wildcard", async () => {
+        const c = await post('/orgs/create', svc.adminToken, { name: 'Org C' });
+        assert.equal(c.status, 200, c.text);
+        await makeUser('bothbc', ['DEVELOPER'], [String(orgB.id), String(c.body.id)]);
+        const seen = await post('/users/search', tok.userb, { user_identifier: 'bothbc' });
+        assert.equal(seen.status, 200, seen.text);
+        assert.deepEqual(seen.body.map((u: any) => u.orgs), [[{ id: orgB.id, name: orgB.name }]], 'Org C is not shown to B');
+        const byAdmin = await post('/users/search', svc.adminToken, { user_identifier: 'bothbc' });
+        assert.equal(byAdmin.body[0].orgs.length, 2, 'an administrator sees both');
+        const names = async (name_pattern: string) => (await post('/users/search', svc.adminToken, { name_pattern })).body.map((u: any) => u.name).sort();
+        assert.deepEqual(await names('%B'), ['userb'], 'ends with b (case-insensitive)');
+        assert.deepEqual(await names('user%'), ['userb']);
+        assert.deepEqual(await names('%both%'), ['bothbc']);
+        assert.deepEqual(await names('oth'), ['bothbc'], 'without %: anywhere in the name');
+        assert.equal((await post('/users/search', svc.adminToken, { privileges: ['NOPE'] })).status, 400);
+      });
+
       test('a token for an org the user is not in is refused', async () => {
         const res = await call(svc.baseUrl, 'POST', `${API}/auth/token/full`, { body: { username: 'userb', password: 'userb-password', org_id: 0 } });
         assert.ok(res.status === 401 || res.status === 403 || res.status === 400, res.text);

@@ -13,6 +13,16 @@ import { userResponse } from '../presenters.ts';
 
 const tags = ['Users'];
 
+/**
+ * ThoughtSpot's name_pattern: case-insensitive, `%` any run of characters. Without a `%` it is
+ * matched anywhere in the name, as the console's search box expects; with one it is the whole
+ * name ("%B" ends with B: every `%` was dropped and "%B" matched any name holding a B).
+ */
+function namePattern(pattern: string): RegExp {
+  const body = pattern.split('%').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  return new RegExp(pattern.includes('%') ? `^${body}$` : body, 'is');
+}
+
 export function userRoutes(app: FastifyInstance, ctx: AppContext) {
   app.post(
     '/api/rest/2.0/users/create',
@@ -64,7 +74,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
             user_identifier: Type.Optional(Type.String()),
             name_pattern: Type.Optional(Type.String()),
             email: Type.Optional(Type.String()),
-            privileges: Type.Optional(Type.Array(Type.String())),
+            privileges: Type.Optional(Type.Array(Type.String({ enum: [...PRIVILEGES] }))),
             org_identifiers: Type.Optional(Type.Array(Type.String())),
             record_offset: Type.Optional(Type.Integer()),
             record_size: Type.Optional(Type.Integer()),
@@ -75,14 +85,16 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
     async (req) => {
       const p = principal(req);
       const body = (req.body ?? {}) as { user_identifier?: string; name_pattern?: string; email?: string; privileges?: string[]; org_identifiers?: string[]; record_offset?: number; record_size?: number };
-      const orgs = await ctx.store.listOrgs();
+      const admin = allows(p.user.privileges, 'administer');
+      // A non-administrator sees the members of its current org, and of their orgs only those it
+      // belongs to itself (the others' names and ids showed through, API fuzzing 2026-12-07).
+      const orgs = (await ctx.store.listOrgs()).filter((o) => admin || p.user.orgIds.includes(o.id));
       let users = await ctx.store.listUsers();
-      // Non-administrators see only the members of their current org.
-      if (!allows(p.user.privileges, 'administer')) users = users.filter((u) => u.orgIds.includes(p.org.id));
+      if (!admin) users = users.filter((u) => u.orgIds.includes(p.org.id));
       if (body.user_identifier) users = users.filter((u) => u.id === body.user_identifier || u.name === body.user_identifier);
       if (body.name_pattern) {
-        const needle = body.name_pattern.replace(/%/g, '').toLowerCase();
-        users = users.filter((u) => u.name.toLowerCase().includes(needle) || u.displayName.toLowerCase().includes(needle));
+        const pattern = namePattern(body.name_pattern);
+        users = users.filter((u) => pattern.test(u.name) || pattern.test(u.displayName));
       }
       if (body.email) users = users.filter((u) => u.email === body.email);
       if (body.privileges?.length) users = users.filter((u) => body.privileges!.some((x) => u.privileges.includes(x)));
