@@ -229,4 +229,17 @@ describe('hostile inputs', () => {
     assertFieldError(await post('/api/v1/session/org', { org_id: 0 }), 400, 'session');
     assert.equal((await get(`${API}/auth/session/user`)).status, 200, 'the bearer token was not revoked');
   });
+
+  test('a console session is switched to another org once: of switches sent at once, one gets the new session (20 left 20 live sessions)', async () => {
+    const signIn = await fetch(`${svc.baseUrl}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: svc.adminUsername, password: svc.adminPassword }) });
+    assert.equal(signIn.status, 200);
+    const { csrf_token } = (await signIn.json()) as { csrf_token: string };
+    const cookie = signIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const switches = await Promise.all(Array.from({ length: 10 }, () => fetch(`${svc.baseUrl}/api/v1/session/org`, {
+      method: 'POST', headers: { cookie, 'x-csrf-token': csrf_token, 'content-type': 'application/json' }, body: JSON.stringify({ org_id: 0 }),
+    })));
+    const statuses = switches.map((r) => r.status).sort();
+    assert.equal(statuses.filter((x) => x === 200).length, 1, statuses.join(' '));
+    assert.ok(statuses.every((x) => x === 200 || x === 401), statuses.join(' '));
+  });
 });

@@ -125,10 +125,14 @@ async function mint(store: Store, user: UserRow, orgId: number, validitySec: num
   return { token, row, user };
 }
 
+/** Whether the user may act in the org: a member of it, or an administrator (of every org that exists). */
+export async function mayActIn(store: Store, user: UserRow, orgId: number): Promise<boolean> {
+  return user.orgIds.includes(orgId) || (user.privileges.includes('ADMINISTRATION') && (await orgExists(store, orgId)));
+}
+
 /** A token for an already authenticated user in another org (the console's org switcher). */
 export async function issueTokenForUser(store: Store, user: UserRow, orgId: number, validitySec: number): Promise<IssuedToken | null> {
-  const member = user.orgIds.includes(orgId) || (user.privileges.includes('ADMINISTRATION') && (await orgExists(store, orgId)));
-  return member ? mint(store, user, orgId, validitySec) : null;
+  return (await mayActIn(store, user, orgId)) ? mint(store, user, orgId, validitySec) : null;
 }
 
 /** The user and org behind a bearer token, or null when it is unknown, expired or revoked. */

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { allows } from '../../domain/privileges.ts';
-import { issueTokenForUser, issueToken } from '../../services/identity.ts';
+import { issueTokenForUser, issueToken, mayActIn } from '../../services/identity.ts';
 import { CSRF_COOKIE, csrfFor, principal, SESSION_COOKIE } from '../auth.ts';
 import { ApiError, badRequest } from '../errors.ts';
 import { userResponse } from '../presenters.ts';
@@ -45,9 +45,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext) {
     // A bearer token sent here was revoked and traded for a cookie (API fuzzing, 2026-12-07).
     requireCookieSession(req, 'switching org is for cookie sessions; get a token for another org from /auth/token/full');
     const { org_id } = req.body as { org_id: number };
+    if (!(await mayActIn(ctx.store, p.user, org_id))) throw badRequest('org_id', 'is not an org you can switch to');
+    // The session is replaced once: of switches sent at once with it, the one that ends it gets
+    // the new session and the others a 401 (20 at once left 20 live sessions, API fuzzing).
+    if (!(await ctx.store.revokeToken(p.token.hash, Date.now()))) throw new ApiError(401, 'UNAUTHORIZED', 'session: already replaced or ended; sign in again');
     const issued = await issueTokenForUser(ctx.store, p.user, org_id, SESSION_SEC);
     if (!issued) throw badRequest('org_id', 'is not an org you can switch to');
-    await ctx.store.revokeToken(p.token.hash, Date.now());
     setSession(reply, issued.token, req.protocol === 'https');
     return { csrf_token: csrfFor(issued.token), org_id };
   });
