@@ -266,6 +266,29 @@ for (const engine of engines) {
         assert.equal((await post('/users/search', svc.adminToken, { privileges: ['NOPE'] })).status, 400);
       });
 
+      test("an administrator changes an org's members with orgs/update (ADD, REMOVE, REPLACE); they were accepted and ignored", async () => {
+        const update = (body: Record<string, unknown>) => post(`/orgs/${orgB.id}/update`, svc.adminToken, body);
+        const tokenInB = (name: string) => call(svc.baseUrl, 'POST', `${API}/auth/token/full`, { body: { username: name, password: `${name}-password`, org_id: orgB.id } });
+        assert.equal((await tokenInB('dev')).status, 401, 'not a member yet');
+        assert.equal((await update({ user_identifiers: ['dev'] })).status, 204, 'ADD by default');
+        assert.equal((await tokenInB('dev')).status, 200);
+        assert.equal((await update({ user_identifiers: [users.dev.id], operation: 'REMOVE' })).status, 204);
+        assert.equal((await tokenInB('dev')).status, 401);
+        assert.equal((await update({ user_identifiers: ['userb', 'dev'], operation: 'REPLACE' })).status, 204);
+        const members = (await post('/users/search', svc.adminToken, { org_identifiers: [String(orgB.id)] })).body.map((u: any) => u.name).sort();
+        assert.deepEqual(members, ['dev', 'userb'], 'REPLACE left only those named');
+        const unknown = await update({ user_identifiers: ['dev', 'nobody'], operation: 'REMOVE' });
+        assert.equal(unknown.status, 404);
+        assert.equal(unknown.body.error.field, 'user_identifiers[1]');
+        assert.equal((await tokenInB('dev')).status, 200, 'an unknown user changes nothing');
+        assert.equal((await update({ group_identifiers: ['g'] })).status, 400);
+        assert.equal((await update({ operation: 'ADD' })).status, 400, 'an operation without users');
+        assert.equal((await update({ description: null })).status, 204, 'a description can be cleared');
+        const [b] = (await post('/orgs/search', svc.adminToken, { org_identifier: String(orgB.id) })).body;
+        assert.equal(b.description ?? null, null);
+        assert.equal((await update({ user_identifiers: ['dev'], operation: 'REMOVE' })).status, 204);
+      });
+
       test('a token for an org the user is not in is refused', async () => {
         const res = await call(svc.baseUrl, 'POST', `${API}/auth/token/full`, { body: { username: 'userb', password: 'userb-password', org_id: 0 } });
         assert.ok(res.status === 401 || res.status === 403 || res.status === 400, res.text);

@@ -120,6 +120,26 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.deepEqual((await store.findUser('carol'))?.privileges, ['DEVELOPER']);
     });
 
+    test("orgs' members: added (twice is once), removed, replaced", async () => {
+      const now = Date.now();
+      const make = async (name: string, orgIds: number[]) => {
+        const u = { id: crypto.randomUUID(), name, displayName: name, email: null, passwordHash: 'x', privileges: [], orgIds, createdAt: now, modifiedAt: now };
+        await store.createUser(u);
+        return u.id;
+      };
+      const [m1, m2, m3] = [await make('m1', [0]), await make('m2', []), await make('m3', [101])];
+      const orgsOf = async (id: string) => (await store.findUser(id))!.orgIds;
+      await store.changeOrgMembers(101, [m1, m2, m2], 'ADD');
+      assert.deepEqual([await orgsOf(m1), await orgsOf(m2)], [[0, 101], [101]]);
+      await store.changeOrgMembers(101, [m1], 'ADD');
+      assert.deepEqual(await orgsOf(m1), [0, 101], 'already a member');
+      await store.changeOrgMembers(101, [m1], 'REMOVE');
+      assert.deepEqual(await orgsOf(m1), [0]);
+      await store.changeOrgMembers(101, [m1], 'REPLACE');
+      assert.deepEqual([await orgsOf(m1), await orgsOf(m2), await orgsOf(m3)], [[0, 101], [], []], 'only m1 left in 101');
+      await assert.rejects(store.changeOrgMembers(404_404, [m1], 'ADD'), (e: unknown) => e instanceof ConflictError && e.constraint === 'missing_reference');
+    });
+
     test('tokens: revoke one, revoke all of a user', async () => {
       const user = (await store.findUser('carol'))!;
       const now = Date.now();

@@ -156,6 +156,16 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     });
   }
 
+  async changeOrgMembers(orgId: number, userIds: string[], operation: 'ADD' | 'REMOVE' | 'REPLACE'): Promise<void> {
+    await this.db.tx(async (db) => {
+      if (operation === 'REPLACE') await db.run('DELETE FROM user_orgs WHERE org_id = ?', [orgId]);
+      for (const userId of userIds) {
+        if (operation === 'REMOVE') await db.run('DELETE FROM user_orgs WHERE user_id = ? AND org_id = ?', [userId, orgId]);
+        else await db.run('INSERT INTO user_orgs (user_id, org_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [userId, orgId]);
+      }
+    });
+  }
+
   // ---- tokens
   async insertToken(t: TokenRow): Promise<void> {
     await this.db.run(

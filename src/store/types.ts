@@ -100,6 +100,8 @@ export interface Store extends QueueStore {
   listUsers(): Promise<UserRow[]>;
   countUsers(): Promise<number>;
   setUserOrgs(userId: string, orgIds: number[]): Promise<void>;
+  /** The org's members: these users added, removed, or made its only members, in one transaction. */
+  changeOrgMembers(orgId: number, userIds: string[], operation: 'ADD' | 'REMOVE' | 'REPLACE'): Promise<void>;
 
   insertToken(token: TokenRow): Promise<void>;
   findToken(hash: string): Promise<TokenRow | null>;

@@ -11,6 +11,10 @@ import { orgResponse } from '../presenters.ts';
 
 const tags = ['Orgs'];
 const OrgParam = Type.Object({ org_identifier: Type.String() });
+/** Bounded as names are (a 300 KB description was accepted). */
+const MAX_DESCRIPTION = 4096;
+/** Users one org update may name. */
+const MAX_MEMBERS = 1000;
 
 function checkName(name: unknown, field = 'name'): string {
   if (typeof name !== 'string' || name.trim() === '') throw badRequest(field, 'must be a non-empty string');
@@ -24,7 +28,7 @@ function checkName(name: unknown, field = 'name'): string {
 export function orgRoutes(app: FastifyInstance, ctx: AppContext) {
   app.post(
     '/api/rest/2.0/orgs/create',
-    { config: { access: 'administer' }, schema: { tags, body: Type.Object({ name: Type.String(), description: Type.Optional(Type.String()) }) } },
+    { config: { access: 'administer' }, schema: { tags, body: Type.Object({ name: Type.String(), description: Type.Optional(Type.String({ maxLength: MAX_DESCRIPTION })) }) } },
     async (req) => {
       const body = req.body as { name: string; description?: string };
       return orgResponse(await createOrg(ctx.store, checkName(body.name), body.description ?? null));
@@ -69,14 +73,41 @@ export function orgRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.post(
     '/api/rest/2.0/orgs/:org_identifier/update',
-    { config: { access: 'administer' }, schema: { tags, params: OrgParam, body: Type.Object({ name: Type.Optional(Type.String()), description: Type.Optional(Type.String()) }) } },
+    {
+      config: { access: 'administer' },
+      schema: {
+        tags,
+        params: OrgParam,
+        body: Type.Object({
+          name: Type.Optional(Type.String()),
+          // null clears it (a description could not be removed).
+          description: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: MAX_DESCRIPTION })])),
+          // ThoughtSpot's UpdateOrgRequest: the org's members, added (the default), removed or
+          // replaced. They were accepted and ignored; memberships could only be given at a
+          // user's creation (API fuzzing, 2026-12-07).
+          user_identifiers: Type.Optional(Type.Array(Type.String(), { maxItems: MAX_MEMBERS })),
+          group_identifiers: Type.Optional(Type.Array(Type.String())),
+          operation: Type.Optional(Type.String({ enum: ['ADD', 'REMOVE', 'REPLACE'] })),
+        }),
+      },
+    },
     async (req, reply) => {
       const { org_identifier } = req.params as { org_identifier: string };
-      const body = req.body as { name?: string; description?: string };
+      const body = req.body as { name?: string; description?: string | null; user_identifiers?: string[]; group_identifiers?: string[]; operation?: 'ADD' | 'REMOVE' | 'REPLACE' };
       const org = await ctx.store.findOrg(org_identifier);
       if (!org) throw notFound('org', org_identifier, 'org_identifier');
+      if (body.group_identifiers?.length) throw badRequest('group_identifiers', 'HookRelay has no groups; name the users in user_identifiers');
+      if (body.operation && !body.user_identifiers) throw badRequest('operation', 'applies to user_identifiers, which is missing');
       const name = body.name === undefined ? undefined : checkName(body.name);
-      await ctx.store.updateOrg(org.id, { name, description: body.description });
+      // Every user first: an unknown one changes nothing.
+      const members: string[] = [];
+      for (const [i, id] of (body.user_identifiers ?? []).entries()) {
+        const user = await ctx.store.findUser(id);
+        if (!user) throw notFound('user', id, `user_identifiers[${i}]`);
+        members.push(user.id);
+      }
+      if (name !== undefined || body.description !== undefined) await ctx.store.updateOrg(org.id, { name, description: body.description });
+      if (body.user_identifiers) await ctx.store.changeOrgMembers(org.id, members, body.operation ?? 'ADD');
       return reply.status(204).send();
     },
   );
