@@ -263,7 +263,28 @@ for (const engine of engines) {
         assert.deepEqual(await names('user%'), ['userb']);
         assert.deepEqual(await names('%both%'), ['bothbc']);
         assert.deepEqual(await names('oth'), ['bothbc'], 'without %: anywhere in the name');
-        assert.equal((await post('/users/search', svc.adminToken, { privileges: ['NOPE'] })).status, 400);
+      });
+
+      test('users/search filters and sorts by every field it takes; users/create refuses what HookRelay users cannot be', async () => {
+        const names = async (body: Record<string, unknown>) => {
+          const res = await post('/users/search', svc.adminToken, body);
+          assert.equal(res.status, 200, res.text);
+          return res.body.map((u: any) => u.name);
+        };
+        assert.deepEqual(await names({ display_name: 'userb' }), ['userb'], 'display names are the upper-cased names here');
+        for (const filter of [{ account_status: 'INACTIVE' }, { visibility: 'NON_SHARABLE' }, { account_type: 'SAML_USER' }, { group_identifiers: ['g'] }, { privileges: ['AUTHORING'] }]) {
+          assert.deepEqual(await names(filter), [], JSON.stringify(filter));
+        }
+        const all = await names({});
+        assert.deepEqual(await names({ account_status: 'ACTIVE', account_type: 'LOCAL_USER', visibility: 'SHARABLE' }), all);
+        assert.deepEqual(await names({ sort_options: { field_name: 'NAME', order: 'DESC' } }), [...all].reverse());
+        assert.deepEqual(await names({ sort_options: { field_name: 'CREATED', order: 'ASC' } }).then((n: string[]) => n.slice(-2)), ['userb', 'bothbc'], 'newest last');
+        assert.equal((await post('/users/search', svc.adminToken, { account_status: 'NOPE' })).status, 400);
+        const create = (extra: Record<string, unknown>) => post('/users/create', svc.adminToken, { name: `x-${Math.random().toString(36).slice(2)}`, display_name: 'X', password: 'x-password-1', ...extra });
+        for (const extra of [{ account_type: 'SAML_USER' }, { account_status: 'INACTIVE' }, { visibility: 'NON_SHARABLE' }, { group_identifiers: ['g'] }, { display_name: '   ' }]) {
+          assert.equal((await create(extra)).status, 400, JSON.stringify(extra));
+        }
+        assert.equal((await create({ account_type: 'LOCAL_USER', account_status: 'ACTIVE', visibility: 'SHARABLE' })).status, 200);
       });
 
       test("an administrator changes an org's members with orgs/update (ADD, REMOVE, REPLACE); they were accepted and ignored", async () => {

@@ -10,8 +10,22 @@ import { principal } from '../auth.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { page } from '../pagination.ts';
 import { userResponse } from '../presenters.ts';
+import type { UserRow } from '../../store/types.ts';
 
 const tags = ['Users'];
+
+const ACCOUNT_TYPES = ['LOCAL_USER', 'LDAP_USER', 'SAML_USER', 'OIDC_USER', 'REMOTE_USER'] as const;
+const ACCOUNT_STATUSES = ['ACTIVE', 'INACTIVE', 'EXPIRED', 'LOCKED', 'PENDING', 'SUSPENDED'] as const;
+
+/** Users in the order asked for (NAME ascending by default; AUTHOR, which users here lack, as NAME). */
+function sortUsers(users: UserRow[], field: string, order: string): UserRow[] {
+  const key = (u: UserRow): string | number => (field === 'DISPLAY_NAME' ? u.displayName.toLowerCase() : field === 'CREATED' ? u.createdAt : field === 'MODIFIED' ? u.modifiedAt : u.name.toLowerCase());
+  const sign = order === 'DESC' ? -1 : 1;
+  return [...users].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    return sign * (x < y ? -1 : x > y ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  });
+}
 
 /**
  * ThoughtSpot's name_pattern: case-insensitive, `%` any run of characters. Without a `%` it is
@@ -38,6 +52,11 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
           email: Type.Optional(Type.String({ maxLength: 320 })),
           org_identifiers: Type.Optional(Type.Array(Type.String())),
           privileges: Type.Optional(Type.Array(Type.String({ enum: [...PRIVILEGES] }))),
+          // What HookRelay's users are, and can only be (they were accepted and ignored).
+          account_type: Type.Optional(Type.String({ enum: ['LOCAL_USER'] })),
+          account_status: Type.Optional(Type.String({ enum: ['ACTIVE'] })),
+          visibility: Type.Optional(Type.String({ enum: ['SHARABLE'] })),
+          group_identifiers: Type.Optional(Type.Array(Type.String(), { maxItems: 0 })),
         }),
       },
     },
@@ -45,6 +64,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
       const p = principal(req);
       const body = req.body as { name: string; display_name: string; password: string; email?: string; org_identifiers?: string[]; privileges?: string[] };
       if (!body.name.trim()) throw badRequest('name', 'must be a non-empty string');
+      if (!body.display_name.trim()) throw badRequest('display_name', 'must be a non-empty string');
       wellFormed(body.name, 'name');
       notIdShaped(body.name, 'name');
       if (body.password.length < 8) throw badRequest('password', 'must be at least 8 characters');
@@ -74,17 +94,36 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
             user_identifier: Type.Optional(Type.String()),
             name_pattern: Type.Optional(Type.String()),
             email: Type.Optional(Type.String()),
-            privileges: Type.Optional(Type.Array(Type.String({ enum: [...PRIVILEGES] }))),
+            // ThoughtSpot's privileges are many more than HookRelay's: a filter on one no user
+            // here holds finds none.
+            privileges: Type.Optional(Type.Array(Type.String())),
             org_identifiers: Type.Optional(Type.Array(Type.String())),
             record_offset: Type.Optional(Type.Integer()),
             record_size: Type.Optional(Type.Integer()),
+            // Filters on what every user here has one value of (a local, active, sharable user
+            // in no group and no role): they were accepted and ignored, so that a search for
+            // an INACTIVE user listed every user (API fuzzing, 2026-12-07).
+            display_name: Type.Optional(Type.String()),
+            visibility: Type.Optional(Type.String({ enum: ['SHARABLE', 'NON_SHARABLE'] })),
+            account_type: Type.Optional(Type.String({ enum: [...ACCOUNT_TYPES] })),
+            account_status: Type.Optional(Type.String({ enum: [...ACCOUNT_STATUSES] })),
+            group_identifiers: Type.Optional(Type.Array(Type.String())),
+            role_identifiers: Type.Optional(Type.Array(Type.String())),
+            sort_options: Type.Optional(Type.Union([Type.Null(), Type.Object({
+              field_name: Type.Optional(Type.Union([Type.Null(), Type.String({ enum: ['NAME', 'DISPLAY_NAME', 'AUTHOR', 'CREATED', 'MODIFIED'] })])),
+              order: Type.Optional(Type.Union([Type.Null(), Type.String({ enum: ['ASC', 'DESC'] })])),
+            })])),
           }),
         ),
       },
     },
     async (req) => {
       const p = principal(req);
-      const body = (req.body ?? {}) as { user_identifier?: string; name_pattern?: string; email?: string; privileges?: string[]; org_identifiers?: string[]; record_offset?: number; record_size?: number };
+      const body = (req.body ?? {}) as {
+        user_identifier?: string; name_pattern?: string; email?: string; privileges?: string[]; org_identifiers?: string[]; record_offset?: number; record_size?: number;
+        display_name?: string; visibility?: string; account_type?: string; account_status?: string; group_identifiers?: string[]; role_identifiers?: string[];
+        sort_options?: { field_name?: string | null; order?: string | null } | null;
+      };
       const admin = allows(p.user.privileges, 'administer');
       // A non-administrator sees the members of its current org, and of their orgs only those it
       // belongs to itself (the others' names and ids showed through, API fuzzing 2026-12-07).
@@ -97,11 +136,16 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
         users = users.filter((u) => pattern.test(u.name) || pattern.test(u.displayName));
       }
       if (body.email) users = users.filter((u) => u.email === body.email);
+      if (body.display_name) users = users.filter((u) => u.displayName.toLowerCase() === body.display_name!.toLowerCase());
+      const oneOfAll = (given: string | undefined, every: string) => given === undefined || given === every;
+      if (!oneOfAll(body.visibility, 'SHARABLE') || !oneOfAll(body.account_type, 'LOCAL_USER') || !oneOfAll(body.account_status, 'ACTIVE')) users = [];
+      if (body.group_identifiers?.length || body.role_identifiers?.length) users = [];
       if (body.privileges?.length) users = users.filter((u) => body.privileges!.some((x) => u.privileges.includes(x)));
       if (body.org_identifiers?.length) {
         const ids = orgs.filter((o) => body.org_identifiers!.some((i) => i === String(o.id) || i === o.name)).map((o) => o.id);
         users = users.filter((u) => u.orgIds.some((o) => ids.includes(o)));
       }
+      users = sortUsers(users, body.sort_options?.field_name ?? 'NAME', body.sort_options?.order ?? 'ASC');
       const { offset, limit } = page(body.record_offset, body.record_size);
       return users.slice(offset, offset + limit).map((u) => userResponse(u, orgs));
     },
