@@ -173,6 +173,24 @@ describe('hostile inputs', () => {
     assert.equal((await post(`${API}/webhooks/create`, { name: `hook-${id}`, url: 'http://127.0.0.1:9/z', events: ['kpi.computed'] })).status, 200, 'an id inside a longer name is fine');
   });
 
+  test('a stored credential is not sent to a new destination unless sent again (a webhook manager could redirect it to a server of its own)', async () => {
+    const created = await post(`${API}/webhooks/create`, { name: 'cred', url: 'https://hooks.example.com/a', events: ['kpi.computed'], authentication: { API_KEY: { key: 'X-Key', value: 'secret-1' } } });
+    assert.equal(created.status, 200, created.text);
+    const update = (body: Record<string, unknown>) => post(`${API}/webhooks/cred/update`, body);
+    assert.equal((await update({ url: 'https://hooks.example.com/b?x=1' })).status, 204, 'same origin: kept');
+    for (const body of [{ url: 'https://evil.example.net/a' }, { url: 'https://evil.example.net/a', authentication: { API_KEY: { key: 'X-Key', value: '******' } } }, { url: 'http://hooks.example.com/b' }]) {
+      const res = await update(body);
+      assertFieldError(res, 400, 'authentication');
+      assert.match(res.body.error.message, /send the credentials again/);
+    }
+    assert.equal((await update({ url: 'https://new.example.net/a', authentication: { API_KEY: { key: 'X-Key', value: 'secret-2' } } })).status, 204, 'sent again: moved');
+    assert.equal((await update({ url: 'https://other.example.net/a', authentication: null })).status, 204, 'or dropped');
+    const oauth = { OAUTH2: { authorization_url: 'https://auth.example.com/token', client_id: 'c', client_secret: 's' } };
+    assert.equal((await update({ authentication: oauth })).status, 204);
+    const moved = await update({ authentication: { OAUTH2: { ...oauth.OAUTH2, authorization_url: 'https://evil.example.net/token', client_secret: '******' } } });
+    assertFieldError(moved, 400, 'authentication.OAUTH2.client_secret');
+  });
+
   test('a setting that may be null and fails inside: the message says what fails there (it said "must be null")', async () => {
     const sort = await post(`${API}/webhooks/search`, { sort_options: { field_name: 'name' } });
     assertFieldError(sort, 400, 'sort_options.field_name');

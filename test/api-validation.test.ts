@@ -113,9 +113,14 @@ for (const engine of engines) {
         });
       }
 
-      test('without authentication an Authorization header is allowed; valid storage destination accepted', async () => {
-        const w = await create({ additional_headers: [{ key: 'Authorization', value: 'Bearer x' }], storage_destination: S3({ path_prefix: 'hooks/' }) });
-        assert.deepEqual(w.additional_headers, [{ key: 'Authorization', value: 'Bearer x' }]);
+      test('a credential header (Authorization, Cookie) is refused in additional_headers, where it was shown in plain text; valid storage destination accepted', async () => {
+        for (const key of ['Authorization', 'cookie', 'Proxy-Authorization']) {
+          const res = await post('/webhooks/create', hook({ additional_headers: [{ key: 'X-Ok', value: 'v' }, { key, value: 'Bearer x' }] }));
+          assertFieldError(res, 400, 'additional_headers[1].key');
+          assert.match(res.body.error.message, /authentication/);
+        }
+        const w = await create({ authentication: { API_KEY: { key: 'Authorization', value: 'Token x' } }, storage_destination: S3({ path_prefix: 'hooks/' }) });
+        assert.equal(w.authentication.API_KEY.value, '******', 'the same header as an API key: masked');
         assert.equal(w.storage_destination.storage_config.aws_s3_config.bucket_name, 'my-bucket.example');
       });
 
@@ -197,10 +202,11 @@ for (const engine of engines) {
 
       test('changes only the fields given', async () => {
         const w = await create(full());
-        const res = await post(`/webhooks/${w.id}/update`, { url: 'https://other.example/in' });
+        // (The same origin: a new one needs the credentials sent again, see api-hostile-input.)
+        const res = await post(`/webhooks/${w.id}/update`, { url: 'https://example.com/other/in' });
         assert.equal(res.status, 204, res.text);
         const [after] = await find(w.id);
-        assert.equal(after.url, 'https://other.example/in');
+        assert.equal(after.url, 'https://example.com/other/in');
         for (const k of ['name', 'description', 'url_params', 'events', 'authentication', 'signature_verification', 'additional_headers', 'creation_time_in_millis', 'created_by']) {
           assert.deepEqual(after[k], w[k], `field ${k} changed`);
         }
@@ -232,8 +238,6 @@ for (const engine of engines) {
         ['url ftp', {}, { url: 'ftp://x.example/' }, 'url'],
         ['LF in header value', {}, { additional_headers: [{ key: 'X-A', value: 'a\nb' }] }, 'additional_headers[0].value'],
         ['Authorization header when the stored webhook has authentication', full(), { additional_headers: [{ key: 'Authorization', value: 'x' }] }, 'additional_headers[0].key'],
-        ['authentication added while an Authorization header is stored',
-          { additional_headers: [{ key: 'Authorization', value: 'x' }] }, { authentication: { BEARER_TOKEN: 't' } }, 'additional_headers[0].key'],
         ['header equal to the stored signature header', full(), { additional_headers: [{ key: 'X-HOOK-SIGNATURE', value: 'x' }] }, 'additional_headers[0].key'],
         ['empty bearer token', {}, { authentication: { BEARER_TOKEN: '' } }, 'authentication.BEARER_TOKEN'],
         ['two authentication kinds', {}, { authentication: { BEARER_TOKEN: 't', BASIC_AUTH: { username: 'u', password: 'p' } } }, 'authentication'],

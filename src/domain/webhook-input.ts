@@ -33,6 +33,7 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const ALWAYS_RESERVED = ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection'];
 const STANDARD_WEBHOOK_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'];
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
 
 function requireText(value: unknown, field: string, max = 2048): string {
   if (typeof value !== 'string' || value.trim() === '') throw new FieldError(field, 'must be a non-empty string');
@@ -215,6 +216,21 @@ function validateHeaders(headers: unknown, auth: Record<string, any> | null | un
     if (reserved.has(lower)) throw new FieldError(`${f}.key`, `must not override the header "${h.key}"`);
     if (seen.has(lower)) throw new FieldError(`${f}.key`, `repeats the header "${h.key}"`);
     seen.add(lower);
+  });
+}
+
+/**
+ * Header values are settings, shown as they are in every answer and in every attempt's record: a
+ * credential there was in plain text (API fuzzing, 2026-12-07). Checked on the headers a request
+ * sends, so that a webhook stored with one before still takes other updates.
+ */
+export function noCredentialHeaders(headers: unknown): void {
+  if (!Array.isArray(headers)) return;
+  headers.forEach((h, i) => {
+    const key = typeof h?.key === 'string' ? h.key : '';
+    if (CREDENTIAL_HEADERS.includes(key.toLowerCase())) {
+      throw new FieldError(`additional_headers[${i}].key`, `"${key}" carries a credential: set it in authentication, where it is encrypted and masked (API_KEY with key "${key}" sends any value)`);
+    }
   });
 }
 

@@ -50,6 +50,17 @@ export function keepMaskedAuth(next: Obj | null | undefined, current: Obj | null
 
 const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/**
+ * Whether an update keeps a stored credential without sending it: authentication left out, or a
+ * secret given as the mask. (`next` is the update's authentication as sent, `current` the stored one.)
+ */
+export function keepsStoredCredential(next: unknown, current: Obj | null): boolean {
+  if (!current) return false;
+  if (next === undefined) return true;
+  if (!isObject(next)) return false;
+  return [next.API_KEY?.value, next.BASIC_AUTH?.password, next.BEARER_TOKEN, next.OAUTH2?.client_secret].includes(MASK);
+}
+
 export function keepMaskedSig(next: Obj | null | undefined, current: Obj | null): Obj | null | undefined {
   if (!isObject(next) || !current || next.secret !== MASK) return next;
   return { ...next, secret: current.secret };

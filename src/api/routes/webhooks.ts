@@ -4,8 +4,8 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { EVENT_TYPES } from '../../domain/events.ts';
-import { normaliseStorageDestination, validateWebhook, type WebhookInput } from '../../domain/webhook-input.ts';
-import { keepMaskedAuth, keepMaskedSig, openAuth, openSig, sealAuth, sealSig } from '../../domain/webhook-secrets.ts';
+import { noCredentialHeaders, normaliseStorageDestination, validateWebhook, type WebhookInput } from '../../domain/webhook-input.ts';
+import { keepMaskedAuth, keepMaskedSig, keepsStoredCredential, MASK, openAuth, openSig, sealAuth, sealSig } from '../../domain/webhook-secrets.ts';
 import type { WebhookRow } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
@@ -84,6 +84,25 @@ function sealInto(ctx: AppContext, input: WebhookInput, base: Omit<WebhookRow, '
   };
 }
 
+/**
+ * A stored credential goes only where it went: a new URL origin, or a new OAuth2 token URL, needs
+ * the credential sent again ("******", or authentication left out, keeps it for the same one).
+ * A webhook manager, who never reads credentials back, could otherwise point the webhook at a
+ * server of its own and receive them with the next delivery (API fuzzing, 2026-12-07).
+ */
+function credentialsStayWithTheirDestination(body: Record<string, unknown>, base: WebhookInput, merged: WebhookInput): void {
+  const stored = (base.authentication ?? null) as Record<string, any> | null;
+  if (!keepsStoredCredential(body.authentication, stored)) return;
+  const origin = (url: string | undefined) => (url ? new URL(url).origin : null);
+  if (origin(merged.url) !== origin(base.url)) {
+    throw badRequest('authentication', `send the credentials again to move the webhook to ${origin(merged.url)}: "${MASK}" (or leaving authentication out) keeps them for ${origin(base.url)} only`);
+  }
+  const tokenUrl = (a: unknown) => (a as Record<string, any> | null | undefined)?.OAUTH2?.authorization_url ?? null;
+  if (stored?.OAUTH2 && tokenUrl(merged.authentication) !== tokenUrl(stored)) {
+    throw badRequest('authentication.OAUTH2.client_secret', `send the client secret again to change authorization_url: "${MASK}" keeps it for ${tokenUrl(stored)} only`);
+  }
+}
+
 export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
   const access = 'manageWebhooks' as const;
   const tags = ['Webhooks'];
@@ -92,6 +111,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
     const p = principal(req);
     const input = req.body as WebhookInput;
     validateWebhook(input);
+    noCredentialHeaders(input.additional_headers);
     const now = Date.now();
     const by = { id: p.user.id, name: p.user.name };
     const row = sealInto(ctx, input, { id: crypto.randomUUID(), orgId: p.org.id, createdAt: now, modifiedAt: now, createdBy: by, modifiedBy: null });
@@ -142,6 +162,8 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
       merged.authentication = keepMaskedAuth(merged.authentication, base.authentication ?? null);
       merged.signature_verification = keepMaskedSig(merged.signature_verification, base.signature_verification ?? null);
       validateWebhook(merged);
+      noCredentialHeaders(body.additional_headers);
+      credentialsStayWithTheirDestination(body, base, merged);
       const row = sealInto(ctx, merged, {
         id: current.id, orgId: current.orgId, createdAt: current.createdAt, createdBy: current.createdBy,
         // Later than the row read, even within its millisecond: the next writer's check must see a change.
