@@ -21,9 +21,18 @@ for (const engine of engines) {
       await svc.close();
     });
 
-    test('updates of different fields at once all take effect, a rotated key included', async () => {
+    test('updates of different fields at once all take effect, a rotated key included', async (t) => {
+      // The key is masked in answers: a test send at the end shows which one was kept.
+      const keys: string[] = [];
+      const rx = http.createServer((req, res) => {
+        keys.push(String(req.headers['x-api-key']));
+        req.resume();
+        res.writeHead(204).end();
+      });
+      await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+      t.after(() => rx.close());
       const created = await post(`${API}/webhooks/create`, {
-        name: 'raced', url: 'http://127.0.0.1:9/x', events: ['kpi.computed'],
+        name: 'raced', url: `http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook`, events: ['kpi.computed'],
         authentication: { API_KEY: { key: 'X-Api-Key', value: 'key-0' } },
       });
       assert.equal(created.status, 200, created.text);
@@ -40,23 +49,9 @@ for (const engine of engines) {
         assert.deepEqual(hook.url_params, { r: String(round) }, `round ${round}: url_params`);
         assert.deepEqual(hook.additional_headers, [{ key: 'X-Round', value: String(round) }], `round ${round}: additional_headers`);
       }
-      // The key is masked in answers: a test send shows which one was kept.
-      const keys: string[] = [];
-      const rx = http.createServer((req, res) => {
-        keys.push(String(req.headers['x-api-key']));
-        req.resume();
-        res.writeHead(204).end();
-      });
-      await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
-      try {
-        const url = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/hook`;
-        assert.equal((await post(`${API}/webhooks/raced/update`, { url })).status, 204);
-        assert.equal((await post('/api/v1/webhooks/raced/test')).status, 202);
-        for (let i = 0; i < 200 && !keys.length; i++) await new Promise((r) => setTimeout(r, 25));
-        assert.deepEqual(keys, ['key-10'], 'the last rotation is the key sent');
-      } finally {
-        rx.close();
-      }
+      assert.equal((await post('/api/v1/webhooks/raced/test')).status, 202);
+      for (let i = 0; i < 200 && !keys.length; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(keys, ['key-10'], 'the last rotation is the key sent');
     });
   });
 }

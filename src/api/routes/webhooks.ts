@@ -145,6 +145,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
     const p = principal(req);
     const { webhook_identifier } = req.params as { webhook_identifier: string };
     const body = (req.body ?? {}) as WebhookInput & Record<string, unknown>;
+    noCredentialHeaders(body.additional_headers);
     // Read, apply the body's fields, write if nothing changed the row meanwhile, else again: two
     // updates of different fields at once both take effect (the second wrote back the row it had
     // read, undoing the first: a rotated API key came back, API fuzzing 2026-12-07).
@@ -162,7 +163,6 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
       merged.authentication = keepMaskedAuth(merged.authentication, base.authentication ?? null);
       merged.signature_verification = keepMaskedSig(merged.signature_verification, base.signature_verification ?? null);
       validateWebhook(merged);
-      noCredentialHeaders(body.additional_headers);
       credentialsStayWithTheirDestination(body, base, merged);
       const row = sealInto(ctx, merged, {
         id: current.id, orgId: current.orgId, createdAt: current.createdAt, createdBy: current.createdBy,
