@@ -95,6 +95,9 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.equal((await store.findOrg('0'))?.name, 'Primary');
       assert.equal((await store.findOrg('beta'))?.id, 101);
       assert.equal(await store.findOrg('nope'), null);
+      // An id as the API writes it, as orgs/search compares it ("00" was org 0 here, none there).
+      assert.equal(await store.findOrg('00'), null);
+      assert.equal(await store.findOrg('0101'), null);
       await assert.rejects(store.createOrg(org(102, 'beta')), (e: unknown) => e instanceof ConflictError && e.constraint === 'org_name');
       const updated = await store.updateOrg(101, { description: 'second' });
       assert.equal(updated?.description, 'second');

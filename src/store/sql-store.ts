@@ -70,7 +70,8 @@ function toPrefs(rows: Raw[]): ChannelPreference[] {
   return rows.map((r) => ({ eventType: r.event_type, channels: JSON.parse(r.channels) }));
 }
 
-const isNumericId = (s: string) => /^\d{1,15}$/.test(s);
+/** An org id as the API writes it: "00" or "007" named org 0 or 7 here but nothing in orgs/search. */
+const isNumericId = (s: string) => /^(0|[1-9]\d{0,14})$/.test(s);
 
 const SORT_COLUMNS = { CREATED: 'created_at', MODIFIED: 'modified_at', NAME: 'name' } as const;
 
