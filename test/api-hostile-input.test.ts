@@ -115,6 +115,10 @@ describe('hostile inputs', () => {
     const long = await get(`/api/v1/events/${'e'.repeat(1100)}/jobs`);
     assert.equal(long.status, 404);
     assert.equal(long.body?.error?.code, 'NOT_FOUND');
+    // On a POST route past the longest parameter: a 414 in the API's shape (it quoted the path back).
+    const tooLong = await post(`${API}/webhooks/${'w'.repeat(1100)}/update`, {});
+    assertFieldError(tooLong, 414, 'path');
+    assert.ok(tooLong.text.length < 300, tooLong.text);
     const name = 'n'.repeat(255);
     assert.equal((await post(`${API}/webhooks/create`, { name, url: 'http://127.0.0.1:9/x', events: ['kpi.computed'] })).status, 200);
     assert.equal((await get(`/api/v1/webhooks/${name}/attempts`)).status, 200);

@@ -86,6 +86,9 @@ export function toApiError(err: unknown): ApiError | null {
     case 'FST_FIELDS_LIMIT':
     case 'FST_PARTS_LIMIT':
       return new ApiError(413, 'PAYLOAD_TOO_LARGE', `body: at most ${MULTIPART_LIMITS.fields} form fields besides the files`, 'body');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // Fastify's message quoted the whole path back.
+      return new ApiError(414, 'URI_TOO_LONG', `path: a path parameter is longer than ${MAX_PARAM_LENGTH} characters`, 'path');
     case 'FST_ERR_BAD_URL':
       return new ApiError(400, 'INVALID_FIELD', 'path: a path parameter is not valid percent-encoded UTF-8', 'path');
   }
