@@ -39,6 +39,11 @@ const CREATE_400: [string, Record<string, unknown>, string | RegExp][] = [
   ['header overrides host (lower case)', { additional_headers: [{ key: 'host', value: 'evil.example' }] }, 'additional_headers[0].key'],
   ['header overrides Content-Length', { additional_headers: [{ key: 'Content-Length', value: '1' }] }, 'additional_headers[0].key'],
   ['header overrides CONTENT-TYPE', { additional_headers: [{ key: 'CONTENT-TYPE', value: 'text/plain' }] }, 'additional_headers[0].key'],
+  // The HTTP client refuses to send these: every delivery failed, and each refusal held a pooled connection.
+  ['Expect header', { additional_headers: [{ key: 'Expect', value: '100-continue' }] }, 'additional_headers[0].key'],
+  ['Upgrade header', { additional_headers: [{ key: 'upgrade', value: 'h2c' }] }, 'additional_headers[0].key'],
+  ['Keep-Alive header', { additional_headers: [{ key: 'Keep-Alive', value: 'timeout=5' }] }, 'additional_headers[0].key'],
+  ['Expect as the API key header', { authentication: { API_KEY: { key: 'Expect', value: 'x' } } }, 'authentication.API_KEY.key'],
   ['header overrides Authorization with authentication set',
     { authentication: { BEARER_TOKEN: 'tok-1' }, additional_headers: [{ key: 'authorization', value: 'Bearer other' }] }, 'additional_headers[0].key'],
   ['header overrides the signature header (case-insensitive)',

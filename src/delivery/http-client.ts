@@ -83,7 +83,11 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   expire(): void {
     this.expired = true;
-    this.abortFn?.(new DeadlineError());
+    // Not connected yet (queued behind the origin's busy connections): the attempt ends now all
+    // the same, and onConnect aborts the request if it ever gets a connection. It waited for a
+    // connection without end when the pool's were all held (fuzzing, 2026-12-07).
+    if (this.abortFn) this.abortFn(new DeadlineError());
+    else this.finish(new DeadlineError());
   }
 
   onConnect(abort: (err?: Error) => void): void {

@@ -7,6 +7,7 @@ import { HttpClient } from './http-client.ts';
 import { OAuthTokens } from './oauth.ts';
 import { hexSignature, standardSignature, standardWebhookKey } from './signing.ts';
 import { BlockedAddressError, type AllowRule } from './ssrf-guard.ts';
+import { unsendableHeader } from '../domain/webhook-input.ts';
 
 /** A webhook with its secrets opened, as the sender needs it. */
 export interface Target {
@@ -73,6 +74,19 @@ function multipart(eventId: string, json: Buffer, files: NewAttachment[]): { bod
   return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
+/** Why a target's stored headers cannot be sent (see unsendableHeader), or null. */
+function unsendable(t: Target): string | null {
+  const fixed: [string, string][] = (t.additionalHeaders ?? []).map((h) => [h.key, h.value]);
+  const auth = t.authentication;
+  if (auth?.API_KEY) fixed.push([String(auth.API_KEY.key), String(auth.API_KEY.value)]);
+  if (typeof auth?.BEARER_TOKEN === 'string') fixed.push(['authorization', auth.BEARER_TOKEN]);
+  for (const [name, value] of fixed) {
+    const why = unsendableHeader(name, value);
+    if (why) return why;
+  }
+  return null;
+}
+
 export class Sender {
   readonly http: HttpClient;
   private readonly oauth: OAuthTokens;
@@ -91,6 +105,8 @@ export class Sender {
       } catch (err) {
         url = err as Error;
       }
+      const refused = unsendable(t);
+      if (refused) url = Object.assign(new Error(refused), { code: 'EHOOKRELAY_HEADER' });
       p = { url, standardKey: t.signature ? standardWebhookKey(t.signature.secret) : null };
       this.prepared.set(t, p);
     }
@@ -173,6 +189,7 @@ export function describeError(err: unknown, timeoutMs: number): string {
     return `timeout: no complete response within ${timeoutMs} ms`;
   }
   if (e?.code === 'EHOOKRELAY_OAUTH') return `authentication failed: ${e.message}`;
+  if (e?.code === 'EHOOKRELAY_HEADER') return `refused: ${e.message}`;
   const code = e?.code ?? e?.cause?.code;
   return `network error${code ? ` ${code}` : ''}: ${e?.message ?? String(err)}`;
 }

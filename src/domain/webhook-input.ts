@@ -31,7 +31,10 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BUCKET = /^(?!\d+\.\d+\.\d+\.\d+$)(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-const ALWAYS_RESERVED = ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection'];
+// The HTTP client's own (keep-alive, upgrade and expect too: it refuses to send them, and a webhook
+// with one failed every delivery; worse, each refusal left a pooled connection marked busy, fuzzing
+// 2026-12-07).
+const ALWAYS_RESERVED = ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect'];
 const STANDARD_WEBHOOK_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'];
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
 
@@ -217,6 +220,19 @@ function validateHeaders(headers: unknown, auth: Record<string, any> | null | un
     if (seen.has(lower)) throw new FieldError(`${f}.key`, `repeats the header "${h.key}"`);
     seen.add(lower);
   });
+}
+
+/**
+ * Why the HTTP client would refuse to send this header, or null. Create and update refuse such
+ * headers; the sender checks a stored webhook's headers again before its requests, so a row
+ * written before a rule existed fails its attempts with this reason instead of being handed to
+ * the client, whose every refusal left a pooled connection marked busy (fuzzing, 2026-12-07).
+ */
+export function unsendableHeader(name: string, value: string): string | null {
+  if (!HEADER_NAME.test(name)) return `header name "${name}" is not a valid HTTP header name`;
+  if (ALWAYS_RESERVED.includes(name.toLowerCase())) return `header "${name}" is the HTTP client's own`;
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) return `header "${name}" holds characters an HTTP header cannot`;
+  return null;
 }
 
 /**
