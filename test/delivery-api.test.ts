@@ -88,6 +88,20 @@ for (const engine of engines) {
       assert.equal(a.response_body, big.slice(0, 64 * 1024));
     });
 
+    test('a response body holding a NUL byte is recorded (with U+FFFD), and the delivery with it and beside it are done once', async (t) => {
+      // On PostgreSQL the record failed, with every other record of its batch: all their jobs
+      // were delivered again after their leases, at every try (fuzzing, 2026-12-07).
+      const { rx: nul, hook } = await api.endpoint(t, { status: 200, body: 'ok\u0000after-nul' }, { events: ['dashboard.ready'] });
+      const { rx: ok } = await api.endpoint(t, { status: 204 }, { events: ['dashboard.ready'] });
+      const id = await api.publish('dashboard.ready', {});
+      const jobs = await api.settled(id, 2);
+      assert.deepEqual(jobs.map((j) => j.status), ['SUCCESS', 'SUCCESS']);
+      const [a] = await api.attempts(hook.id);
+      assert.equal(a.response_body, 'ok\ufffdafter-nul');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual([nul.requests.length, ok.requests.length], [1, 1], 'each delivered once');
+    });
+
     test('the same idempotency_key answers the first id and delivers once; another org or key is a new event', async (t) => {
       const { rx } = await api.endpoint(t, { status: 200 });
       const key = `idem-${crypto.randomUUID()}`;

@@ -61,7 +61,21 @@ export class CompletionBatcher {
         const kept = await this.write(batch.map((b) => b.item));
         batch.forEach((b, i) => b.resolve(kept[i]));
       } catch (err) {
-        batch.forEach((b) => b.reject(err));
+        if (batch.length === 1) {
+          batch[0].reject(err);
+          continue;
+        }
+        // One record the store refuses fails its own attempt only: written one at a time, the
+        // others are kept. (A whole batch lost was delivered again after its leases, to every
+        // webhook in it, at every try: a response body holding a NUL byte did that on
+        // PostgreSQL, fuzzing 2026-12-07.)
+        for (const b of batch) {
+          try {
+            b.resolve((await this.write([b.item]))[0]);
+          } catch (one) {
+            b.reject(one);
+          }
+        }
       }
     }
   }

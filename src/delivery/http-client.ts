@@ -135,7 +135,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.settled = true;
     this.slot?.delete(this);
     if (err) return this.reject(err);
-    const body = this.chunks.length === 0 ? '' : this.chunks.length === 1 ? this.chunks[0].toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
+    let body = this.chunks.length === 0 ? '' : this.chunks.length === 1 ? this.chunks[0].toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
+    // Kept as text in the attempt's record, which PostgreSQL cannot hold with a NUL in it: every
+    // record of the batch failed, and its jobs were delivered again and again (fuzzing, 2026-12-07).
+    if (body.includes('\0')) body = body.replaceAll('\0', '\uFFFD');
     this.chunks = [];
     this.resolve({ statusCode: this.statusCode, retryAfter: this.retryAfter, body, truncated: this.truncated });
   }
