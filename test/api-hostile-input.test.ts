@@ -78,6 +78,15 @@ describe('hostile inputs', () => {
     const utf16 = await typed('; charset=utf-16le');
     assert.equal(utf16.status, 400, utf16.text);
     assert.equal(utf16.body.error.code, 'MALFORMED_JSON');
+    // File names with control characters (a NUL was a 500 on PostgreSQL) or bidirectional overrides.
+    for (const [i, name] of ['a\u0000b.pdf', 'tab\there.csv', 'invoice\u202efdp.csv'].entries()) {
+      const fd = new FormData();
+      fd.append('event', JSON.stringify({ type: 'kpi.computed', data: {} }));
+      fd.append('file', new Blob(['a,b']), name);
+      const res = await fetch(`${svc.baseUrl}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${svc.adminToken}` }, body: fd });
+      assert.equal(res.status, 400, `${i}: ${res.status}`);
+      assert.equal(((await res.json()) as any).error.field, 'files[0].filename');
+    }
     // Two event parts: the first was dropped without a word.
     const twice = new FormData();
     for (const kpi of ['first', 'second']) twice.append('event', JSON.stringify({ type: 'kpi.computed', data: { kpi } }));

@@ -60,6 +60,13 @@ async function readParts(ctx: AppContext, req: FastifyRequest): Promise<{ event:
       event = (typeof part.value === 'string' ? parseJsonBody(part.value, 'event') : shallowEnough(part.value, 'event')) as Record<string, unknown>;
       continue;
     }
+    // Sent on in the delivery's Content-Disposition and shown in the history: control characters
+    // (a NUL was a 500 on PostgreSQL) and bidirectional overrides ("invoice\u202Efdp.csv" reads as
+    // a .pdf) are refused.
+    if (/[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]/.test(part.filename ?? '')) {
+      part.file.resume();
+      throw badRequest(`files[${files.length}].filename`, 'must not hold control characters or bidirectional overrides');
+    }
     const ext = path.extname(part.filename || '').toLowerCase();
     const contentType = FILE_TYPES[ext];
     if (!contentType) {
