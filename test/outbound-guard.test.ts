@@ -39,6 +39,9 @@ for (const engine of engines) {
         decimal: `http://2130706433:${v4port}/hook`,
         hex: `http://0x7f.1:${v4port}/hook`,
         mapped: `http://[::ffff:127.0.0.1]:${v4port}/hook`,
+        // IPv4-compatible IPv6 (deprecated): ipaddr.js calls it unicast; it was let through.
+        compatible: `http://[::127.0.0.1]:${v4port}/hook`,
+        compatiblePrivate: 'http://[::10.0.0.1]:9/hook',
         unspecified: `http://0.0.0.0:${v4port}/hook`,
         cgnat: 'http://100.64.0.1:9/hook',
       };

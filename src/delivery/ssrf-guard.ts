@@ -36,11 +36,21 @@ export function blockReason(address: string, allow: AllowRule): string | null {
     return `"${address}" is not an IP address`;
   }
   if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  // IPv4-compatible IPv6 (::a.b.c.d, deprecated since 2006): ipaddr.js calls ::7f00:1 unicast,
+  // and a stack that still routes the form reaches 127.0.0.1 (fuzzing, 2026-12-07).
+  // (:: and ::1 stay IPv6: their own ranges, and an allow rule naming ::1 still matches it.)
+  else if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).parts.slice(0, 6).every((p) => p === 0) && (ip as ipaddr.IPv6).parts[6] !== 0) ip = ipaddr.IPv4.parse(ipv4Of(ip as ipaddr.IPv6));
   for (const [net, bits] of allow.cidrs) {
     if (net.kind() === ip.kind() && ip.match([net, bits] as any)) return null;
   }
   const range = ip.range();
   return range === 'unicast' ? null : `address ${address} is in a ${range} range, which outbound delivery may not reach (HOOKRELAY_ALLOW_PRIVATE_TARGETS)`;
+}
+
+/** The IPv4 address in an IPv6 address's last 32 bits. */
+function ipv4Of(ip: ipaddr.IPv6): string {
+  const [hi, lo] = ip.parts.slice(6);
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
