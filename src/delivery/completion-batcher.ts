@@ -26,6 +26,17 @@ import type { Completion } from '../store/types.ts';
  */
 const DEFAULT_DELAY_MS = 25;
 
+/**
+ * Whether the store refused a record's data (PostgreSQL's SQLSTATE class 22, "data exception",
+ * e.g. 22021 for a NUL byte in text) rather than failing as a whole: only then is the batch worth
+ * writing again a record at a time. A store that is down fails every record, and trying each
+ * alone would hold the next batches for as many connection timeouts.
+ */
+function refusedData(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
 export class CompletionBatcher {
   private queue: { item: Completion; resolve: (kept: boolean) => void; reject: (err: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -61,8 +72,8 @@ export class CompletionBatcher {
         const kept = await this.write(batch.map((b) => b.item));
         batch.forEach((b, i) => b.resolve(kept[i]));
       } catch (err) {
-        if (batch.length === 1) {
-          batch[0].reject(err);
+        if (batch.length === 1 || !refusedData(err)) {
+          batch.forEach((b) => b.reject(err));
           continue;
         }
         // One record the store refuses fails its own attempt only: written one at a time, the

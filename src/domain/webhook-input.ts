@@ -27,6 +27,8 @@ export interface WebhookInput {
 const AUTH_TYPES = ['API_KEY', 'BASIC_AUTH', 'BEARER_TOKEN', 'OAUTH2'] as const;
 // RFC 7230 token characters: a header name outside them is rejected by every HTTP stack anyway.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What a header value may not hold: anything but tab, visible ASCII, space and Latin-1. */
+const HEADER_VALUE_BAD = /[^\t\x20-\x7e\x80-\xff]/;
 // S3 bucket naming rules: 3-63 chars, lowercase letters, digits, dots, hyphens, no IP form.
 const BUCKET = /^(?!\d+\.\d+\.\d+\.\d+$)(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
@@ -82,7 +84,7 @@ function noNewlines(value: string, field: string): void {
  */
 function headerValue(value: string, field: string): void {
   noNewlines(value, field);
-  if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw new FieldError(field, 'must hold only tab, space, visible ASCII or Latin-1 characters (it is sent as an HTTP header)');
+  if (HEADER_VALUE_BAD.test(value)) throw new FieldError(field, 'must hold only tab, space, visible ASCII or Latin-1 characters (it is sent as an HTTP header)');
 }
 
 export function validateUrl(value: unknown, field = 'url'): string {
@@ -231,7 +233,7 @@ function validateHeaders(headers: unknown, auth: Record<string, any> | null | un
 export function unsendableHeader(name: string, value: string): string | null {
   if (!HEADER_NAME.test(name)) return `header name "${name}" is not a valid HTTP header name`;
   if (ALWAYS_RESERVED.includes(name.toLowerCase())) return `header "${name}" is the HTTP client's own`;
-  if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) return `header "${name}" holds characters an HTTP header cannot`;
+  if (HEADER_VALUE_BAD.test(value)) return `header "${name}" holds characters an HTTP header cannot`;
   return null;
 }
 
