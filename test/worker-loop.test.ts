@@ -87,6 +87,31 @@ describe('delivery loop', () => {
     for (const t of q.done.values()) assert.equal(t.status, 'SUCCESS');
   });
 
+  test('two slow endpoints with a backlog each leave slots to a fast one (they held the whole worker)', async () => {
+    // Queued first, as a backlog published before the fast webhook's events.
+    const slow = (w: string) => Array.from({ length: 60 }, (_, i) => job(`${w}${i}`, w));
+    const jobs = [...slow('slowA'), ...slow('slowB'), ...Array.from({ length: 20 }, (_, i) => job(`fast${i}`, 'fast'))];
+    const q = fakeQueue(jobs, async (j) => {
+      if (j.webhookId !== 'fast') await new Promise((r) => setTimeout(r, 300));
+      return ok();
+    });
+    const w = new Worker(q.deps, opts);
+    const started = Date.now();
+    w.start();
+    let took: number;
+    let slowDone: number;
+    try {
+      await until(() => [...q.done.keys()].filter((k) => k.startsWith('fast')).length === 20, 3000);
+      took = Date.now() - started;
+      slowDone = [...q.done.keys()].filter((k) => k.startsWith('slow')).length;
+    } finally {
+      await w.stop(0);
+    }
+    // The slow ones need 30 rounds of 300 ms for their 120 jobs: the fast jobs are done long before.
+    assert.ok(took < 1000, `fast jobs took ${took} ms`);
+    assert.ok(slowDone < 20, `${slowDone} slow jobs done first`);
+  });
+
   test('failures are scheduled for retry by the policy; a throwing deliver does not stop the loop', async () => {
     const q = fakeQueue([job('a', 'w'), job('b', 'w'), job('c', 'w')], async (j) => {
       if (j.id === 'b') throw new Error('boom');

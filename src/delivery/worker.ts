@@ -80,6 +80,9 @@ const WAKE = 'wake';
 /** A webhook may hold this many times its concurrency in claimed jobs (running + waiting). */
 const QUEUE_DEPTH = 4;
 
+/** The part of the worker kept for webhooks not yet using their concurrency (see Worker.reserved): a quarter. */
+const RESERVE_PART = 4;
+
 /** Longest wait between empty excluding claims, in poll intervals (2 s at the default 250 ms). */
 const EXCLUDED_BACKOFF = 8;
 
@@ -128,7 +131,8 @@ export class Worker implements LocalDispatch {
    * If the process dies first, the leases expire and any worker takes the jobs.
    */
   hasRoom(webhookId: string): boolean {
-    return !this.stopping && !this.backlog && this.totalHeld < this.opts.concurrency && (this.held.get(webhookId) ?? 0) < this.share;
+    const held = this.held.get(webhookId) ?? 0;
+    return !this.stopping && !this.backlog && this.totalHeld < this.opts.concurrency && held < this.share && !this.reserved(held);
   }
 
   /** Leases a job that hasRoom() accepted to this worker. */
@@ -184,6 +188,18 @@ export class Worker implements LocalDispatch {
   }
 
   /**
+   * Whether a webhook holding `held` jobs must leave the rest of the worker to others: the last
+   * RESERVE_PART of the worker's slots go only to webhooks holding fewer jobs than their
+   * concurrency. Without it two webhooks with slow endpoints and a backlog each held half the
+   * worker (their share), and a fast webhook beside them got a slot only as theirs freed: 447 of
+   * 15,000 deliveries in 40 s (fuzzing, 2026-12-07). A single webhook's backlog (the bench's
+   * throughput phase) holds at most its share and a half, as before: 192 of 256.
+   */
+  private reserved(held: number): boolean {
+    return held >= this.opts.perEndpointConcurrency && this.opts.concurrency - this.totalHeld <= Math.floor(this.opts.concurrency / RESERVE_PART);
+  }
+
+  /**
    * How long after an empty excluding claim the next one waits: the poll interval, doubled for
    * each further empty one up to EXCLUDED_BACKOFF x. Such a claim reads every due job of the
    * excluded webhooks to find none of anyone else's. auto_explain (2026-11-23, PostgreSQL,
@@ -196,9 +212,10 @@ export class Worker implements LocalDispatch {
     return this.opts.pollIntervalMs * Math.min(2 ** Math.max(0, this.excludedMisses - 1), EXCLUDED_BACKOFF);
   }
 
+  /** The webhooks not to claim for: those holding their share, and in the reserve those holding their concurrency. */
   private full(): string[] {
     const share = this.share;
-    return [...this.held].filter(([, n]) => n >= share).map(([id]) => id);
+    return [...this.held].filter(([, n]) => n >= share || this.reserved(n)).map(([id]) => id);
   }
 
   private hold(webhookId: string, delta: number): number {
@@ -256,7 +273,7 @@ export class Worker implements LocalDispatch {
       const keep = this.share + Math.ceil(this.share / 2);
       for (const job of jobs) {
         const held = this.held.get(job.webhookId) ?? 0;
-        if (held >= keep) {
+        if (held >= keep || this.reserved(held)) {
           overflow.push(job.id);
           continue;
         }
