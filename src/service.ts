@@ -61,6 +61,14 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
   }
   const sender = createSender(ctx);
   const worker = roles.worker ? createWorker(ctx, sender) : null;
+  const { leaseMs, timeoutMs } = config.delivery;
+  // A claimed job starts only with two attempts' time left on its lease: below that, jobs waiting
+  // for their endpoint's slot are handed back and claimed again over and over (a 3 s lease with
+  // the 5 s timeout took 5 s for 300 jobs to one fast webhook, fuzzing 2026-12-07). A warning,
+  // not a refusal: tests of crash recovery run short leases with short timeouts on purpose.
+  if (worker && leaseMs < 2 * timeoutMs) {
+    ctx.log.warn({ leaseMs, timeoutMs }, `HOOKRELAY_LEASE_MS (${leaseMs}) is under twice HOOKRELAY_DELIVERY_TIMEOUT_MS (${timeoutMs}): queued jobs will be handed back and claimed again instead of sent; raise the lease`);
+  }
   if (worker) {
     ctx.onPublished = (webhookIds) => worker.notify(webhookIds);
     worker.start();
