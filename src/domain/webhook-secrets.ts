@@ -57,8 +57,10 @@ const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' &
 export function keepsStoredCredential(next: unknown, current: Obj | null): boolean {
   if (!current) return false;
   if (next === undefined) return true;
-  if (!isObject(next)) return false;
-  return [next.API_KEY?.value, next.BASIC_AUTH?.password, next.BEARER_TOKEN, next.OAUTH2?.client_secret].includes(MASK);
+  // mapAuth visits exactly the secret fields: a masked one is a stored secret kept.
+  let masked = false;
+  if (isObject(next)) mapAuth(next, (v) => ((masked ||= v === MASK), v));
+  return masked;
 }
 
 export function keepMaskedSig(next: Obj | null | undefined, current: Obj | null): Obj | null | undefined {

@@ -130,9 +130,12 @@ export async function mayActIn(store: Store, user: UserRow, orgId: number): Prom
   return user.orgIds.includes(orgId) || (user.privileges.includes('ADMINISTRATION') && (await orgExists(store, orgId)));
 }
 
-/** A token for an already authenticated user in another org (the console's org switcher). */
-export async function issueTokenForUser(store: Store, user: UserRow, orgId: number, validitySec: number): Promise<IssuedToken | null> {
-  return (await mayActIn(store, user, orgId)) ? mint(store, user, orgId, validitySec) : null;
+/**
+ * A token for an already authenticated user in another org (the console's org switcher), which
+ * the caller has checked with mayActIn: it ends the old session between the check and this.
+ */
+export function issueTokenForUser(store: Store, user: UserRow, orgId: number, validitySec: number): Promise<IssuedToken> {
+  return mint(store, user, orgId, validitySec);
 }
 
 /** The user and org behind a bearer token, or null when it is unknown, expired or revoked. */
