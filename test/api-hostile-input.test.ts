@@ -87,6 +87,19 @@ describe('hostile inputs', () => {
       assert.equal(res.status, 400, `${i}: ${res.status}`);
       assert.equal(((await res.json()) as any).error.field, 'files[0].filename');
     }
+    // Parts the parser skips without a word (a file sent as "attachment", or with a line break in
+    // its filename*, or without a Content-Disposition) and fields other than "event": each was
+    // dropped and the publish answered 202 without it.
+    const eventPart = `--b\r\nContent-Disposition: form-data; name="event"\r\n\r\n{"type":"kpi.computed","data":{}}\r\n`;
+    for (const [i, header] of ['Content-Disposition: attachment; name="file"; filename="a.csv"', `Content-Disposition: form-data; name="file"; filename*=UTF-8''a%0D%0Ab.csv`, 'Content-Type: text/csv'].entries()) {
+      const res = await form('; boundary=b', `${eventPart}--b\r\n${header}\r\n\r\na,b\r\n--b--\r\n`);
+      assertFieldError(res, 400, 'body');
+      assert.match(res.body.error.message, /2 parts and 1 of them could not be read/, `${i}`);
+    }
+    assertFieldError(await form('; boundary=b', `${eventPart}--b\r\nContent-Disposition: form-data; name="report"\r\n\r\na,b\r\n--b--\r\n`), 400, 'report');
+    // The same parts, read: a preamble, the file, and an epilogue are fine.
+    const fine = await form('; boundary="b"', `preamble\r\n${eventPart}--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\na,b\r\n--b--\r\nepilogue --b\r\n`);
+    assert.equal(fine.status, 202, fine.text);
     // Two event parts: the first was dropped without a word.
     const twice = new FormData();
     for (const kpi of ['first', 'second']) twice.append('event', JSON.stringify({ type: 'kpi.computed', data: { kpi } }));

@@ -3,12 +3,14 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { MultipartFile } from '@fastify/multipart';
 import type { AppContext } from '../../context.ts';
 import { checkEventInput, publishEvents, type EventInput } from '../../events/publish.ts';
 import type { NewAttachment } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { parseJsonBody, shallowEnough } from '../json-body.ts';
+import { boundaryOf, countParts } from '../multipart-parts.ts';
 import { jobView } from '../views.ts';
 import { FieldError } from '../../domain/webhook-input.ts';
 import { newId } from '../../domain/ids.ts';
@@ -50,41 +52,61 @@ async function readParts(ctx: AppContext, req: FastifyRequest): Promise<{ event:
   const files: NewAttachment[] = [];
   let total = 0;
   const limit = ctx.config.delivery.maxAttachmentBytes;
-  for await (const part of req.parts()) {
-    if (part.type === 'field') {
-      if (part.fieldname !== 'event') continue;
-      // Two events in one request: the first was dropped without a word.
-      if (event !== undefined) throw badRequest('event', 'is given twice: a multipart publish carries one event (POST /api/v1/events/batch takes many)');
-      // A part declared application/json comes parsed (by the same secure-json-parse); it was
-      // read as the text "[object Object]" and refused.
-      event = (typeof part.value === 'string' ? parseJsonBody(part.value, 'event') : shallowEnough(part.value, 'event')) as Record<string, unknown>;
-      continue;
+  const boundary = boundaryOf(req.headers['content-type']);
+  // Started in the same tick as the parser's pipe (the loop's first step): see countParts.
+  const counted = boundary === undefined ? undefined : countParts(req.raw, boundary);
+  let seen = 0;
+  try {
+    for await (const part of req.parts()) {
+      seen++;
+      if (part.type === 'field') {
+        // Any other field was ignored: a file sent without a filename among them.
+        if (part.fieldname !== 'event') throw badRequest(part.fieldname || 'body', 'is not a field of a publish: it takes one field "event" and files, each with a filename');
+        // Two events in one request: the first was dropped without a word.
+        if (event !== undefined) throw badRequest('event', 'is given twice: a multipart publish carries one event (POST /api/v1/events/batch takes many)');
+        // A part declared application/json comes parsed (by the same secure-json-parse); it was
+        // read as the text "[object Object]" and refused.
+        event = (typeof part.value === 'string' ? parseJsonBody(part.value, 'event') : shallowEnough(part.value, 'event')) as Record<string, unknown>;
+        continue;
+      }
+      files.push(await readFile(part, files.length, total, limit));
+      total += files[files.length - 1].size;
     }
-    // Sent on in the delivery's Content-Disposition and shown in the history: control characters
-    // (a NUL was a 500 on PostgreSQL) and bidirectional overrides ("invoice\u202Efdp.csv" reads as
-    // a .pdf) are refused.
-    if (/[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]/.test(part.filename ?? '')) {
-      part.file.resume();
-      throw badRequest(`files[${files.length}].filename`, 'must not hold control characters or bidirectional overrides');
-    }
-    const ext = path.extname(part.filename || '').toLowerCase();
-    const contentType = FILE_TYPES[ext];
-    if (!contentType) {
-      part.file.resume();
-      throw badRequest(`files.${part.filename || part.fieldname}`, 'must be a .pdf, .csv or .xlsx file');
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of part.file) {
-      total += (chunk as Buffer).length;
-      if (total > limit) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `files: attachments exceed ${limit} bytes in all`, 'files');
-      chunks.push(chunk as Buffer);
-    }
-    if (part.file.truncated) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `files: attachments exceed ${limit} bytes in all`, 'files');
-    const data = Buffer.concat(chunks);
-    files.push({ id: newId(), fileName: path.basename(part.filename), contentType, size: data.length, data });
+  } finally {
+    counted?.stop();
+  }
+  if (counted && counted.parts() > seen) {
+    throw badRequest('body', `has ${counted.parts()} parts and ${counted.parts() - seen} of them could not be read: each part needs "Content-Disposition: form-data" with a name, and a name or filename without line breaks`);
   }
   if (!event) throw badRequest('event', 'is required: a form field named "event" holding the event JSON');
   return { event, files };
+}
+
+/** One attachment of a multipart publish, read whole if the publish's files stay within `limit` bytes (`before` read already). */
+async function readFile(part: MultipartFile, index: number, before: number, limit: number): Promise<NewAttachment> {
+  const tooLarge = () => new ApiError(413, 'PAYLOAD_TOO_LARGE', `files: attachments exceed ${limit} bytes in all`, 'files');
+  // Sent on in the delivery's Content-Disposition and shown in the history: control characters
+  // (a NUL was a 500 on PostgreSQL) and bidirectional overrides ("invoice\u202Efdp.csv" reads as
+  // a .pdf) are refused.
+  if (/[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]/.test(part.filename ?? '')) {
+    part.file.resume();
+    throw badRequest(`files[${index}].filename`, 'must not hold control characters or bidirectional overrides');
+  }
+  const ext = path.extname(part.filename || '').toLowerCase();
+  const contentType = FILE_TYPES[ext];
+  if (!contentType) {
+    part.file.resume();
+    throw badRequest(`files.${part.filename || part.fieldname}`, 'must be a .pdf, .csv or .xlsx file');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of part.file) {
+    size += (chunk as Buffer).length;
+    if (before + size > limit) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  if (part.file.truncated) throw tooLarge();
+  return { id: newId(), fileName: path.basename(part.filename), contentType, size, data: Buffer.concat(chunks) };
 }
 
 /**
