@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import busboy from '@fastify/busboy';
+import { Busboy as busboy } from '@fastify/busboy';
 import { boundaryOf, countParts } from '../src/api/multipart-parts.ts';
 
 /** Parts as busboy reads them: fields and files handed over, with skipped ones counted apart by their headers. */

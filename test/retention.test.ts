@@ -1,9 +1,10 @@
 // Retention rounds (src/services/retention.ts) on each engine's store: a long history goes in
-// batches within one round (expired tokens too), the rest stays, and 0 days keeps everything.
+// batches within one round (expired tokens and old channel validations too), the rest stays, and 0 days keeps everything.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { newId } from '../src/domain/ids.ts';
+import { newJob } from '../src/domain/jobs.ts';
 import { PRUNE_BATCH, Retention } from '../src/services/retention.ts';
 import { openStore } from '../src/store/index.ts';
 import type { Store } from '../src/store/types.ts';
@@ -47,9 +48,13 @@ for (const engine of engines) {
       await store.createUser({ id: 'u-ret', name: 'ret', displayName: 'ret', email: null, passwordHash: 'x', privileges: [], orgIds: [], createdAt: now, modifiedAt: now });
       for (let i = 0; i < PRUNE_BATCH + 5; i++) await store.insertToken({ hash: `expired-${i}`, userId: 'u-ret', orgId: 0, createdAt: now - 2 * DAY, expiresAt: now - DAY, revokedAt: null });
       await store.insertToken({ hash: 'live', userId: 'u-ret', orgId: 0, createdAt: now, expiresAt: now + DAY, revokedAt: null });
-      assert.deepEqual(await new Retention(store, 0, log).runOnce(now), { events: 0, jobs: 0, attempts: 0, idempotencyKeys: 0, tokens: 0 }, '0 days: nothing');
+      // Channel validations (a job with no event each): kept for ever before.
+      const validations = [31, 29].map((d) => newJob('validation', { id: 'validation-w1', type: 'webhook.validation', orgId: 0 }, 'w1', now - d * DAY, `n.validation-${d}`));
+      await store.insertJobs(validations);
+      assert.deepEqual(await new Retention(store, 0, log).runOnce(now), { events: 0, jobs: 0, attempts: 0, idempotencyKeys: 0, tokens: 0, validations: 0 }, '0 days: nothing');
       const totals = await new Retention(store, 30, log).runOnce(now);
-      assert.deepEqual({ events: totals.events, attempts: totals.attempts, tokens: totals.tokens }, { events: old.length, attempts: old.length, tokens: PRUNE_BATCH + 5 });
+      assert.deepEqual({ events: totals.events, attempts: totals.attempts, tokens: totals.tokens, validations: totals.validations }, { events: old.length, attempts: old.length, tokens: PRUNE_BATCH + 5, validations: 1 });
+      assert.deepEqual((await store.listJobs({ orgId: 0, kinds: ['validation'], offset: 0, limit: 10, order: 'ASC' })).map((j) => j.id), ['n.validation-29']);
       assert.equal(await store.findToken('expired-0'), null);
       assert.ok(await store.findToken('live'));
       assert.equal((await store.findEvents(0, old.map((i) => i.event.id))).length, 0);

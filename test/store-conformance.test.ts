@@ -601,6 +601,32 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.ok(await store.findEvent(o, batch[2].event.id));
     });
 
+    test('retention: channel validations past the retention go with their attempts; younger ones stay', async () => {
+      const o = 506;
+      await store.createOrg(org(o, 'validations'));
+      const now = Date.now();
+      const day = 24 * 3600 * 1000;
+      const hook = `w-val-${crypto.randomUUID()}`;
+      // As validation.ts records one: a job with no event, leased to its check, and its attempt.
+      const validate = async (daysAgo: number) => {
+        const at = now - daysAgo * day;
+        const job = { ...newJob('validation', { id: `validation-${hook}`, type: 'webhook.validation', orgId: o }, hook, at, `n.validation-${crypto.randomUUID()}`), leaseOwner: 'v', leaseUntil: at + 60_000 };
+        await store.insertJobs([job]);
+        await store.completeAttempt(attemptFor(job, true, at + 5), 'v', { status: 'SUCCESS', nextAttemptAt: null, detail: '' });
+        return job;
+      };
+      const old = [await validate(40), await validate(31), await validate(35)];
+      const young = await validate(1);
+      const left = async () => (await store.listJobs({ orgId: o, kinds: ['validation'], offset: 0, limit: 100, order: 'ASC' })).map((j) => j.id);
+      assert.equal((await left()).length, 4);
+      assert.equal(await store.pruneValidations(now - 30 * day, 2), 2, 'at most the limit, oldest first');
+      assert.deepEqual(new Set(await left()), new Set([old[1].id, young.id]));
+      assert.equal(await store.pruneValidations(now - 30 * day, 100), 1);
+      assert.deepEqual(await left(), [young.id]);
+      assert.equal(await store.pruneValidations(now - 30 * day, 100), 0);
+      assert.equal((await store.searchAttempts({ orgId: o, webhookId: hook, offset: 0, limit: 10 })).total, 1, 'only the young one\'s attempt is left');
+    });
+
     test('retention: expired idempotency keys are deleted, live ones stay', async () => {
       const now = Date.now();
       const hook = `w-key-${crypto.randomUUID()}`;

@@ -2,8 +2,9 @@
 // writes ~8.6 million events and as many attempt rows a day (~1 KB of payload each, attachments
 // up to 25 MB); without this the disk fills. Every PRUNE_EVERY_MS the events older than
 // HOOKRELAY_RETENTION_DAYS whose jobs are all over are deleted with their history (the store's
-// pruneHistory), a batch per transaction, and so are expired idempotency keys and expired tokens
-// (a token row per sign-in and per token issued, kept for ever before).
+// pruneHistory), a batch per transaction, and so are expired idempotency keys, expired tokens
+// (a token row per sign-in and per token issued, kept for ever before) and channel validations
+// past the retention (a job and an attempt per validation, kept for ever before: no event).
 //
 // What is kept: any event with a job pending, retrying or not yet read from the event log, and
 // all that is younger. A resend or replay racing the deletion of its (past-retention) event
@@ -36,6 +37,8 @@ export interface PruneTotals {
   idempotencyKeys: number;
   /** Expired bearer tokens and console sessions: pruned at their expiry, whatever the retention. */
   tokens: number;
+  /** Channel validation jobs (with their one attempt each) past the retention. */
+  validations: number;
 }
 
 export class Retention {
@@ -70,7 +73,7 @@ export class Retention {
   }
 
   private async round(now: number): Promise<PruneTotals> {
-    const totals: PruneTotals = { events: 0, jobs: 0, attempts: 0, idempotencyKeys: 0, tokens: 0 };
+    const totals: PruneTotals = { events: 0, jobs: 0, attempts: 0, idempotencyKeys: 0, tokens: 0, validations: 0 };
     if (this.days <= 0) return totals;
     const before = now - this.days * DAY_MS;
     for (let i = 0; i < MAX_BATCHES; i++) {
@@ -82,7 +85,8 @@ export class Retention {
     }
     totals.idempotencyKeys = await batches(() => this.store.pruneIdempotencyKeys(now, PRUNE_BATCH));
     totals.tokens = await batches(() => this.store.pruneExpiredTokens(now, PRUNE_BATCH));
-    if (totals.events || totals.idempotencyKeys || totals.tokens) this.log.info({ ...totals, retentionDays: this.days }, 'delivery history pruned');
+    totals.validations = await batches(() => this.store.pruneValidations(before, PRUNE_BATCH));
+    if (totals.events || totals.idempotencyKeys || totals.tokens || totals.validations) this.log.info({ ...totals, retentionDays: this.days }, 'delivery history pruned');
     return totals;
   }
 }

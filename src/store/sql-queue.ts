@@ -704,6 +704,17 @@ export abstract class SqlQueueStore implements QueueStore {
     });
   }
 
+  async pruneValidations(before: number, limit: number): Promise<number> {
+    return this.db.tx(async (db) => {
+      // Through the partial index jobs_validation_age: validation jobs only, oldest first.
+      const ids = (await db.all<Raw>(`SELECT id FROM jobs WHERE kind = 'validation' AND created_at < ? ORDER BY created_at LIMIT ?`, [before, limit])).map((r) => String(r.id));
+      if (!ids.length) return 0;
+      const [inIds, param] = this.idIn(ids);
+      await db.run(`DELETE FROM attempts WHERE job_id ${inIds}`, [param]);
+      return (await db.run(`DELETE FROM jobs WHERE id ${inIds}`, [param])).changes;
+    });
+  }
+
   async pruneIdempotencyKeys(now: number, limit: number): Promise<number> {
     const { changes } = await this.db.tx((db) =>
       db.run('DELETE FROM idempotency_keys WHERE (org_id, key) IN (SELECT org_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)', [now, limit]),

@@ -321,6 +321,11 @@ export interface QueueStore {
    * attachments, jobs rows and attempts, in one transaction (retention, src/services/retention.ts).
    */
   pruneHistory(before: number, limit: number): Promise<PruneResult>;
+  /**
+   * Deletes, oldest first, up to `limit` channel validation jobs created before `before`, with
+   * their attempts (they have no event, so pruneHistory never reaches them); answers how many jobs.
+   */
+  pruneValidations(before: number, limit: number): Promise<number>;
   /** Deletes up to `limit` idempotency keys expired before `now` (an expired key counts as absent); answers how many. */
   pruneIdempotencyKeys(now: number, limit: number): Promise<number>;
   countByStatus(): Promise<Record<string, number>>;
