@@ -195,10 +195,11 @@ for (const engine of engines) {
         assert.ok(!primary.some((w) => w.id === b1.id), 'B\'s webhook visible in Primary');
       });
 
-      test('B cannot update Primary\'s webhook: 404 and it stays intact', async () => {
+      test('B cannot update Primary\'s webhook: not found (a 400 the SDK reads) and it stays intact', async () => {
         for (const id of [p1.id, p2.id, 'primary-only']) {
           const res = await post(`/webhooks/${encodeURIComponent(id)}/update`, tok.userb, { description: 'from B', url: 'https://evil.example/' });
-          assert.equal(res.status, 404, `${id}: ${res.text}`);
+          assert.equal(res.status, 400, `${id}: ${res.text}`);
+          assert.equal(res.body.error.code, 'NOT_FOUND');
           assert.ok(!res.text.includes('https://example.com/in'));
         }
         // By the shared name, B reaches only its own webhook.
@@ -237,7 +238,7 @@ for (const engine of engines) {
           assert.deepEqual(found.map((w) => w.id), [b1.id], org);
           assert.deepEqual(found[0].org, { id: String(orgB.id), name: orgB.name });
         }
-        assert.equal((await post('/webhooks/search', svc.adminToken, { org_identifier: 'Ghost Org' })).status, 404);
+        assert.equal((await post('/webhooks/search', svc.adminToken, { org_identifier: 'Ghost Org' })).body.error.code, 'NOT_FOUND');
       });
 
       test('B does not see Primary in orgs/search nor Primary\'s users', async () => {
@@ -299,7 +300,8 @@ for (const engine of engines) {
         const members = (await post('/users/search', svc.adminToken, { org_identifiers: [String(orgB.id)] })).body.map((u: any) => u.name).sort();
         assert.deepEqual(members, ['dev', 'userb'], 'REPLACE left only those named');
         const unknown = await update({ user_identifiers: ['dev', 'nobody'], operation: 'REMOVE' });
-        assert.equal(unknown.status, 404);
+        assert.equal(unknown.status, 400);
+        assert.equal(unknown.body.error.code, 'NOT_FOUND');
         assert.equal(unknown.body.error.field, 'user_identifiers[1]');
         assert.equal((await tokenInB('dev')).status, 200, 'an unknown user changes nothing');
         assert.equal((await update({ group_identifiers: ['g'] })).status, 400);

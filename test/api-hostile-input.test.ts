@@ -165,7 +165,7 @@ describe('hostile inputs', () => {
     const token = (org_id: number) => call(svc.baseUrl, 'POST', `${API}/auth/token/full`, { body: { username: svc.adminUsername, password: svc.adminPassword, org_id } });
     for (const id of [-1, 1e30, 987_654]) {
       const res = await token(id);
-      assertFieldError(res, 404, 'org_id');
+      assertFieldError(res, 400, 'org_id');
       assert.equal(res.body.error.code, 'NOT_FOUND');
     }
     const session = await call(svc.baseUrl, 'POST', '/api/v1/session', { body: { username: svc.adminUsername, password: svc.adminPassword, org_id: -1 } });

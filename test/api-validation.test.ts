@@ -264,9 +264,10 @@ for (const engine of engines) {
         assert.equal((await find(b.id))[0].name, b.name);
       });
 
-      test('unknown webhook is 404', async () => {
+      test('unknown webhook: a 400 with code NOT_FOUND (the SDK reads no 404 body)', async () => {
         const res = await post('/webhooks/00000000-0000-0000-0000-000000000000/update', { url: 'https://x.example/' });
-        assert.equal(res.status, 404, res.text);
+        assert.equal(res.status, 400, res.text);
+        assert.equal(res.body.error.code, 'NOT_FOUND');
       });
 
       test('echoing the masked secret "******" keeps the stored secrets (checked in the store)', async () => {
@@ -343,9 +344,10 @@ for (const engine of engines) {
       }
       for (const [op, body] of [['update', { description: 'd' }], ['delete', undefined]] as const) {
         for (const id of ['987654321', 'No Such Org']) {
-          test(`${op} of unknown org "${id}" is 404`, async () => {
+          test(`${op} of unknown org "${id}" is a 400 with code NOT_FOUND`, async () => {
             const res = await post(`/orgs/${encodeURIComponent(id)}/${op}`, body);
-            assert.equal(res.status, 404, res.text);
+            assert.equal(res.status, 400, res.text);
+            assert.equal(res.body.error.code, 'NOT_FOUND');
             assert.equal(res.body?.error?.field, 'org_identifier');
           });
         }

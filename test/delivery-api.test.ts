@@ -271,7 +271,7 @@ for (const engine of engines) {
       assert.match(f.detail, /500/);
       const dlq = await api.ok('GET', `/api/v1/dlq?webhook=${badHook.id}`);
       assert.equal(dlq.pagination.total, 0, 'a failed validation is not a dead delivery');
-      assert.equal((await api.req('POST', `${API}/system/communication-channels/validate`, { channel_type: 'WEBHOOK', channel_identifier: 'nope', event_type: 'LIVEBOARD_SCHEDULE' })).status, 404);
+      assert.equal((await api.req('POST', `${API}/system/communication-channels/validate`, { channel_type: 'WEBHOOK', channel_identifier: 'nope', event_type: 'LIVEBOARD_SCHEDULE' })).body.error.code, 'NOT_FOUND');
     });
   });
 }

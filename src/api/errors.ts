@@ -102,6 +102,19 @@ export const MAX_PARAM_LENGTH = 1024;
 /** @fastify/multipart's limits of one publish (app.ts registers them; the messages quote them). */
 export const MULTIPART_LIMITS = { files: 20, fields: 5 };
 
+/**
+ * The status an operation of ThoughtSpot's API answers with. @thoughtspot/rest-api-sdk reads the
+ * error body of a 400, 401, 403 or 500 only; a 404 (a record not found) or 409 (an update that
+ * kept meeting concurrent ones) reached its callers as "Unknown API Status Code" with the body as
+ * text (SDK audit, 2026-12-07). Those operations answer them as 400; the body's code (NOT_FOUND,
+ * CONFLICT) still tells them apart. A path that is no operation stays a 404, as do HookRelay's
+ * own routes (/api/v1).
+ */
+function sdkStatus(req: FastifyRequest, status: number): number {
+  if (status !== 404 && status !== 409) return status;
+  return req.routeOptions?.url?.startsWith('/api/rest/2.0/') ? 400 : status;
+}
+
 export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply) {
   const api = toApiError(err);
   // An answer before the whole body was read (a 413 midway through a multipart upload): the rest
@@ -109,7 +122,7 @@ export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyRe
   // fuzzing, 2026-12-07). The connection closes after the answer instead.
   if (!req.raw.complete) reply.header('connection', 'close');
   if (api) {
-    return reply.status(api.status).send({ error: { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } });
+    return reply.status(sdkStatus(req, api.status)).send({ error: { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } });
   }
   req.log.error({ err }, 'unhandled error');
   return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the service log', request_id: req.id } });

@@ -49,7 +49,7 @@ const SearchBody = Type.Object({
 });
 const DeleteBody = Type.Object({ webhook_identifiers: Type.Array(Type.String(), { minItems: 1 }) });
 const IdParam = Type.Object({ webhook_identifier: Type.String() });
-/** Reads of a webhook an update makes at most while other updates keep changing it (then a 409). */
+/** Reads of a webhook an update makes at most while other updates keep changing it (then a CONFLICT: 409, answered as 400 to the SDK, see sdkStatus). */
 const UPDATE_ATTEMPTS = 5;
 
 const OPTIONAL_KEYS = ['description', 'url_params', 'authentication', 'signature_verification', 'storage_destination', 'additional_headers'] as const;
