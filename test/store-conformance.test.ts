@@ -123,6 +123,27 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.deepEqual((await store.findUser('carol'))?.privileges, ['DEVELOPER']);
     });
 
+    test('users: updated only if unchanged since read (orgs only when asked), deleted with their tokens', async () => {
+      const now = Date.now();
+      const u = { id: crypto.randomUUID(), name: 'dave', displayName: 'Dave', email: null, passwordHash: 'x', privileges: ['DEVELOPER'], orgIds: [0], createdAt: now, modifiedAt: now };
+      await store.createUser(u);
+      const next = { ...u, name: 'dave-2', displayName: 'Dave 2', email: 'd@example.com', passwordHash: 'y', privileges: ['ADMINISTRATION'], orgIds: [101], modifiedAt: now + 1 };
+      assert.equal(await store.updateUser(next, now, false), 'updated');
+      const read = await store.findUser(u.id);
+      assert.deepEqual({ ...read, orgIds: read?.orgIds }, { ...next, orgIds: [0] }, 'every field written, the orgs kept');
+      assert.equal(await store.updateUser({ ...next, displayName: 'stale', modifiedAt: now + 2 }, now, true), 'changed', 'a write since the read');
+      assert.equal((await store.findUser(u.id))?.displayName, 'Dave 2');
+      assert.equal(await store.updateUser({ ...next, modifiedAt: now + 2 }, now + 1, true), 'updated');
+      assert.deepEqual((await store.findUser(u.id))?.orgIds, [101]);
+      await assert.rejects(store.updateUser({ ...next, name: 'carol', modifiedAt: now + 3 }, now + 2, false), (e: unknown) => e instanceof ConflictError && e.constraint === 'user_name');
+      await store.insertToken({ hash: `dave-${u.id}`, userId: u.id, orgId: 101, createdAt: now, expiresAt: now + 60_000, revokedAt: null });
+      assert.equal(await store.deleteUser(u.id), true);
+      assert.equal(await store.findUser(u.id), null);
+      assert.equal(await store.findToken(`dave-${u.id}`), null, 'its tokens went with it');
+      assert.equal(await store.deleteUser(u.id), false);
+      assert.equal(await store.updateUser({ ...next, modifiedAt: now + 4 }, now + 2, false), 'missing');
+    });
+
     test("orgs' members: added (twice is once), removed, replaced", async () => {
       const now = Date.now();
       const make = async (name: string, orgIds: number[]) => {

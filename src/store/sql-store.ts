@@ -150,6 +150,26 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     return Number(r?.n ?? 0);
   }
 
+  async updateUser(u: UserRow, readAt: number, orgs: boolean): Promise<'updated' | 'changed' | 'missing'> {
+    return this.db.tx(async (db) => {
+      const { changes } = await db.run(
+        'UPDATE users SET name = ?, display_name = ?, email = ?, password_hash = ?, privileges = ?, modified_at = ? WHERE id = ? AND modified_at = ?',
+        [u.name, u.displayName, u.email, u.passwordHash, JSON.stringify(u.privileges), u.modifiedAt, u.id, readAt],
+      );
+      if (!changes) return (await db.get('SELECT 1 AS found FROM users WHERE id = ?', [u.id])) ? 'changed' : 'missing';
+      if (orgs) {
+        await db.run('DELETE FROM user_orgs WHERE user_id = ?', [u.id]);
+        for (const orgId of u.orgIds) await db.run('INSERT INTO user_orgs (user_id, org_id) VALUES (?, ?)', [u.id, orgId]);
+      }
+      return 'updated';
+    });
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    // Its org memberships and tokens go with it (ON DELETE CASCADE): its sessions end at once.
+    return (await this.db.run('DELETE FROM users WHERE id = ?', [id])).changes > 0;
+  }
+
   async setUserOrgs(userId: string, orgIds: number[]): Promise<void> {
     await this.db.tx(async (db) => {
       await db.run('DELETE FROM user_orgs WHERE user_id = ?', [userId]);

@@ -100,6 +100,14 @@ export interface Store extends QueueStore {
   listUsers(): Promise<UserRow[]>;
   countUsers(): Promise<number>;
   setUserOrgs(userId: string, orgIds: number[]): Promise<void>;
+  /**
+   * Writes a user's fields (and its orgs when `orgs`) if the row is still the one read
+   * (modified_at = readAt; `u.modifiedAt` must differ from it): 'changed' when another write came
+   * first, 'missing' when the user is gone. A name taken is a ConflictError (user_name).
+   */
+  updateUser(u: UserRow, readAt: number, orgs: boolean): Promise<'updated' | 'changed' | 'missing'>;
+  /** Deletes a user with its org memberships and tokens; false when there was none. */
+  deleteUser(id: string): Promise<boolean>;
   /** The org's members: these users added, removed, or made its only members, in one transaction. */
   changeOrgMembers(orgId: number, userIds: string[], operation: 'ADD' | 'REMOVE' | 'REPLACE'): Promise<void>;
 

@@ -1,13 +1,15 @@
-// /api/rest/2.0/users/*: create and search, shaped as the SDK's User. Privileges are held directly
-// by users (an extension field `privileges` on create), since HookRelay has no groups or roles.
+// /api/rest/2.0/users/*: create, search, update, delete and passwords, shaped as the SDK's User.
+// Privileges are held directly by users (an extension field `privileges` on create and update),
+// since HookRelay has no groups or roles.
 import { notIdShaped, wellFormed } from '../../domain/webhook-input.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { allows, PRIVILEGES } from '../../domain/privileges.ts';
 import { createUser } from '../../services/identity.ts';
+import { hashPassword, verifyPassword } from '../../security/passwords.ts';
 import { principal } from '../auth.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { ApiError, badRequest, forbidden, notFound } from '../errors.ts';
 import { page } from '../pagination.ts';
 import { userResponse } from '../presenters.ts';
 import type { UserRow } from '../../store/types.ts';
@@ -16,6 +18,76 @@ const tags = ['Users'];
 
 const ACCOUNT_TYPES = ['LOCAL_USER', 'LDAP_USER', 'SAML_USER', 'OIDC_USER', 'REMOTE_USER'] as const;
 const ACCOUNT_STATUSES = ['ACTIVE', 'INACTIVE', 'EXPIRED', 'LOCKED', 'PENDING', 'SUSPENDED'] as const;
+
+/** What HookRelay's users are, and can only be, on create and update (they were accepted and ignored). */
+const FIXED_ACCOUNT_FIELDS = {
+  account_type: Type.Optional(Type.String({ enum: ['LOCAL_USER'] })),
+  account_status: Type.Optional(Type.String({ enum: ['ACTIVE'] })),
+  visibility: Type.Optional(Type.String({ enum: ['SHARABLE'] })),
+  group_identifiers: Type.Optional(Type.Array(Type.String(), { maxItems: 0 })),
+};
+
+const PASSWORD = Type.String({ maxLength: 1024 });
+
+/** A user's name as create and update take it: trimmed, not blank, not an id's form. */
+function checkName(name: string): string {
+  if (!name.trim()) throw badRequest('name', 'must be a non-empty string');
+  wellFormed(name, 'name');
+  notIdShaped(name, 'name');
+  return name.trim();
+}
+
+function checkDisplayName(name: string): string {
+  if (!name.trim()) throw badRequest('display_name', 'must be a non-empty string');
+  return name;
+}
+
+function checkEmail(email: string | undefined): string | null {
+  if (email === undefined || email === '') return null;
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw badRequest('email', 'must be an email address (name@domain)');
+  return email;
+}
+
+function checkPassword(password: string, field: string): string {
+  if (password.length < 8) throw badRequest(field, 'must be at least 8 characters');
+  if (!password.trim()) throw badRequest(field, 'must not be only spaces');
+  return password;
+}
+
+/** Org ids by id or name, each an org that exists. */
+async function orgIdsOf(ctx: AppContext, identifiers: string[]): Promise<number[]> {
+  const ids: number[] = [];
+  for (const [i, id] of identifiers.entries()) {
+    const org = await ctx.store.findOrg(id);
+    if (!org) throw notFound('org', id, `org_identifiers[${i}]`);
+    ids.push(org.id);
+  }
+  return ids;
+}
+
+/** A user an administrator names, or not found. */
+async function userNamed(ctx: AppContext, identifier: string): Promise<UserRow> {
+  const user = await ctx.store.findUser(identifier);
+  if (!user) throw notFound('user', identifier, 'user_identifier');
+  return user;
+}
+
+/**
+ * Refuses a change that leaves no user with ADMINISTRATION: nobody could then manage orgs or
+ * users, and only the database could give the privilege back.
+ */
+async function keepsAnAdministrator(ctx: AppContext, user: UserRow, field: string): Promise<void> {
+  if (!user.privileges.includes('ADMINISTRATION')) return;
+  const others = (await ctx.store.listUsers()).filter((u) => u.id !== user.id && u.privileges.includes('ADMINISTRATION'));
+  if (!others.length) throw badRequest(field, `would leave no user with ADMINISTRATION ("${user.name}" is the last one)`);
+}
+
+/** Writes a user changed from the one read; a write in between is a CONFLICT (send it again). */
+async function saveUser(ctx: AppContext, read: UserRow, next: UserRow, orgs: boolean): Promise<void> {
+  const result = await ctx.store.updateUser({ ...next, modifiedAt: Math.max(Date.now(), read.modifiedAt + 1) }, read.modifiedAt, orgs);
+  if (result === 'missing') throw notFound('user', read.name, 'user_identifier');
+  if (result === 'changed') throw new ApiError(409, 'CONFLICT', `user_identifier: user "${read.name}" changed while this request was applied; send it again`, 'user_identifier');
+}
 
 /** Users in the order asked for (NAME ascending by default; AUTHOR, which users here lack, as NAME). */
 function sortUsers(users: UserRow[], field: string, order: string): UserRow[] {
@@ -48,37 +120,24 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
           // Bounded as org and webhook names are (a 100 KB name was accepted).
           name: Type.String({ maxLength: 255 }),
           display_name: Type.String({ maxLength: 255 }),
-          password: Type.String({ maxLength: 1024 }),
+          password: PASSWORD,
           email: Type.Optional(Type.String({ maxLength: 320 })),
-          org_identifiers: Type.Optional(Type.Array(Type.String())),
+          // A user in no org could never get a token ("belongs to no org").
+          org_identifiers: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
           privileges: Type.Optional(Type.Array(Type.String({ enum: [...PRIVILEGES] }))),
-          // What HookRelay's users are, and can only be (they were accepted and ignored).
-          account_type: Type.Optional(Type.String({ enum: ['LOCAL_USER'] })),
-          account_status: Type.Optional(Type.String({ enum: ['ACTIVE'] })),
-          visibility: Type.Optional(Type.String({ enum: ['SHARABLE'] })),
-          group_identifiers: Type.Optional(Type.Array(Type.String(), { maxItems: 0 })),
+          ...FIXED_ACCOUNT_FIELDS,
         }),
       },
     },
     async (req) => {
       const p = principal(req);
       const body = req.body as { name: string; display_name: string; password: string; email?: string; org_identifiers?: string[]; privileges?: string[] };
-      if (!body.name.trim()) throw badRequest('name', 'must be a non-empty string');
-      if (!body.display_name.trim()) throw badRequest('display_name', 'must be a non-empty string');
-      wellFormed(body.name, 'name');
-      notIdShaped(body.name, 'name');
-      if (body.password.length < 8) throw badRequest('password', 'must be at least 8 characters');
-      if (!body.password.trim()) throw badRequest('password', 'must not be only spaces');
-      if (body.email !== undefined && body.email !== '' && !/^[^\s@]+@[^\s@]+$/.test(body.email)) throw badRequest('email', 'must be an email address (name@domain)');
-      const orgIds: number[] = [];
-      for (const [i, id] of (body.org_identifiers ?? [String(p.org.id)]).entries()) {
-        const org = await ctx.store.findOrg(id);
-        if (!org) throw notFound('org', id, `org_identifiers[${i}]`);
-        orgIds.push(org.id);
-      }
-      const user = await createUser(ctx.store, {
-        name: body.name.trim(), displayName: body.display_name, password: body.password, email: body.email ?? null, privileges: body.privileges ?? [], orgIds,
-      });
+      const name = checkName(body.name);
+      const displayName = checkDisplayName(body.display_name);
+      const password = checkPassword(body.password, 'password');
+      const email = checkEmail(body.email);
+      const orgIds = await orgIdsOf(ctx, body.org_identifiers ?? [String(p.org.id)]);
+      const user = await createUser(ctx.store, { name, displayName, password, email, privileges: body.privileges ?? [], orgIds });
       return userResponse(user, await ctx.store.listOrgs());
     },
   );
@@ -150,4 +209,99 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
       return users.slice(offset, offset + limit).map((u) => userResponse(u, orgs));
     },
   );
+
+  const UserParam = Type.Object({ user_identifier: Type.String() });
+
+  app.post(
+    '/api/rest/2.0/users/:user_identifier/update',
+    {
+      config: { access: 'administer' },
+      schema: {
+        tags,
+        params: UserParam,
+        body: Type.Object({
+          name: Type.Optional(Type.String({ maxLength: 255 })),
+          display_name: Type.Optional(Type.String({ maxLength: 255 })),
+          email: Type.Optional(Type.String({ maxLength: 320 })),
+          org_identifiers: Type.Optional(Type.Array(Type.String(), { maxItems: 1000 })),
+          // The SDK's default is REPLACE.
+          operation: Type.Optional(Type.String({ enum: ['ADD', 'REMOVE', 'REPLACE'] })),
+          privileges: Type.Optional(Type.Array(Type.String({ enum: [...PRIVILEGES] }))),
+          ...FIXED_ACCOUNT_FIELDS,
+        }),
+      },
+    },
+    async (req, reply) => {
+      const { user_identifier } = req.params as { user_identifier: string };
+      const body = req.body as { name?: string; display_name?: string; email?: string; org_identifiers?: string[]; operation?: 'ADD' | 'REMOVE' | 'REPLACE'; privileges?: string[] };
+      const user = await userNamed(ctx, user_identifier);
+      const next: UserRow = { ...user };
+      if (body.name !== undefined) next.name = checkName(body.name);
+      if (body.display_name !== undefined) next.displayName = checkDisplayName(body.display_name);
+      if (body.email !== undefined) next.email = checkEmail(body.email);
+      if (body.privileges !== undefined) {
+        next.privileges = [...new Set(body.privileges)];
+        if (!next.privileges.includes('ADMINISTRATION')) await keepsAnAdministrator(ctx, user, 'privileges');
+      }
+      if (body.org_identifiers !== undefined) {
+        const named = await orgIdsOf(ctx, body.org_identifiers);
+        const operation = body.operation ?? 'REPLACE';
+        next.orgIds = operation === 'ADD' ? [...new Set([...user.orgIds, ...named])] : operation === 'REMOVE' ? user.orgIds.filter((o) => !named.includes(o)) : [...new Set(named)];
+        // A user in no org could never get a token.
+        if (!next.orgIds.length) throw badRequest('org_identifiers', 'would leave the user in no org');
+      } else if (body.operation !== undefined) {
+        throw badRequest('operation', 'applies to org_identifiers, which is not given');
+      }
+      await saveUser(ctx, user, next, body.org_identifiers !== undefined);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/rest/2.0/users/:user_identifier/delete',
+    { config: { access: 'administer' }, schema: { tags, params: UserParam } },
+    async (req, reply) => {
+      const { user_identifier } = req.params as { user_identifier: string };
+      const user = await userNamed(ctx, user_identifier);
+      await keepsAnAdministrator(ctx, user, 'user_identifier');
+      // Its tokens and console sessions go with it.
+      if (!(await ctx.store.deleteUser(user.id))) throw notFound('user', user_identifier, 'user_identifier');
+      return reply.status(204).send();
+    },
+  );
+
+  // A password changed or reset ends every session of the user, the caller's own included: one
+  // opened with the old password must not outlive it.
+  app.post(
+    '/api/rest/2.0/users/change-password',
+    {
+      config: { access: 'authenticated' },
+      schema: { tags, body: Type.Object({ user_identifier: Type.String(), current_password: PASSWORD, new_password: PASSWORD }) },
+    },
+    async (req, reply) => {
+      const p = principal(req);
+      const body = req.body as { user_identifier: string; current_password: string; new_password: string };
+      const user = await userNamed(ctx, body.user_identifier);
+      if (user.id !== p.user.id && !allows(p.user.privileges, 'administer')) throw forbidden('user_identifier: changing another user\'s password needs the ADMINISTRATION privilege');
+      if (!(await verifyPassword(body.current_password, user.passwordHash))) throw badRequest('current_password', 'is not the user\'s password');
+      await setPassword(user, checkPassword(body.new_password, 'new_password'));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/rest/2.0/users/reset-password',
+    { config: { access: 'administer' }, schema: { tags, body: Type.Object({ user_identifier: Type.String(), new_password: PASSWORD }) } },
+    async (req, reply) => {
+      const body = req.body as { user_identifier: string; new_password: string };
+      const user = await userNamed(ctx, body.user_identifier);
+      await setPassword(user, checkPassword(body.new_password, 'new_password'));
+      return reply.status(204).send();
+    },
+  );
+
+  async function setPassword(user: UserRow, password: string): Promise<void> {
+    await saveUser(ctx, user, { ...user, passwordHash: await hashPassword(password) }, false);
+    await ctx.store.revokeUserTokens(user.id, Date.now());
+  }
 }

@@ -1,0 +1,108 @@
+// Users after their creation, through @thoughtspot/rest-api-sdk unmodified: update (orgs with
+// ADD / REMOVE / REPLACE, names, privileges), change and reset of passwords (every session of the
+// user ends), delete (its sessions with it). These operations answered 404 "route not found"
+// (SDK audit, 2026-12-07): a user could be neither offboarded nor given a new password.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ApiException, AuthenticationApi, OrgsApi, UsersApi, createBasicConfig, createBearerAuthenticationConfig } from '@thoughtspot/rest-api-sdk';
+import { engines, startService, type TestService } from './helpers/harness.ts';
+
+async function rejects(p: Promise<unknown>, status: number, field: string | undefined, what: string): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ApiException, `${what}: ${err}`);
+    assert.equal(err.code, status, `${what}: ${JSON.stringify(err.body)}`);
+    assert.equal(err.body?.error?.field, field, `${what}: ${JSON.stringify(err.body)}`);
+    return;
+  }
+  assert.fail(`${what}: the call succeeded`);
+}
+
+for (const engine of engines) {
+  describe(`user lifecycle through the SDK (${engine})`, () => {
+    let svc: TestService;
+    let users: UsersApi;
+    let orgs: OrgsApi;
+    const anon = () => new AuthenticationApi(createBasicConfig(svc.baseUrl));
+    const tokenOf = async (username: string, password: string, org_id?: number) => (await anon().getFullAccessToken({ username, password, org_id })).token;
+    const as = (token: string) => ({ auth: new AuthenticationApi(createBearerAuthenticationConfig(svc.baseUrl, async () => token)), users: new UsersApi(createBearerAuthenticationConfig(svc.baseUrl, async () => token)) });
+    const find = async (name: string) => (await users.searchUsers({ user_identifier: name }))[0];
+
+    before(async () => {
+      svc = await startService({ engine });
+      const cfg = createBearerAuthenticationConfig(svc.baseUrl, async () => svc.adminToken);
+      users = new UsersApi(cfg);
+      orgs = new OrgsApi(cfg);
+    });
+    after(async () => {
+      await svc?.close();
+    });
+
+    test('updateUser: names, email, privileges, and orgs by ADD, REMOVE and REPLACE (the default)', async () => {
+      const [a, b] = [await orgs.createOrg({ name: `ua-${engine}` }), await orgs.createOrg({ name: `ub-${engine}` })];
+      await users.createUser({ name: 'dana', display_name: 'Dana', password: 'dana-password-1', org_identifiers: [String(a.id)] });
+      await users.updateUser('dana', { display_name: 'Dana S.', email: 'dana@example.com', org_identifiers: [String(b.id)], operation: 'ADD' });
+      let dana = await find('dana');
+      assert.equal(dana.display_name, 'Dana S.');
+      assert.equal(dana.email, 'dana@example.com');
+      assert.deepEqual(dana.orgs?.map((o) => o.id).sort(), [a.id, b.id].sort());
+      await users.updateUser(dana.id, { org_identifiers: [`ua-${engine}`], operation: 'REMOVE' });
+      assert.deepEqual((await find('dana')).orgs?.map((o) => o.id), [b.id]);
+      // Out of org a, its token there no longer works.
+      await rejects(tokenOf('dana', 'dana-password-1', a.id), 401, 'org_id', 'a token in an org left');
+      await users.updateUser('dana', { org_identifiers: [String(a.id)] });
+      assert.deepEqual((await find('dana')).orgs?.map((o) => o.id), [a.id], 'REPLACE by default');
+      await users.updateUser('dana', { name: 'dana-r' });
+      dana = await find('dana-r');
+      assert.equal(dana.display_name, 'Dana S.', 'fields not given are kept');
+      assert.equal(await find('dana'), undefined);
+      assert.ok(await tokenOf('dana-r', 'dana-password-1', a.id), 'the password is kept');
+
+      await rejects(users.updateUser('dana-r', { org_identifiers: [String(a.id)], operation: 'REMOVE' }), 400, 'org_identifiers', 'no org left');
+      await rejects(users.updateUser('dana-r', { org_identifiers: ['no-such-org'] }), 400, 'org_identifiers[0]', 'an unknown org');
+      await rejects(users.updateUser('dana-r', { name: '  ' }), 400, 'name', 'a blank name');
+      await rejects(users.updateUser('dana-r', { name: svc.adminUsername }), 400, 'name', 'a name taken');
+      await rejects(users.updateUser('dana-r', { account_status: 'INACTIVE' }), 400, 'account_status', 'a status HookRelay users cannot have');
+      await rejects(users.updateUser('nobody', { display_name: 'x' }), 400, 'user_identifier', 'an unknown user');
+      assert.equal((await find('dana-r')).orgs?.length, 1, 'a refused update changed nothing');
+    });
+
+    test('the last administrator can be neither demoted nor deleted; another can', async () => {
+      const admin = await find(svc.adminUsername);
+      const update = (privileges: string[]) => fetch(`${svc.baseUrl}/api/rest/2.0/users/${admin.id}/update`, { method: 'POST', headers: { authorization: `Bearer ${svc.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ privileges }) });
+      const demoted = await update(['DEVELOPER']);
+      assert.equal(demoted.status, 400);
+      assert.equal(((await demoted.json()) as any).error.field, 'privileges');
+      await rejects(users.deleteUser(svc.adminUsername), 400, 'user_identifier', 'the last administrator');
+      // With a second administrator (the extension field `privileges`, not in the SDK's request).
+      const res = await fetch(`${svc.baseUrl}/api/rest/2.0/users/create`, { method: 'POST', headers: { authorization: `Bearer ${svc.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'second-admin', display_name: 'S', password: 'second-admin-1', privileges: ['ADMINISTRATION'] }) });
+      assert.equal(res.status, 200);
+      const secondToken = await tokenOf('second-admin', 'second-admin-1');
+      await as(secondToken).users.deleteUser('second-admin');
+      await assert.rejects(as(secondToken).auth.getCurrentUserInfo(), (e: unknown) => e instanceof ApiException && e.code === 401, 'a deleted user\'s session ends');
+      await assert.rejects(tokenOf('second-admin', 'second-admin-1'), (e: unknown) => e instanceof ApiException && e.code === 401);
+      assert.equal(await find('second-admin'), undefined);
+    });
+
+    test('changeUserPassword and resetUserPassword: the new password works, the old does not, and every session of the user ends', async () => {
+      await users.createUser({ name: 'eli', display_name: 'Eli', password: 'eli-password-1' });
+      const [t1, t2] = [await tokenOf('eli', 'eli-password-1'), await tokenOf('eli', 'eli-password-1')];
+      const eli = as(t1);
+      await rejects(eli.users.changeUserPassword({ user_identifier: 'eli', current_password: 'wrong-password', new_password: 'eli-password-2' }), 400, 'current_password', 'a wrong current password');
+      await rejects(eli.users.changeUserPassword({ user_identifier: 'eli', current_password: 'eli-password-1', new_password: 'short' }), 400, 'new_password', 'a short one');
+      await rejects(eli.users.changeUserPassword({ user_identifier: svc.adminUsername, current_password: svc.adminPassword, new_password: 'taken-over-1' }), 403, undefined, 'another user\'s');
+      assert.ok(await tokenOf(svc.adminUsername, svc.adminPassword), 'the administrator\'s password is unchanged');
+      assert.ok(await as(t2).auth.getCurrentUserInfo(), 'refused changes end no session');
+      await eli.users.changeUserPassword({ user_identifier: 'eli', current_password: 'eli-password-1', new_password: 'eli-password-2' });
+      for (const t of [t1, t2]) await assert.rejects(as(t).auth.getCurrentUserInfo(), (e: unknown) => e instanceof ApiException && e.code === 401);
+      await assert.rejects(tokenOf('eli', 'eli-password-1'), (e: unknown) => e instanceof ApiException && e.code === 401);
+      const t3 = await tokenOf('eli', 'eli-password-2');
+      await users.resetUserPassword({ user_identifier: 'eli', new_password: 'eli-password-3' });
+      await assert.rejects(as(t3).auth.getCurrentUserInfo(), (e: unknown) => e instanceof ApiException && e.code === 401);
+      assert.ok(await tokenOf('eli', 'eli-password-3'));
+      // Resetting is for administrators.
+      await assert.rejects(as(await tokenOf('eli', 'eli-password-3')).users.resetUserPassword({ user_identifier: 'eli', new_password: 'eli-password-4' }), (e: unknown) => e instanceof ApiException && e.code === 403);
+    });
+  });
+}
