@@ -40,8 +40,8 @@ for (const engine of engines) {
     });
 
     test('updateUser: names, email, privileges, and orgs by ADD, REMOVE and REPLACE (the default)', async () => {
-      const [a, b] = [await orgs.createOrg({ name: `ua-${engine}` }), await orgs.createOrg({ name: `ub-${engine}` })];
-      await users.createUser({ name: 'dana', display_name: 'Dana', password: 'dana-password-1', org_identifiers: [String(a.id)] });
+      const [a, b] = [await orgs.createOrg({ name: `ua-${engine}` }), await orgs.createOrg({ name: `ub-${engine}` })].map((o) => ({ ...o, id: o.id! }));
+      await users.createUser({ name: 'dana', display_name: 'Dana', password: 'dana-password-1', email: '', org_identifiers: [String(a.id)] });
       await users.updateUser('dana', { display_name: 'Dana S.', email: 'dana@example.com', org_identifiers: [String(b.id)], operation: 'ADD' });
       let dana = await find('dana');
       assert.equal(dana.display_name, 'Dana S.');
@@ -68,6 +68,20 @@ for (const engine of engines) {
       assert.equal((await find('dana-r')).orgs?.length, 1, 'a refused update changed nothing');
     });
 
+    test('SDK fields HookRelay has nothing behind are refused when set, naming them (they were accepted and ignored)', async () => {
+      await rejects(users.createUser({ name: 'fay', display_name: 'Fay', password: 'fay-password-1', email: '', preferred_locale: 'de-DE' as any }), 400, 'preferred_locale', 'a locale');
+      await rejects(users.createUser({ name: 'fay', display_name: 'Fay', password: 'fay-password-1', email: '', trigger_welcome_email: true }), 400, 'trigger_welcome_email', 'a welcome email');
+      assert.equal(await find('fay'), undefined, 'nothing made');
+      await users.createUser({ name: 'fay', display_name: 'Fay', password: 'fay-password-1', email: '', notify_on_share: null, trigger_welcome_email: false });
+      await rejects(users.updateUser('fay', { show_onboarding_experience: true }), 400, 'show_onboarding_experience', 'an update');
+      // A filter no user here can pass was ignored: the search listed users as if unfiltered.
+      await rejects(users.searchUsers({ user_identifier: 'fay', home_liveboard_identifier: 'lb-1' }), 400, 'home_liveboard_identifier', 'a search filter');
+      assert.equal((await users.searchUsers({ user_identifier: 'fay', include_favorite_metadata: true })).length, 1, 'an output option is taken');
+      await rejects(anon().getFullAccessToken({ username: 'fay', password: 'fay-password-1', auto_create: true }), 400, 'auto_create', 'auto-creation');
+      await rejects(anon().getFullAccessToken({ username: 'fay', password: 'fay-password-1', user_parameters: { runtime_filters: [] } as any }), 400, 'user_parameters', 'user parameters');
+      assert.ok(await anon().getFullAccessToken({ username: 'fay', password: 'fay-password-1', auto_create: false }));
+    });
+
     test('the last administrator can be neither demoted nor deleted; another can', async () => {
       const admin = await find(svc.adminUsername);
       const update = (privileges: string[]) => fetch(`${svc.baseUrl}/api/rest/2.0/users/${admin.id}/update`, { method: 'POST', headers: { authorization: `Bearer ${svc.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ privileges }) });
@@ -86,7 +100,7 @@ for (const engine of engines) {
     });
 
     test('changeUserPassword and resetUserPassword: the new password works, the old does not, and every session of the user ends', async () => {
-      await users.createUser({ name: 'eli', display_name: 'Eli', password: 'eli-password-1' });
+      await users.createUser({ name: 'eli', display_name: 'Eli', password: 'eli-password-1', email: 'eli@example.com' });
       const [t1, t2] = [await tokenOf('eli', 'eli-password-1'), await tokenOf('eli', 'eli-password-1')];
       const eli = as(t1);
       await rejects(eli.users.changeUserPassword({ user_identifier: 'eli', current_password: 'wrong-password', new_password: 'eli-password-2' }), 400, 'current_password', 'a wrong current password');

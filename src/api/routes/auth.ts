@@ -8,8 +8,12 @@ import { tokenHash } from '../../security/tokens.ts';
 import { principal } from '../auth.ts';
 import { ApiError, badRequest, forbidden, notFound } from '../errors.ts';
 import { userResponse } from '../presenters.ts';
+import { refuseUnsupported, unsupportedFields } from '../unsupported.ts';
 
 const tags = ['Authentication'];
+
+/** GetFullAccessTokenRequest's fields of trusted authentication (a user made or changed on the way). */
+const AUTO_CREATE_FIELDS = ['auto_create', 'user_parameters', 'email', 'display_name', 'group_identifiers'] as const;
 
 export function authRoutes(app: FastifyInstance, ctx: AppContext) {
   app.post(
@@ -24,11 +28,13 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext) {
           secret_key: Type.Optional(Type.String()),
           validity_time_in_sec: Type.Optional(Type.Integer()),
           org_id: Type.Optional(Type.Integer()),
+          ...unsupportedFields(AUTO_CREATE_FIELDS),
         }),
       },
     },
     async (req) => {
       const body = req.body as { username: string; password?: string; secret_key?: string; validity_time_in_sec?: number; org_id?: number };
+      refuseUnsupported(req.body as Record<string, unknown>, AUTO_CREATE_FIELDS, 'HookRelay has no trusted authentication; users are made with users/create');
       if (body.password === undefined) {
         throw badRequest('password', body.secret_key !== undefined ? 'is required; trusted authentication with secret_key is not supported' : 'is required');
       }

@@ -12,6 +12,7 @@ import { principal } from '../auth.ts';
 import { ApiError, badRequest, forbidden, notFound } from '../errors.ts';
 import { page } from '../pagination.ts';
 import { userResponse } from '../presenters.ts';
+import { refuseUnsupported, unsupportedFields } from '../unsupported.ts';
 import type { UserRow } from '../../store/types.ts';
 
 const tags = ['Users'];
@@ -28,6 +29,16 @@ const FIXED_ACCOUNT_FIELDS = {
 };
 
 const PASSWORD = Type.String({ maxLength: 1024 });
+
+/** ThoughtSpot's UI preferences of a user, on create and update: HookRelay's users have none. */
+const PREFERENCE_FIELDS = [
+  'notify_on_share', 'show_onboarding_experience', 'onboarding_experience_completed', 'home_liveboard_identifier', 'favorite_metadata',
+  'preferred_locale', 'use_browser_language', 'extended_properties', 'extended_preferences',
+] as const;
+const EMAIL_FIELDS = ['trigger_welcome_email', 'trigger_activation_email'] as const;
+/** users/search filters on those preferences (its include_* output options have nothing to add, and are taken). */
+const PREFERENCE_FILTERS = ['notify_on_share', 'show_onboarding_experience', 'onboarding_experience_completed', 'home_liveboard_identifier', 'favorite_metadata'] as const;
+const NO_PREFERENCES = 'HookRelay users have no ThoughtSpot UI preferences';
 
 /** A user's name as create and update take it: trimmed, not blank, not an id's form. */
 function checkName(name: string): string {
@@ -126,11 +137,14 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
           org_identifiers: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
           privileges: Type.Optional(Type.Array(Type.String({ enum: [...PRIVILEGES] }))),
           ...FIXED_ACCOUNT_FIELDS,
+          ...unsupportedFields([...PREFERENCE_FIELDS, ...EMAIL_FIELDS]),
         }),
       },
     },
     async (req) => {
       const p = principal(req);
+      refuseUnsupported(req.body as Record<string, unknown>, PREFERENCE_FIELDS, NO_PREFERENCES);
+      refuseUnsupported(req.body as Record<string, unknown>, EMAIL_FIELDS, 'HookRelay sends no email');
       const body = req.body as { name: string; display_name: string; password: string; email?: string; org_identifiers?: string[]; privileges?: string[] };
       const name = checkName(body.name);
       const displayName = checkDisplayName(body.display_name);
@@ -168,6 +182,9 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
             account_status: Type.Optional(Type.String({ enum: [...ACCOUNT_STATUSES] })),
             group_identifiers: Type.Optional(Type.Array(Type.String())),
             role_identifiers: Type.Optional(Type.Array(Type.String())),
+            include_favorite_metadata: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+            include_variable_values: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+            ...unsupportedFields(PREFERENCE_FILTERS),
             sort_options: Type.Optional(Type.Union([Type.Null(), Type.Object({
               field_name: Type.Optional(Type.Union([Type.Null(), Type.String({ enum: ['NAME', 'DISPLAY_NAME', 'AUTHOR', 'CREATED', 'MODIFIED'] })])),
               order: Type.Optional(Type.Union([Type.Null(), Type.String({ enum: ['ASC', 'DESC'] })])),
@@ -178,6 +195,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
     },
     async (req) => {
       const p = principal(req);
+      refuseUnsupported(req.body as Record<string, unknown>, PREFERENCE_FILTERS, `${NO_PREFERENCES} to search by`);
       const body = (req.body ?? {}) as {
         user_identifier?: string; name_pattern?: string; email?: string; privileges?: string[]; org_identifiers?: string[]; record_offset?: number; record_size?: number;
         display_name?: string; visibility?: string; account_type?: string; account_status?: string; group_identifiers?: string[]; role_identifiers?: string[];
@@ -228,10 +246,12 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
           operation: Type.Optional(Type.String({ enum: ['ADD', 'REMOVE', 'REPLACE'] })),
           privileges: Type.Optional(Type.Array(Type.String({ enum: [...PRIVILEGES] }))),
           ...FIXED_ACCOUNT_FIELDS,
+          ...unsupportedFields(PREFERENCE_FIELDS),
         }),
       },
     },
     async (req, reply) => {
+      refuseUnsupported(req.body as Record<string, unknown>, PREFERENCE_FIELDS, NO_PREFERENCES);
       const { user_identifier } = req.params as { user_identifier: string };
       const body = req.body as { name?: string; display_name?: string; email?: string; org_identifiers?: string[]; operation?: 'ADD' | 'REMOVE' | 'REPLACE'; privileges?: string[] };
       const user = await userNamed(ctx, user_identifier);
