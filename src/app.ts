@@ -9,6 +9,7 @@ import { registerAuth } from './api/auth.ts';
 import { clientErrorHandler, errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
 import { bodyIsOptional, registerJsonBody } from './api/json-body.ts';
 import { authRoutes } from './api/routes/auth.ts';
+import { SignInThrottle } from './security/sign-in-throttle.ts';
 import { channelJobRoutes } from './api/routes/channel-jobs.ts';
 import { deliveryRoutes } from './api/routes/deliveries.ts';
 import { eventRoutes } from './api/routes/events.ts';
@@ -31,6 +32,7 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
     // pino's Logger and Fastify's logger type differ only nominally.
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
+    trustProxy: ctx.config.trustProxy,
     // A webhook's name (up to 255 characters, percent-encoded up to three times as long) is a
     // path parameter: Fastify's default of 100 answered 414 for a name of 101.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -82,13 +84,15 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   await app.register(cookie);
   registerAuth(app, ctx);
   healthRoutes(app, ctx);
-  authRoutes(app, ctx);
+  // One count of failed sign-ins for the token endpoint and the console's sign-in.
+  const throttle = new SignInThrottle();
+  authRoutes(app, ctx, throttle);
   orgRoutes(app, ctx);
   userRoutes(app, ctx);
   webhookRoutes(app, ctx);
   preferenceRoutes(app, ctx);
   eventRoutes(app, ctx);
-  sessionRoutes(app, ctx);
+  sessionRoutes(app, ctx, throttle);
   deliveryRoutes(app, ctx);
   channelJobRoutes(app, ctx, createValidationCheck(ctx, sender));
   await app.register(import('./api/console-static.ts')); // web console at / (console/dist)

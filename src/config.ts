@@ -1,6 +1,7 @@
 // The one place that reads the environment. Every option has a documented default (README's
 // configuration table mirrors OPTIONS below); invalid values fail start-up with a message that
 // names the variable, instead of surfacing later as a confusing runtime error.
+import net from 'node:net';
 import path from 'node:path';
 
 export interface Config {
@@ -17,6 +18,12 @@ export interface Config {
   tokenMaxTtlSec: number;
   logLevel: string;
   bodyLimitBytes: number;
+  /**
+   * Whose X-Forwarded-For and X-Forwarded-Proto to believe (Fastify's trustProxy): false, true
+   * (any), or a comma-separated list of proxy addresses or CIDRs. Behind a proxy it gives the
+   * sign-in throttle each client's address and the console's cookies their Secure flag.
+   */
+  trustProxy: boolean | string;
   pgPoolSize: number;
   /** SQLite only: run the connection on its own thread (see src/store/sqlite/threaded.ts). */
   sqliteThread: boolean;
@@ -83,6 +90,7 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_TOKEN_MAX_TTL_SEC: { default: '2592000', doc: 'Longest validity_time_in_sec accepted' },
   HOOKRELAY_LOG_LEVEL: { default: 'info', doc: 'pino log level' },
   HOOKRELAY_BODY_LIMIT_BYTES: { default: '1048576', doc: 'Largest JSON request body (413 above)' },
+  HOOKRELAY_TRUST_PROXY: { default: 'false', doc: 'Behind a reverse proxy: `true`, or a comma-separated list of the proxies\' addresses or CIDRs, whose X-Forwarded-For and X-Forwarded-Proto are believed (the failed-sign-in throttle then counts per client, and console cookies are Secure over HTTPS)' },
   HOOKRELAY_PG_POOL_SIZE: { default: '10', doc: 'PostgreSQL connections per process (plus, in a process running a worker, two for claims and one holding its lanes of the event log)' },
   HOOKRELAY_SQLITE_QUEUE: { default: 'log', doc: 'SQLite: the delivery queue as an event log (log: events written once, a jobs row only for retries and replays) or as a jobs row per delivery (jobs)' },
   HOOKRELAY_PG_QUEUE: { default: 'log', doc: 'PostgreSQL: the delivery queue as an event log cut into lanes shared out among the worker processes (log) or as a jobs row per delivery (jobs)' },
@@ -160,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     tokenMaxTtlSec,
     logLevel,
     bodyLimitBytes: int(env, 'HOOKRELAY_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    trustProxy: trustProxy(env.HOOKRELAY_TRUST_PROXY),
     pgPoolSize: int(env, 'HOOKRELAY_PG_POOL_SIZE', 10, 1, 500),
     sqliteThread: bool(env, 'HOOKRELAY_SQLITE_THREAD', true),
     sqliteQueue: oneOf(env, 'HOOKRELAY_SQLITE_QUEUE', ['log', 'jobs'] as const, 'log'),
@@ -189,6 +198,19 @@ export function loadConfig(env: Env = process.env): Config {
     },
     storage: storageConfig(env),
   };
+}
+
+function trustProxy(raw: string | undefined): boolean | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  const entries = raw.split(',').map((s) => s.trim());
+  for (const e of entries) {
+    const [address, bits, ...rest] = e.split('/');
+    const family = net.isIP(address);
+    const prefixOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!family || !prefixOk || rest.length) throw new ConfigError(`HOOKRELAY_TRUST_PROXY must be true, false or a comma-separated list of IP addresses or CIDRs, got "${e}"`);
+  }
+  return entries.join(',');
 }
 
 function endpoint(env: Env, name: string): string | null {

@@ -16,6 +16,15 @@ describe('configuration', () => {
   test('a bad value stops the start with a message naming the variable', () => {
     assert.throws(() => loadConfig({ HOOKRELAY_ENDPOINT_CONCURRENCY: 'many' }), (e: unknown) => e instanceof ConfigError && /HOOKRELAY_ENDPOINT_CONCURRENCY/.test((e as Error).message));
     assert.throws(() => loadConfig({ HOOKRELAY_RETRY_SCHEDULE: '60,-1' }), (e: unknown) => e instanceof ConfigError && /HOOKRELAY_RETRY_SCHEDULE/.test((e as Error).message));
+    for (const bad of ['yes', '10.0.0.0/33', 'proxy.internal', '10.0.0.1,', '::1/129']) {
+      assert.throws(() => loadConfig({ HOOKRELAY_TRUST_PROXY: bad }), (e: unknown) => e instanceof ConfigError && /HOOKRELAY_TRUST_PROXY/.test((e as Error).message), bad);
+    }
+  });
+
+  test('HOOKRELAY_TRUST_PROXY: off by default; true, or a list of addresses and CIDRs', () => {
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({ HOOKRELAY_TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig({ HOOKRELAY_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1/128' }).trustProxy, '10.0.0.0/8,127.0.0.1,::1/128');
   });
 
   test('README documents every option', () => {

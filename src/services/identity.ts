@@ -16,6 +16,13 @@ export class IdentityError extends Error {
   }
 }
 
+/** A sign-in with a wrong password or an unknown user: what the sign-in throttle counts. */
+export class BadCredentials extends IdentityError {
+  constructor() {
+    super(401, 'invalid username or password');
+  }
+}
+
 /** The Primary org exists from the first start; ensured on every start so it cannot go missing. */
 export async function ensurePrimaryOrg(store: Store): Promise<void> {
   if (await store.findOrg(String(PRIMARY_ORG_ID))) return;
@@ -92,7 +99,7 @@ export async function issueToken(
   const user = await store.findUser(input.username);
   // Verify against a dummy hash for unknown users so response time does not reveal who exists.
   const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !ok) throw new IdentityError(401, 'invalid username or password');
+  if (!user || !ok) throw new BadCredentials();
   let orgId: number;
   if (input.orgId !== undefined) {
     // Administrators act on every org; others only on the orgs they belong to.
@@ -136,6 +143,15 @@ export async function mayActIn(store: Store, user: UserRow, orgId: number): Prom
  */
 export function issueTokenForUser(store: Store, user: UserRow, orgId: number, validitySec: number): Promise<IssuedToken> {
   return mint(store, user, orgId, validitySec);
+}
+
+/**
+ * Ends the sessions users held in an org they have left. A token for it is refused while its user
+ * is not a member, but worked again once the user was added back (console fuzzing, 2026-12-07).
+ * Administrators act in every org, member or not: theirs stay.
+ */
+export async function endSessionsOfLeavers(store: Store, orgId: number, users: UserRow[]): Promise<void> {
+  await store.revokeTokensIn(orgId, users.filter((u) => !u.privileges.includes('ADMINISTRATION')).map((u) => u.id), Date.now());
 }
 
 /** The user and org behind a bearer token, or null when it is unknown, expired or revoked. */

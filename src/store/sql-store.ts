@@ -224,6 +224,15 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     return r ? toToken(r) : null;
   }
 
+  async revokeTokensIn(orgId: number, userIds: string[], at: number): Promise<number> {
+    if (!userIds.length) return 0;
+    return this.db.tx(async (db) => {
+      let n = 0;
+      for (const userId of userIds) n += (await db.run('UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND org_id = ? AND revoked_at IS NULL', [at, userId, orgId])).changes;
+      return n;
+    });
+  }
+
   async revokeToken(hash: string, at: number): Promise<boolean> {
     return (await this.db.run('UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL', [at, hash])).changes > 0;
   }

@@ -122,6 +122,8 @@ export interface Store extends QueueStore {
    */
   pruneExpiredTokens(now: number, limit: number): Promise<number>;
   revokeUserTokens(userId: string, at: number): Promise<number>;
+  /** Revokes the users' live tokens for one org (they left it); answers how many. */
+  revokeTokensIn(orgId: number, userIds: string[], at: number): Promise<number>;
 
   insertWebhook(webhook: WebhookRow): Promise<void>;
   /** By id or by name, within one org only. */

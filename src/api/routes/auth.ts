@@ -3,7 +3,9 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { allows } from '../../domain/privileges.ts';
-import { issueToken, resolveToken } from '../../services/identity.ts';
+import { resolveToken } from '../../services/identity.ts';
+import type { SignInThrottle } from '../../security/sign-in-throttle.ts';
+import { signIn } from '../sign-in.ts';
 import { tokenHash } from '../../security/tokens.ts';
 import { principal } from '../auth.ts';
 import { ApiError, badRequest, forbidden, notFound } from '../errors.ts';
@@ -15,7 +17,7 @@ const tags = ['Authentication'];
 /** GetFullAccessTokenRequest's fields of trusted authentication (a user made or changed on the way). */
 const AUTO_CREATE_FIELDS = ['auto_create', 'user_parameters', 'email', 'display_name', 'group_identifiers'] as const;
 
-export function authRoutes(app: FastifyInstance, ctx: AppContext) {
+export function authRoutes(app: FastifyInstance, ctx: AppContext, throttle: SignInThrottle) {
   app.post(
     '/api/rest/2.0/auth/token/full',
     {
@@ -32,7 +34,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext) {
         }),
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const body = req.body as { username: string; password?: string; secret_key?: string; validity_time_in_sec?: number; org_id?: number };
       refuseUnsupported(req.body as Record<string, unknown>, AUTO_CREATE_FIELDS, 'HookRelay has no trusted authentication; users are made with users/create');
       if (body.password === undefined) {
@@ -40,7 +42,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext) {
       }
       const validity = body.validity_time_in_sec ?? ctx.config.tokenTtlSec;
       if (validity < 1 || validity > ctx.config.tokenMaxTtlSec) throw badRequest('validity_time_in_sec', `must be between 1 and ${ctx.config.tokenMaxTtlSec}`);
-      const issued = await issueToken(ctx.store, { username: body.username, password: body.password, orgId: body.org_id, validitySec: validity });
+      const issued = await signIn(ctx, throttle, req, reply, { username: body.username, password: body.password, orgId: body.org_id, validitySec: validity });
       return {
         token: issued.token,
         creation_time_in_millis: issued.row.createdAt,

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { allows } from '../../domain/privileges.ts';
-import { createOrg, PRIMARY_ORG_ID } from '../../services/identity.ts';
+import { createOrg, endSessionsOfLeavers, PRIMARY_ORG_ID } from '../../services/identity.ts';
 import { principal } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { orgResponse } from '../presenters.ts';
@@ -107,7 +107,13 @@ export function orgRoutes(app: FastifyInstance, ctx: AppContext) {
         members.push(user.id);
       }
       if (name !== undefined || body.description !== undefined) await ctx.store.updateOrg(org.id, { name, description: body.description });
-      if (body.user_identifiers) await ctx.store.changeOrgMembers(org.id, members, body.operation ?? 'ADD');
+      if (body.user_identifiers) {
+        const operation = body.operation ?? 'ADD';
+        const before = operation === 'ADD' ? [] : (await ctx.store.listUsers()).filter((u) => u.orgIds.includes(org.id));
+        await ctx.store.changeOrgMembers(org.id, members, operation);
+        const left = before.filter((u) => (operation === 'REMOVE' ? members.includes(u.id) : !members.includes(u.id)));
+        await endSessionsOfLeavers(ctx.store, org.id, left);
+      }
       return reply.status(204).send();
     },
   );

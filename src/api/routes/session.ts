@@ -4,7 +4,9 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { allows } from '../../domain/privileges.ts';
-import { issueTokenForUser, issueToken, mayActIn } from '../../services/identity.ts';
+import { issueTokenForUser, mayActIn } from '../../services/identity.ts';
+import type { SignInThrottle } from '../../security/sign-in-throttle.ts';
+import { signIn } from '../sign-in.ts';
 import { CSRF_COOKIE, csrfFor, principal, SESSION_COOKIE } from '../auth.ts';
 import { ApiError, badRequest } from '../errors.ts';
 import { userResponse } from '../presenters.ts';
@@ -12,20 +14,20 @@ import { userResponse } from '../presenters.ts';
 const tags = ['Console session'];
 const SESSION_SEC = 8 * 3600;
 
-function setSession(reply: FastifyReply, token: string, secure: boolean) {
-  const base = { path: '/', sameSite: 'strict' as const, secure, maxAge: SESSION_SEC };
+function setSession(reply: FastifyReply, token: string, secure: boolean, maxAge = SESSION_SEC) {
+  const base = { path: '/', sameSite: 'strict' as const, secure, maxAge };
   reply.setCookie(SESSION_COOKIE, token, { ...base, httpOnly: true });
   // Readable by the page so it can echo it in X-CSRF-Token after a reload.
   reply.setCookie(CSRF_COOKIE, csrfFor(token), { ...base, httpOnly: false });
 }
 
-export function sessionRoutes(app: FastifyInstance, ctx: AppContext) {
+export function sessionRoutes(app: FastifyInstance, ctx: AppContext, throttle: SignInThrottle) {
   app.post(
     '/api/v1/session',
     { config: { access: 'public' }, schema: { tags, body: Type.Object({ username: Type.String(), password: Type.String(), org_id: Type.Optional(Type.Integer()) }) } },
     async (req, reply) => {
       const body = req.body as { username: string; password: string; org_id?: number };
-      const issued = await issueToken(ctx.store, { username: body.username, password: body.password, orgId: body.org_id, validitySec: SESSION_SEC });
+      const issued = await signIn(ctx, throttle, req, reply, { username: body.username, password: body.password, orgId: body.org_id, validitySec: SESSION_SEC });
       setSession(reply, issued.token, req.protocol === 'https');
       const org = await ctx.store.findOrg(String(issued.row.orgId));
       return { user: userResponse(issued.user, await ctx.store.listOrgs(), org ?? undefined), csrf_token: csrfFor(issued.token) };
@@ -49,8 +51,11 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext) {
     // The session is replaced once: of switches sent at once with it, the one that ends it gets
     // the new session and the others a 401 (20 at once left 20 live sessions, API fuzzing).
     if (!(await ctx.store.revokeToken(p.token.hash, Date.now()))) throw new ApiError(401, 'UNAUTHORIZED', 'session: already replaced or ended; sign in again');
-    const issued = await issueTokenForUser(ctx.store, p.user, org_id, SESSION_SEC);
-    setSession(reply, issued.token, req.protocol === 'https');
+    // The new session ends when the old one would have: a switch (to the same org as well) gave
+    // a fresh 8 hours, so a session in use never ended (console fuzzing, 2026-12-07).
+    const left = Math.max(1, Math.ceil((p.token.expiresAt - Date.now()) / 1000));
+    const issued = await issueTokenForUser(ctx.store, p.user, org_id, left);
+    setSession(reply, issued.token, req.protocol === 'https', left);
     return { csrf_token: csrfFor(issued.token), org_id };
   });
 

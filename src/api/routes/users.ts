@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { allows, PRIVILEGES } from '../../domain/privileges.ts';
-import { createUser } from '../../services/identity.ts';
+import { createUser, endSessionsOfLeavers } from '../../services/identity.ts';
 import { hashPassword, verifyPassword } from '../../security/passwords.ts';
 import { principal } from '../auth.ts';
 import { ApiError, badRequest, forbidden, notFound } from '../errors.ts';
@@ -273,6 +273,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
         throw badRequest('operation', 'applies to org_identifiers, which is not given');
       }
       await saveUser(ctx, user, next, body.org_identifiers !== undefined);
+      for (const orgId of user.orgIds.filter((o) => !next.orgIds.includes(o))) await endSessionsOfLeavers(ctx.store, orgId, [next]);
       return reply.status(204).send();
     },
   );
