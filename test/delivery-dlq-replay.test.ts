@@ -141,6 +141,22 @@ for (const engine of engines) {
       assert.ok((await typed.json()).queued >= 1);
     });
 
+    test('dead letters of a deleted webhook are not replayed: one is a 400, replay-all leaves and counts them', async (t) => {
+      const { hook } = await api.endpoint(t, { status: 500 }, { events: ['dashboard.ready'] });
+      const id = await api.publish('dashboard.ready', {});
+      const [dead] = await api.settled(id);
+      assert.equal(dead.status, 'FAILED');
+      assert.equal((await api.req('POST', '/api/rest/2.0/webhooks/delete', { webhook_identifiers: [hook.id] })).status, 200);
+      // Requeued, each failed again at once ("webhook was deleted") and spent a try (fuzzing).
+      const one = await api.req('POST', `/api/v1/dlq/${dead.id}/replay`);
+      assert.equal(one.status, 400, one.text);
+      assert.equal(one.body.error.field, 'job_id');
+      const all = await api.ok('POST', '/api/v1/dlq/replay-all', { event_type: 'dashboard.ready' }, 202);
+      assert.deepEqual(all, { queued: 0, skipped_deleted_webhooks: 1 });
+      const [after] = await api.settled(id);
+      assert.deepEqual([after.status, after.try_count], ['FAILED', ATTEMPTS], 'untouched');
+    });
+
     test('resend creates a new job for the event; the receiver sees the same webhook-id', async (t) => {
       const { rx, hook } = await api.endpoint(t, { status: 200 });
       const id = await api.publish('kpi.alert', { x: 1 });

@@ -130,7 +130,11 @@ export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.post('/api/v1/dlq/:job_id/replay', { config: { access }, schema: { tags, params: Type.Object({ job_id: Type.String() }) } }, async (req, reply) => {
     const { job_id } = req.params as { job_id: string };
-    const queued = await ctx.store.requeueFailed(principal(req).org.id, [job_id], Date.now());
+    const orgId = principal(req).org.id;
+    // A dead letter of a deleted webhook has nowhere to go: requeued, it failed again at once.
+    const job = await ctx.store.findJob(orgId, job_id);
+    if (job?.status === 'FAILED' && !(await ctx.store.findWebhook(orgId, job.webhookId))) throw badRequest('job_id', 'its webhook was deleted: there is nowhere to deliver it');
+    const queued = await ctx.store.requeueFailed(orgId, [job_id], Date.now());
     if (!queued.length) throw notFound('dead-letter job', job_id, 'job_id');
     ctx.onPublished?.();
     return reply.status(202).send({ queued: 1, job_ids: queued });
@@ -147,9 +151,16 @@ export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
     // Collect first, then requeue in batches: a job that fails again during the replay is not
     // picked up a second time by this same request.
     const ids: string[] = [];
+    // Dead letters of deleted webhooks are left (requeued, each failed again at once: fuzzing).
+    const live = new Map<string, boolean>();
+    let skipped = 0;
     for (let offset = 0; ids.length < REPLAY_MAX; offset += REPLAY_BATCH) {
       const rows = await ctx.store.listJobs({ ...filter, offset, limit: REPLAY_BATCH, order: 'ASC' });
-      ids.push(...rows.map((r) => r.id));
+      for (const r of rows) {
+        if (!live.has(r.webhookId)) live.set(r.webhookId, !!(await ctx.store.findWebhook(filter.orgId, r.webhookId)));
+        if (live.get(r.webhookId)) ids.push(r.id);
+        else skipped++;
+      }
       if (rows.length < REPLAY_BATCH) break;
     }
     let queued = 0;
@@ -158,6 +169,6 @@ export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
       queued += (await ctx.store.requeueFailed(filter.orgId, ids.slice(i, i + REPLAY_BATCH), now)).length;
     }
     if (queued) ctx.onPublished?.();
-    return reply.status(202).send({ queued });
+    return reply.status(202).send({ queued, skipped_deleted_webhooks: skipped });
   });
 }
