@@ -117,6 +117,10 @@ export async function main(argv: string[]): Promise<void> {
     }
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      fail(`cannot listen on ${process.env.HOST || '0.0.0.0'}:${process.env.PORT || 8080} (${code}): ${code === 'EADDRINUSE' ? 'another process holds that port; set PORT' : 'set HOST and PORT to an address this process may use'}`);
+    }
     if (err instanceof Error && (err as { status?: number }).status === 401) fail(err.message);
     throw err;
   }

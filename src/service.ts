@@ -78,7 +78,18 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
   const retention = worker ? new Retention(ctx.store, config.retentionDays, ctx.log) : null;
   retention?.start();
   const app = roles.api ? await buildApp(ctx, sender) : null;
-  const url = app ? (await app.listen({ port: config.port, host: config.host })).replace('0.0.0.0', '127.0.0.1') : null;
+  let url: string | null = null;
+  try {
+    url = app ? (await app.listen({ port: config.port, host: config.host })).replace('0.0.0.0', '127.0.0.1') : null;
+  } catch (err) {
+    // A port in use (EADDRINUSE) or not allowed: the worker started above hands its jobs back
+    // and the store closes before the error goes up (it was an uncaught stack, fuzzing).
+    await retention?.stop();
+    if (worker) await worker.stop(0);
+    await sender.destroy();
+    await ctx.store.close();
+    throw err;
+  }
   return {
     ctx,
     app: app as FastifyInstance,

@@ -1,9 +1,12 @@
-// Warnings a process gives at start about settings that work badly together. A lease under twice
-// the delivery timeout hands queued jobs back to be claimed again instead of sent (fuzzing,
-// 2026-12-07); it is a warning, not a refusal, since the crash tests run such leases on purpose.
+// What a process says at start about settings that work badly together or cannot work. A lease
+// under twice the delivery timeout hands queued jobs back to be claimed again instead of sent
+// (fuzzing, 2026-12-07); it is a warning, not a refusal, since the crash tests run such leases on
+// purpose. A port in use stops the start with a line naming it (it was an uncaught stack).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Cluster, waitFor, type Proc } from './helpers/processes.ts';
+import { BIN, Cluster, ROOT, waitFor, type Proc } from './helpers/processes.ts';
 
 const WARNING = 'is under twice HOOKRELAY_DELIVERY_TIMEOUT_MS';
 
@@ -28,5 +31,22 @@ describe('start-up warnings', () => {
     await cluster.kill(api);
     const long = await cluster.start('serve', 'long-lease', { HOOKRELAY_LEASE_MS: '3000', HOOKRELAY_DELIVERY_TIMEOUT_MS: '1500' });
     assert.ok(!(await startupLog(long)).includes(WARNING), long.logs());
+  });
+
+  test('a port in use: the start stops with one line naming it, exit code 2, the worker stopped', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', HOOKRELAY_DATABASE_URL: cluster.db.url, HOOKRELAY_DATA_DIR: cluster.db.dir, HOOKRELAY_SECRET_KEY: cluster.key, HOOKRELAY_LOG_LEVEL: 'warn' };
+      const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = execFile(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, timeout: 20_000 }, (err, _out, errText) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr: errText }));
+        child.stdin?.end();
+      });
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, new RegExp(`^hookrelay: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\): another process holds that port; set PORT\\n$`));
+    } finally {
+      holder.close();
+    }
   });
 });

@@ -19,8 +19,8 @@ export const ENDPOINT_CONCURRENCY = 8;
 
 export { engines, type Engine } from './databases.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/hookrelay.mjs');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin/hookrelay.mjs');
 const ADMIN = { username: 'admin', password: 'admin-password-1' };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
