@@ -352,6 +352,35 @@ describe('web console (Chromium, sqlite)', { timeout: 240_000 }, () => {
     await page.locator('tr', { hasText: NAME }).waitFor();
   });
 
+  step('a tab left on one org does nothing once another tab switched the session to another org', async () => {
+    // Tab 1 shows the home org's Register Webhook form; tab 2 switches the session's org.
+    await page.getByRole('link', { name: 'Register Webhook' }).first().click();
+    await heading('Register Webhook');
+    await page.getByLabel('Name', { exact: true }).fill('stale-tab-hook');
+    await page.getByLabel('URL', { exact: true }).fill(receiver.url);
+    await page.getByRole('checkbox', { name: /kpi\.alert/ }).check();
+    const other = await page.context().newPage();
+    await other.goto(`${svc.baseUrl}/settings/webhooks`);
+    const select = other.getByLabel('Org', { exact: true });
+    const home = await select.inputValue();
+    await select.selectOption({ label: 'Analytics Team' });
+    await other.getByText('No webhooks yet').waitFor();
+    // It was created in Analytics Team, the org tab 2 had switched to.
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByText(/The session changed in another tab/).waitFor();
+    await b.screenshot('18b-stale-tab-refused');
+    const orgs = (await call(svc.baseUrl, 'POST', '/api/rest/2.0/orgs/search', { token: svc.adminToken, body: {} })).body as { id: number; name: string }[];
+    const analytics = orgs.find((o) => o.name === 'Analytics Team')!;
+    for (const org of [analytics.id, Number(home)]) {
+      const found = await call(svc.baseUrl, 'POST', '/api/rest/2.0/webhooks/search', { token: svc.adminToken, body: { org_identifier: String(org) } });
+      assert.ok(!found.body.webhooks.some((w: { name: string }) => w.name === 'stale-tab-hook'), `created in org ${org}`);
+    }
+    await other.getByLabel('Org', { exact: true }).selectOption(home);
+    await other.close();
+    await page.goto(`${svc.baseUrl}/settings/webhooks`);
+    await page.locator('tr', { hasText: NAME }).waitFor();
+  });
+
   step('edits a webhook keeping its stored secrets', async () => {
     await page.getByRole('link', { name: `Edit ${NAME}` }).click();
     await heading(`Edit “${NAME}”`);

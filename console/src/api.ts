@@ -18,10 +18,27 @@ export function setSignedOutHandler(fn: (() => void) | null) {
   onSignedOut = fn;
 }
 
-function csrfToken(): string {
+function cookieCsrf(): string {
   const m = /(?:^|;\s*)hookrelay_csrf=([^;]*)/.exec(document.cookie);
   return m ? decodeURIComponent(m[1]) : '';
 }
+
+/**
+ * The CSRF token of the session this tab works in: taken when the tab loads the session (and the
+ * org it shows), signs in or switches org itself. Read from the cookie on every request, a tab
+ * left showing one org acted in the org another tab had switched the session to (a Replay All
+ * confirmed in Primary replayed another org's dead letters; console fuzzing, 2026-12-07). Now the
+ * server refuses such a request (403 CSRF) and the tab says why.
+ */
+let sessionCsrf: string | null = null;
+
+function csrfToken(): string {
+  sessionCsrf ??= cookieCsrf();
+  return sessionCsrf;
+}
+
+/** The session's paths whose answers carry the new session's CSRF token, or end it. */
+const SESSION_PATHS = new Set(['/api/v1/session', '/api/v1/session/org']);
 
 export async function api<T = any>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -33,7 +50,10 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
   } catch (err) {
     throw new ApiError(0, 'NETWORK', `Could not reach the service (${(err as Error).message}). Check your connection and try again.`);
   }
-  if (res.status === 204) return undefined as T;
+  if (res.status === 204) {
+    if (SESSION_PATHS.has(path) && method === 'DELETE') sessionCsrf = null;
+    return undefined as T;
+  }
   const text = await res.text();
   let json: any;
   try {
@@ -43,10 +63,17 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
   }
   if (!res.ok) {
     const e = json?.error;
+    if (res.status === 403 && e?.code === 'CSRF' && sessionCsrf !== cookieCsrf()) {
+      throw new ApiError(403, 'SESSION_CHANGED', 'The session changed in another tab (an org switch or a new sign-in), so nothing was done here. Reload the page to continue in the session as it is now.');
+    }
     const err = new ApiError(res.status, e?.code ?? 'HTTP_' + res.status, e?.message ?? `The service answered ${res.status} ${res.statusText}`, e?.field);
+    if (res.status === 401) sessionCsrf = null;
     if (res.status === 401 && !opts.quiet401) onSignedOut?.();
     throw err;
   }
+  // The session as this tab shows it: loaded (its org with it), signed in, or switched here.
+  if (path === '/api/v1/session' && method === 'GET') sessionCsrf = cookieCsrf();
+  else if (SESSION_PATHS.has(path)) sessionCsrf = json?.csrf_token ?? null;
   return json as T;
 }
 

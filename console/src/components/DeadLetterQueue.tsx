@@ -1,5 +1,5 @@
 // Dead Letter Queue: deliveries that failed every retry, with Replay per event and Replay All.
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { get, post, query } from '../api.ts';
 import { plural } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
@@ -34,6 +34,12 @@ export function DeadLetterQueue({ user }: { user: SessionUser }) {
   const nameOf = (id: string | null) => (id ? (names.get(id) ?? 'deleted webhook') : '—');
   const items = dlq.data?.items ?? [];
   const total = dlq.data?.pagination.total ?? 0;
+  // A page emptied by its replays, with entries left before it: back to the last page that has
+  // some (it said "The dead letter queue is empty." with no pager; console fuzzing, 2026-12-07).
+  const pastTheEnd = !!dlq.data && items.length === 0 && total > 0 && offset > 0;
+  useEffect(() => {
+    if (pastTheEnd) setOffset(Math.floor((total - 1) / PAGE) * PAGE);
+  }, [pastTheEnd, total]);
 
   const replay = async (job: Job) => {
     setReplaying(job.id);
@@ -52,9 +58,9 @@ export function DeadLetterQueue({ user }: { user: SessionUser }) {
     setAllBusy(true);
     setAllError(null);
     try {
-      const { queued } = await post<{ queued: number }>('/api/v1/dlq/replay-all', webhookFilter ? { webhook: webhookFilter } : {});
+      const { queued, skipped_deleted_webhooks: skipped } = await post<{ queued: number; skipped_deleted_webhooks: number }>('/api/v1/dlq/replay-all', webhookFilter ? { webhook: webhookFilter } : {});
       setConfirmAll(false);
-      setNotice(`Replay All queued ${plural(queued, 'event')} for delivery.`);
+      setNotice(`Replay All queued ${plural(queued, 'event')} for delivery.${skipped ? ` ${plural(skipped, 'failed delivery', 'failed deliveries')} of deleted webhooks left as they are.` : ''}`);
       await dlq.reload();
     } catch (err) {
       setAllError(err);
@@ -100,7 +106,7 @@ export function DeadLetterQueue({ user }: { user: SessionUser }) {
       <ErrorBanner error={dlq.error} onRetry={() => void dlq.reload()} />
       {dlq.loading && !dlq.data ? (
         <Loading label="Loading failed deliveries…" />
-      ) : dlq.data && items.length === 0 ? (
+      ) : dlq.data && items.length === 0 && !pastTheEnd ? (
         <Empty title="The dead letter queue is empty.">
           <p>Every event was delivered or is still being retried.</p>
         </Empty>

@@ -12,6 +12,9 @@ import { HistoryFilters, NO_FILTERS, timeBounds, type Filters } from './HistoryF
 
 const PAGE = 20;
 
+/** A channel validation's check (validation.ts): it has no event to send again. */
+const isValidation = (a: Attempt) => a.job_id.startsWith('n.validation-');
+
 export function DeliveryHistory({ id, user }: { id: string; user: SessionUser }) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [offset, setOffset] = useState(0);
@@ -94,7 +97,7 @@ export function DeliveryHistory({ id, user }: { id: string; user: SessionUser })
         <>
           <ListTable className="history" label="Delivery attempts" columns={['Status', 'Time', 'Response time', 'Event', 'Error']}>
             {rows.map((a) => (
-              <AttemptRow key={a.id} attempt={a} expanded={expanded.has(a.id)} onToggle={() => toggle(a.id)} canResend={can.manageWebhooks(user)} resending={resending === a.id} onResend={() => void resend(a)} />
+              <AttemptRow key={a.id} attempt={a} expanded={expanded.has(a.id)} onToggle={() => toggle(a.id)} canResend={can.manageWebhooks(user) && !isValidation(a)} resending={resending === a.id} onResend={() => void resend(a)} />
             ))}
           </ListTable>
           {page && <Pager offset={page.offset} limit={page.limit} total={page.total} exact={page.total_exact !== false} onPage={setOffset} label="Delivery history pages" />}
