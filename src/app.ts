@@ -18,6 +18,7 @@ import { healthRoutes } from './api/routes/health.ts';
 import { orgRoutes } from './api/routes/orgs.ts';
 import { preferenceRoutes } from './api/routes/preferences.ts';
 import { userRoutes } from './api/routes/users.ts';
+import { passwordRoutes } from './api/routes/passwords.ts';
 import { webhookRoutes } from './api/routes/webhooks.ts';
 import type { AppContext } from './context.ts';
 import type { Sender } from './delivery/sender.ts';
@@ -89,6 +90,7 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   authRoutes(app, ctx, throttle);
   orgRoutes(app, ctx);
   userRoutes(app, ctx);
+  passwordRoutes(app, ctx);
   webhookRoutes(app, ctx);
   preferenceRoutes(app, ctx);
   eventRoutes(app, ctx);

@@ -1,18 +1,18 @@
-// /api/rest/2.0/users/*: create, search, update, delete and passwords, shaped as the SDK's User.
+// /api/rest/2.0/users/*: create, search, update and delete, shaped as the SDK's User (passwords:
+// passwords.ts).
 // Privileges are held directly by users (an extension field `privileges` on create and update),
 // since HookRelay has no groups or roles.
-import { notIdShaped, wellFormed } from '../../domain/webhook-input.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { allows, PRIVILEGES } from '../../domain/privileges.ts';
 import { createUser, endSessionsOfLeavers } from '../../services/identity.ts';
-import { hashPassword, verifyPassword } from '../../security/passwords.ts';
 import { principal } from '../auth.ts';
-import { ApiError, badRequest, forbidden, notFound } from '../errors.ts';
+import { badRequest, notFound } from '../errors.ts';
 import { page } from '../pagination.ts';
 import { userResponse } from '../presenters.ts';
 import { refuseUnsupported, unsupportedFields } from '../unsupported.ts';
+import { checkDisplayName, checkEmail, checkName, checkPassword, EMAIL_FIELDS, FIXED_ACCOUNT_FIELDS, keepsAnAdministrator, NO_PREFERENCES, orgIdsOf, PASSWORD, PREFERENCE_FIELDS, saveUser, userNamed } from '../user-rules.ts';
 import type { UserRow } from '../../store/types.ts';
 
 const tags = ['Users'];
@@ -20,85 +20,9 @@ const tags = ['Users'];
 const ACCOUNT_TYPES = ['LOCAL_USER', 'LDAP_USER', 'SAML_USER', 'OIDC_USER', 'REMOTE_USER'] as const;
 const ACCOUNT_STATUSES = ['ACTIVE', 'INACTIVE', 'EXPIRED', 'LOCKED', 'PENDING', 'SUSPENDED'] as const;
 
-/** What HookRelay's users are, and can only be, on create and update (they were accepted and ignored). */
-const FIXED_ACCOUNT_FIELDS = {
-  account_type: Type.Optional(Type.String({ enum: ['LOCAL_USER'] })),
-  account_status: Type.Optional(Type.String({ enum: ['ACTIVE'] })),
-  visibility: Type.Optional(Type.String({ enum: ['SHARABLE'] })),
-  group_identifiers: Type.Optional(Type.Array(Type.String(), { maxItems: 0 })),
-};
-
-const PASSWORD = Type.String({ maxLength: 1024 });
-
-/** ThoughtSpot's UI preferences of a user, on create and update: HookRelay's users have none. */
-const PREFERENCE_FIELDS = [
-  'notify_on_share', 'show_onboarding_experience', 'onboarding_experience_completed', 'home_liveboard_identifier', 'favorite_metadata',
-  'preferred_locale', 'use_browser_language', 'extended_properties', 'extended_preferences',
-] as const;
-const EMAIL_FIELDS = ['trigger_welcome_email', 'trigger_activation_email'] as const;
 /** users/search filters on those preferences (its include_* output options have nothing to add, and are taken). */
 const PREFERENCE_FILTERS = ['notify_on_share', 'show_onboarding_experience', 'onboarding_experience_completed', 'home_liveboard_identifier', 'favorite_metadata'] as const;
-const NO_PREFERENCES = 'HookRelay users have no ThoughtSpot UI preferences';
 
-/** A user's name as create and update take it: trimmed, not blank, not an id's form. */
-function checkName(name: string): string {
-  if (!name.trim()) throw badRequest('name', 'must be a non-empty string');
-  wellFormed(name, 'name');
-  notIdShaped(name, 'name');
-  return name.trim();
-}
-
-function checkDisplayName(name: string): string {
-  if (!name.trim()) throw badRequest('display_name', 'must be a non-empty string');
-  return name;
-}
-
-function checkEmail(email: string | undefined): string | null {
-  if (email === undefined || email === '') return null;
-  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw badRequest('email', 'must be an email address (name@domain)');
-  return email;
-}
-
-function checkPassword(password: string, field: string): string {
-  if (password.length < 8) throw badRequest(field, 'must be at least 8 characters');
-  if (!password.trim()) throw badRequest(field, 'must not be only spaces');
-  return password;
-}
-
-/** Org ids by id or name, each an org that exists. */
-async function orgIdsOf(ctx: AppContext, identifiers: string[]): Promise<number[]> {
-  const ids: number[] = [];
-  for (const [i, id] of identifiers.entries()) {
-    const org = await ctx.store.findOrg(id);
-    if (!org) throw notFound('org', id, `org_identifiers[${i}]`);
-    ids.push(org.id);
-  }
-  return ids;
-}
-
-/** A user an administrator names, or not found. */
-async function userNamed(ctx: AppContext, identifier: string): Promise<UserRow> {
-  const user = await ctx.store.findUser(identifier);
-  if (!user) throw notFound('user', identifier, 'user_identifier');
-  return user;
-}
-
-/**
- * Refuses a change that leaves no user with ADMINISTRATION: nobody could then manage orgs or
- * users, and only the database could give the privilege back.
- */
-async function keepsAnAdministrator(ctx: AppContext, user: UserRow, field: string): Promise<void> {
-  if (!user.privileges.includes('ADMINISTRATION')) return;
-  const others = (await ctx.store.listUsers()).filter((u) => u.id !== user.id && u.privileges.includes('ADMINISTRATION'));
-  if (!others.length) throw badRequest(field, `would leave no user with ADMINISTRATION ("${user.name}" is the last one)`);
-}
-
-/** Writes a user changed from the one read; a write in between is a CONFLICT (send it again). */
-async function saveUser(ctx: AppContext, read: UserRow, next: UserRow, orgs: boolean): Promise<void> {
-  const result = await ctx.store.updateUser({ ...next, modifiedAt: Math.max(Date.now(), read.modifiedAt + 1) }, read.modifiedAt, orgs);
-  if (result === 'missing') throw notFound('user', read.name, 'user_identifier');
-  if (result === 'changed') throw new ApiError(409, 'CONFLICT', `user_identifier: user "${read.name}" changed while this request was applied; send it again`, 'user_identifier');
-}
 
 /** Users in the order asked for (NAME ascending by default; AUTHOR, which users here lack, as NAME). */
 function sortUsers(users: UserRow[], field: string, order: string): UserRow[] {
@@ -290,39 +214,4 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
       return reply.status(204).send();
     },
   );
-
-  // A password changed or reset ends every session of the user, the caller's own included: one
-  // opened with the old password must not outlive it.
-  app.post(
-    '/api/rest/2.0/users/change-password',
-    {
-      config: { access: 'authenticated' },
-      schema: { tags, body: Type.Object({ user_identifier: Type.String(), current_password: PASSWORD, new_password: PASSWORD }) },
-    },
-    async (req, reply) => {
-      const p = principal(req);
-      const body = req.body as { user_identifier: string; current_password: string; new_password: string };
-      const user = await userNamed(ctx, body.user_identifier);
-      if (user.id !== p.user.id && !allows(p.user.privileges, 'administer')) throw forbidden('user_identifier: changing another user\'s password needs the ADMINISTRATION privilege');
-      if (!(await verifyPassword(body.current_password, user.passwordHash))) throw badRequest('current_password', 'is not the user\'s password');
-      await setPassword(user, checkPassword(body.new_password, 'new_password'));
-      return reply.status(204).send();
-    },
-  );
-
-  app.post(
-    '/api/rest/2.0/users/reset-password',
-    { config: { access: 'administer' }, schema: { tags, body: Type.Object({ user_identifier: Type.String(), new_password: PASSWORD }) } },
-    async (req, reply) => {
-      const body = req.body as { user_identifier: string; new_password: string };
-      const user = await userNamed(ctx, body.user_identifier);
-      await setPassword(user, checkPassword(body.new_password, 'new_password'));
-      return reply.status(204).send();
-    },
-  );
-
-  async function setPassword(user: UserRow, password: string): Promise<void> {
-    await saveUser(ctx, user, { ...user, passwordHash: await hashPassword(password) }, false);
-    await ctx.store.revokeUserTokens(user.id, Date.now());
-  }
 }

@@ -1,0 +1,49 @@
+// /api/rest/2.0/users/change-password and /users/reset-password, as the SDK's UsersApi sends them.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { allows } from '../../domain/privileges.ts';
+import { hashPassword, verifyPassword } from '../../security/passwords.ts';
+import type { UserRow } from '../../store/types.ts';
+import { principal } from '../auth.ts';
+import { badRequest, forbidden } from '../errors.ts';
+import { checkPassword, PASSWORD, saveUser, userNamed } from '../user-rules.ts';
+
+const tags = ['Users'];
+
+export function passwordRoutes(app: FastifyInstance, ctx: AppContext) {
+  // A password changed or reset ends every session of the user, the caller's own included: one
+  // opened with the old password must not outlive it.
+  app.post(
+    '/api/rest/2.0/users/change-password',
+    {
+      config: { access: 'authenticated' },
+      schema: { tags, body: Type.Object({ user_identifier: Type.String(), current_password: PASSWORD, new_password: PASSWORD }) },
+    },
+    async (req, reply) => {
+      const p = principal(req);
+      const body = req.body as { user_identifier: string; current_password: string; new_password: string };
+      const user = await userNamed(ctx, body.user_identifier);
+      if (user.id !== p.user.id && !allows(p.user.privileges, 'administer')) throw forbidden('user_identifier: changing another user\'s password needs the ADMINISTRATION privilege');
+      if (!(await verifyPassword(body.current_password, user.passwordHash))) throw badRequest('current_password', 'is not the user\'s password');
+      await setPassword(user, checkPassword(body.new_password, 'new_password'));
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/rest/2.0/users/reset-password',
+    { config: { access: 'administer' }, schema: { tags, body: Type.Object({ user_identifier: Type.String(), new_password: PASSWORD }) } },
+    async (req, reply) => {
+      const body = req.body as { user_identifier: string; new_password: string };
+      const user = await userNamed(ctx, body.user_identifier);
+      await setPassword(user, checkPassword(body.new_password, 'new_password'));
+      return reply.status(204).send();
+    },
+  );
+
+  async function setPassword(user: UserRow, password: string): Promise<void> {
+    await saveUser(ctx, user, { ...user, passwordHash: await hashPassword(password) }, false);
+    await ctx.store.revokeUserTokens(user.id, Date.now());
+  }
+}

@@ -1,0 +1,86 @@
+// The rules of a user's fields and changes, shared by the users routes and the password routes:
+// names, emails and passwords as they are taken, orgs by id or name, the last administrator kept,
+// and a write only if the user is unchanged since it was read.
+import { Type } from '@sinclair/typebox';
+import type { AppContext } from '../context.ts';
+import { notIdShaped, wellFormed } from '../domain/webhook-input.ts';
+import type { UserRow } from '../store/types.ts';
+import { ApiError, badRequest, notFound } from './errors.ts';
+
+/** What HookRelay's users are, and can only be, on create and update (they were accepted and ignored). */
+export const FIXED_ACCOUNT_FIELDS = {
+  account_type: Type.Optional(Type.String({ enum: ['LOCAL_USER'] })),
+  account_status: Type.Optional(Type.String({ enum: ['ACTIVE'] })),
+  visibility: Type.Optional(Type.String({ enum: ['SHARABLE'] })),
+  group_identifiers: Type.Optional(Type.Array(Type.String(), { maxItems: 0 })),
+};
+
+export const PASSWORD = Type.String({ maxLength: 1024 });
+
+/** ThoughtSpot's UI preferences of a user, on create and update: HookRelay's users have none. */
+export const PREFERENCE_FIELDS = [
+  'notify_on_share', 'show_onboarding_experience', 'onboarding_experience_completed', 'home_liveboard_identifier', 'favorite_metadata',
+  'preferred_locale', 'use_browser_language', 'extended_properties', 'extended_preferences',
+] as const;
+export const EMAIL_FIELDS = ['trigger_welcome_email', 'trigger_activation_email'] as const;
+export const NO_PREFERENCES = 'HookRelay users have no ThoughtSpot UI preferences';
+
+/** A user's name as create and update take it: trimmed, not blank, not an id's form. */
+export function checkName(name: string): string {
+  if (!name.trim()) throw badRequest('name', 'must be a non-empty string');
+  wellFormed(name, 'name');
+  notIdShaped(name, 'name');
+  return name.trim();
+}
+
+export function checkDisplayName(name: string): string {
+  if (!name.trim()) throw badRequest('display_name', 'must be a non-empty string');
+  return name;
+}
+
+export function checkEmail(email: string | undefined): string | null {
+  if (email === undefined || email === '') return null;
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw badRequest('email', 'must be an email address (name@domain)');
+  return email;
+}
+
+export function checkPassword(password: string, field: string): string {
+  if (password.length < 8) throw badRequest(field, 'must be at least 8 characters');
+  if (!password.trim()) throw badRequest(field, 'must not be only spaces');
+  return password;
+}
+
+/** Org ids by id or name, each an org that exists. */
+export async function orgIdsOf(ctx: AppContext, identifiers: string[]): Promise<number[]> {
+  const ids: number[] = [];
+  for (const [i, id] of identifiers.entries()) {
+    const org = await ctx.store.findOrg(id);
+    if (!org) throw notFound('org', id, `org_identifiers[${i}]`);
+    ids.push(org.id);
+  }
+  return ids;
+}
+
+/** A user an administrator names, or not found. */
+export async function userNamed(ctx: AppContext, identifier: string): Promise<UserRow> {
+  const user = await ctx.store.findUser(identifier);
+  if (!user) throw notFound('user', identifier, 'user_identifier');
+  return user;
+}
+
+/**
+ * Refuses a change that leaves no user with ADMINISTRATION: nobody could then manage orgs or
+ * users, and only the database could give the privilege back.
+ */
+export async function keepsAnAdministrator(ctx: AppContext, user: UserRow, field: string): Promise<void> {
+  if (!user.privileges.includes('ADMINISTRATION')) return;
+  const others = (await ctx.store.listUsers()).filter((u) => u.id !== user.id && u.privileges.includes('ADMINISTRATION'));
+  if (!others.length) throw badRequest(field, `would leave no user with ADMINISTRATION ("${user.name}" is the last one)`);
+}
+
+/** Writes a user changed from the one read; a write in between is a CONFLICT (send it again). */
+export async function saveUser(ctx: AppContext, read: UserRow, next: UserRow, orgs: boolean): Promise<void> {
+  const result = await ctx.store.updateUser({ ...next, modifiedAt: Math.max(Date.now(), read.modifiedAt + 1) }, read.modifiedAt, orgs);
+  if (result === 'missing') throw notFound('user', read.name, 'user_identifier');
+  if (result === 'changed') throw new ApiError(409, 'CONFLICT', `user_identifier: user "${read.name}" changed while this request was applied; send it again`, 'user_identifier');
+}
