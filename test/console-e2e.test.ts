@@ -376,6 +376,8 @@ describe('web console (Chromium, sqlite)', { timeout: 240_000 }, () => {
       assert.ok(!found.body.webhooks.some((w: { name: string }) => w.name === 'stale-tab-hook'), `created in org ${org}`);
     }
     await other.getByLabel('Org', { exact: true }).selectOption(home);
+    // Closed only once the switch back is done (closing could cut its request short).
+    await other.locator('tr', { hasText: NAME }).waitFor();
     await other.close();
     await page.goto(`${svc.baseUrl}/settings/webhooks`);
     await page.locator('tr', { hasText: NAME }).waitFor();
@@ -413,6 +415,24 @@ describe('web console (Chromium, sqlite)', { timeout: 240_000 }, () => {
     const list = await call(svc.baseUrl, 'GET', '/api/v1/webhooks', { token: svc.adminToken });
     assert.equal(list.body.webhooks.length, 0);
     await b.screenshot('21-after-delete');
+  });
+
+  step('lists webhooks in pages of 100', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 101; i++) {
+      const res = await call(svc.baseUrl, 'POST', '/api/rest/2.0/webhooks/create', { token: svc.adminToken, body: { name: `page-${String(i).padStart(3, '0')}`, url: receiver.url, events: ['kpi.computed'] } });
+      assert.equal(res.status, 200, res.text);
+      ids.push(res.body.id);
+    }
+    await page.reload();
+    const pager = page.getByRole('navigation', { name: 'Webhook pages' });
+    await pager.getByText('1–100 of 101').waitFor();
+    assert.equal(await page.locator('table.webhooks tbody tr').count(), 100);
+    await pager.getByRole('button', { name: 'Next →' }).click();
+    await pager.getByText('101–101 of 101').waitFor();
+    await page.locator('tr', { hasText: 'page-100' }).waitFor();
+    await b.screenshot('21b-webhook-pages');
+    assert.equal((await call(svc.baseUrl, 'POST', '/api/rest/2.0/webhooks/delete', { token: svc.adminToken, body: { webhook_identifiers: ids } })).status, 200);
   });
 
   step('signs out', async () => {

@@ -45,6 +45,35 @@ for (const engine of engines) {
       assert.equal((await api.req('POST', '/api/v1/webhooks/no-such-hook/test')).status, 404);
     });
 
+    test("the console's webhook list: in pages by name with a total; one webhook by id or name; DLQ rows name their webhook", async (t) => {
+      // It answered the first 10,000 with no word of the rest (console fuzzing, 2026-12-07).
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push((await api.endpoint(t, { status: 500 }, { events: ['ingestion.failed'] })).hook);
+      const all = await api.ok('GET', '/api/v1/webhooks?limit=1000');
+      const names = all.webhooks.map((w: { name: string }) => w.name);
+      assert.deepEqual(names, [...names].sort((a: string, b: string) => a.toLowerCase().localeCompare(b.toLowerCase())), 'by name');
+      assert.deepEqual(all.pagination, { offset: 0, limit: 1000, total: names.length, has_more: false });
+      for (const h of made) assert.ok(names.includes(h.name));
+      const page = await api.ok('GET', '/api/v1/webhooks?offset=1&limit=2');
+      assert.deepEqual(page.webhooks.map((w: { name: string }) => w.name), names.slice(1, 3));
+      assert.deepEqual(page.pagination, { offset: 1, limit: 2, total: names.length, has_more: names.length > 3 });
+      assert.equal((await api.req('GET', '/api/v1/webhooks?limit=1001')).status, 400);
+      // One webhook, by id or name, with its last delivery.
+      const id = await api.publish('ingestion.failed', {});
+      await api.settled(id);
+      for (const key of [made[0].id, made[0].name]) {
+        const one = await api.ok('GET', `/api/v1/webhooks/${encodeURIComponent(key)}`);
+        assert.equal(one.id, made[0].id);
+        assert.equal(one.last_delivery.status_code, 500);
+      }
+      assert.equal((await api.req('GET', '/api/v1/webhooks/no-such-hook')).status, 404);
+      const dead = (await api.ok('GET', `/api/v1/dlq?webhook=${made[1].id}`)).items;
+      assert.equal(dead[0].webhook_name, made[1].name);
+      assert.equal((await api.req('POST', `${API}/webhooks/delete`, { webhook_identifiers: [made[1].id] })).status, 200);
+      const orphan = (await api.ok('GET', '/api/v1/dlq?event_type=ingestion.failed')).items.find((j: { webhook_id: string }) => j.webhook_id === made[1].id);
+      assert.equal(orphan.webhook_name, null, 'a deleted webhook');
+    });
+
     test('attempt history: newest first, with status code, timestamp and response time; filters and paging', async (t) => {
       const { hook } = await api.endpoint(t, (r) => (r.n === 2 ? { status: 500, body: 'nope' } : { status: 201, delayMs: 30 }));
       const first = await api.publish('kpi.alert', { i: 1 });

@@ -473,6 +473,8 @@ for (const { engine, thread, queue, pgOptions } of variants) {
         [[a.id, tied[0], true], [b.id, attempts.find((x) => x.webhookId === b.id)!.id, false]].sort(),
         'one per webhook with attempts (of a tie, the first by id); none for a webhook never delivered to, none of another org',
       );
+      assert.deepEqual((await store.latestAttemptPerWebhook(hist, [b.id])).map((x) => x.webhookId), [b.id], 'of the webhooks named only');
+      assert.deepEqual(await store.latestAttemptPerWebhook(hist, []), []);
     });
 
     test('history: every page of jobs is the slice of the whole history in its order, for each state, filter and direction', async () => {

@@ -56,6 +56,8 @@ export interface Job {
   event_type: string;
   event_name: string | null;
   webhook_id: string | null;
+  /** The DLQ's rows name their webhook; null once it is deleted. */
+  webhook_name?: string | null;
   try_count: number;
   detail: string | null;
   last_status_code: number | null;

@@ -638,13 +638,15 @@ export abstract class SqlQueueStore implements QueueStore {
    * GROUP BY over the org's attempts, 0.01-0.4 ms by seeks. Attempts of deleted webhooks no longer come
    * back; the console's webhook table, the one reader, shows only webhooks that exist.
    */
-  async latestAttemptPerWebhook(orgId: number): Promise<AttemptRow[]> {
+  async latestAttemptPerWebhook(orgId: number, webhookIds?: string[]): Promise<AttemptRow[]> {
+    if (webhookIds && !webhookIds.length) return [];
+    const [inIds, param] = webhookIds ? this.idIn(webhookIds) : ['', null];
     const rows = await this.db.all<Raw>(
       `SELECT a.* FROM webhooks w
        JOIN attempts a ON a.webhook_id = w.id AND a.org_id = w.org_id
         AND a.started_at = (SELECT MAX(m.started_at) FROM attempts m WHERE m.webhook_id = w.id AND m.org_id = w.org_id)
-       WHERE w.org_id = ? ORDER BY a.webhook_id, a.id`,
-      [orgId],
+       WHERE w.org_id = ?${webhookIds ? ` AND w.id ${inIds}` : ''} ORDER BY a.webhook_id, a.id`,
+      webhookIds ? [orgId, param] : [orgId],
     );
     // (Attempts started in the same millisecond tie: the first by id stands for the webhook.)
     const seen = new Set<string>();

@@ -322,7 +322,8 @@ export interface QueueStore {
   searchAttempts(query: AttemptQuery): Promise<{ rows: AttemptRow[]; total: number }>;
   lastAttempt(jobId: string): Promise<AttemptRow | null>;
   /** The newest attempt of each webhook of the org (for the console's webhook table). */
-  latestAttemptPerWebhook(orgId: number): Promise<AttemptRow[]>;
+  /** The latest attempt of each webhook of the org (of those named, when `webhookIds` is given). */
+  latestAttemptPerWebhook(orgId: number, webhookIds?: string[]): Promise<AttemptRow[]>;
   /** FAILED jobs back to PENDING with a fresh retry budget; returns the ids requeued. */
   requeueFailed(orgId: number, jobIds: string[], now: number): Promise<string[]>;
   /**

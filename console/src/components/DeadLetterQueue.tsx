@@ -26,12 +26,14 @@ export function DeadLetterQueue({ user }: { user: SessionUser }) {
   const manage = can.manageWebhooks(user);
   const { replays, follow, clear } = useReplays();
 
-  const webhooks = useLoad(() => get<{ webhooks: Webhook[] }>('/api/v1/webhooks'), []);
+  // The filter's choices: the first 1,000 webhooks by name (the rows name their own webhook).
+  const webhooks = useLoad(() => get<{ webhooks: Webhook[] }>('/api/v1/webhooks?limit=1000'), []);
   const dlq = useLoad(() => get<{ items: Job[]; pagination: Pagination }>(`/api/v1/dlq${query({ offset, limit: PAGE, webhook: webhookFilter })}`), [offset, webhookFilter]);
   useInterval(() => void dlq.reload(), 3000, auto && !dlq.error && !confirmAll);
 
   const names = new Map((webhooks.data?.webhooks ?? []).map((w) => [w.id, w.name]));
   const nameOf = (id: string | null) => (id ? (names.get(id) ?? 'deleted webhook') : '—');
+  const rowName = (j: Job) => (j.webhook_id ? (j.webhook_name ?? 'deleted webhook') : '—');
   const items = dlq.data?.items ?? [];
   const total = dlq.data?.pagination.total ?? 0;
   // A page emptied by its replays, with entries left before it: back to the last page that has
@@ -46,7 +48,7 @@ export function DeadLetterQueue({ user }: { user: SessionUser }) {
     setRowError(null);
     try {
       await post(`/api/v1/dlq/${encodeURIComponent(job.id)}/replay`);
-      void follow(job, nameOf(job.webhook_id));
+      void follow(job, rowName(job));
       await dlq.reload();
     } catch (err) {
       setRowError(err);
@@ -117,7 +119,7 @@ export function DeadLetterQueue({ user }: { user: SessionUser }) {
           </p>
           <ListTable label="Failed deliveries" columns={['Event', 'Webhook', 'Last error', 'Tries', 'Failed at']}>
             {items.map((j) => (
-              <DlqRow key={j.id} job={j} webhookName={nameOf(j.webhook_id)} manage={manage} busy={replaying === j.id} onReplay={() => void replay(j)} />
+              <DlqRow key={j.id} job={j} webhookName={rowName(j)} manage={manage} busy={replaying === j.id} onReplay={() => void replay(j)} />
             ))}
           </ListTable>
           {dlq.data && <Pager offset={dlq.data.pagination.offset} limit={dlq.data.pagination.limit} total={total} onPage={setOffset} label="Dead letter queue pages" />}

@@ -24,7 +24,14 @@ export function DeliveryHistory({ id, user }: { id: string; user: SessionUser })
   const [notice, setNotice] = useState<{ kind: 'success' | 'error'; content: unknown } | null>(null);
   const autoId = useId();
 
-  const webhook = useLoad(async () => (await get<{ webhooks: Webhook[] }>('/api/v1/webhooks')).webhooks.find((w) => w.id === id || w.name === id) ?? null, [id]);
+  const webhook = useLoad(async () => {
+    try {
+      return await get<Webhook>(`/api/v1/webhooks/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return null;
+      throw err;
+    }
+  }, [id]);
   const attempts = useLoad(
     () =>
       get<{ attempts: Attempt[]; pagination: Pagination }>(

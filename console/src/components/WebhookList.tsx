@@ -1,18 +1,21 @@
 // Settings → Manage Webhooks: the org's webhooks with their last delivery, and the actions Test,
 // Delivery History, Edit and Delete.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { get, post } from '../api.ts';
 import { takeFlash } from '../flash.ts';
 import { useLoad } from '../hooks.ts';
 import { Link, paths } from '../router.tsx';
-import { can, type SessionUser, type Webhook } from '../types.ts';
-import { Empty, ErrorBanner, ListTable, Loading, Notice } from './common.tsx';
+import { can, type Pagination, type SessionUser, type Webhook } from '../types.ts';
+import { Empty, ErrorBanner, ListTable, Loading, Notice, Pager } from './common.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { WebhookRow } from './WebhookRow.tsx';
 import { useTestDelivery } from './useTestDelivery.tsx';
 
+const PAGE = 100;
+
 export function WebhookList({ user }: { user: SessionUser }) {
-  const list = useLoad(() => get<{ webhooks: Webhook[] }>('/api/v1/webhooks'), []);
+  const [offset, setOffset] = useState(0);
+  const list = useLoad(() => get<{ webhooks: Webhook[]; pagination: Pagination }>(`/api/v1/webhooks?offset=${offset}&limit=${PAGE}`), [offset]);
   const [flash, setFlash] = useState<string | null>(() => takeFlash());
   const [toDelete, setToDelete] = useState<Webhook | null>(null);
   const [deleting, setDeleting] = useState(false);
@@ -38,6 +41,12 @@ export function WebhookList({ user }: { user: SessionUser }) {
   };
 
   const webhooks = list.data?.webhooks ?? [];
+  const total = list.data?.pagination.total ?? 0;
+  // The last webhook of a page deleted: back to the last page that has some.
+  const pastTheEnd = !!list.data && webhooks.length === 0 && total > 0 && offset > 0;
+  useEffect(() => {
+    if (pastTheEnd) setOffset(Math.floor((total - 1) / PAGE) * PAGE);
+  }, [pastTheEnd, total]);
   return (
     <section aria-labelledby="page-title">
       <div className="page-head">
@@ -57,7 +66,7 @@ export function WebhookList({ user }: { user: SessionUser }) {
       <ErrorBanner error={list.error} onRetry={() => void list.reload()} />
       {list.loading && !list.data ? (
         <Loading label="Loading webhooks…" />
-      ) : list.data && webhooks.length === 0 ? (
+      ) : list.data && webhooks.length === 0 && !pastTheEnd ? (
         <Empty title="No webhooks yet">
           <p>Register a webhook to start receiving events such as kpi.alert or ingestion.completed.</p>
           {manage && (
@@ -73,6 +82,7 @@ export function WebhookList({ user }: { user: SessionUser }) {
           ))}
         </ListTable>
       ) : null}
+      {list.data && total > PAGE && <Pager offset={offset} limit={PAGE} total={total} onPage={setOffset} label="Webhook pages" />}
       <ConfirmDialog
         open={toDelete !== null}
         title="Delete webhook?"

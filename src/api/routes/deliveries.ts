@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.ts';
 import { EVENT_TYPES } from '../../domain/events.ts';
 import { TEST_EVENT_TYPE, publishTest } from '../../events/publish.ts';
 import { newJob } from '../../domain/jobs.ts';
-import type { WebhookRow } from '../../store/types.ts';
+import type { AttemptRow, WebhookRow } from '../../store/types.ts';
 import { principal } from '../auth.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { MAX_OFFSET, page } from '../pagination.ts';
@@ -64,16 +64,36 @@ async function dlqFilter(ctx: AppContext, req: FastifyRequest, q: DlqQuery) {
 export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
   const access = 'manageWebhooks' as const;
 
-  app.get('/api/v1/webhooks', { config: { access: 'viewDeliveries' }, schema: { tags } }, async (req) => {
+  /** A webhook as the console lists it: the API's shape and its last delivery. */
+  const withLastDelivery = (w: WebhookRow, org: Parameters<typeof webhookResponse>[1], a: AttemptRow | undefined) => ({
+    ...webhookResponse(w, org),
+    last_delivery: a ? { success: a.success, status_code: a.statusCode, error: a.error, timestamp: new Date(a.startedAt).toISOString() } : null,
+  });
+
+  // In pages (by name): it answered the first 10,000 only, with no word of the rest (console
+  // fuzzing, 2026-12-07: webhooks past them could not be listed, and their dead letters showed as
+  // "deleted webhook").
+  app.get(
+    '/api/v1/webhooks',
+    { config: { access: 'viewDeliveries' }, schema: { tags, querystring: Type.Object({ offset: Paging.offset, limit: Paging.limit }) } },
+    async (req) => {
+      const p = principal(req);
+      const q = req.query as { offset?: number; limit?: number };
+      const { offset, limit } = page(q.offset, q.limit ?? 100, ['offset', 'limit']);
+      const { rows, total } = await ctx.store.searchWebhooks({ orgId: p.org.id, sortField: 'NAME', sortOrder: 'ASC', offset, limit });
+      const latest = new Map((await ctx.store.latestAttemptPerWebhook(p.org.id, rows.map((w) => w.id))).map((a) => [a.webhookId, a]));
+      return {
+        webhooks: rows.map((w) => withLastDelivery(w, p.org, latest.get(w.id))),
+        pagination: { offset, limit, total, has_more: offset + rows.length < total },
+      };
+    },
+  );
+
+  app.get('/api/v1/webhooks/:webhook_identifier', { config: { access: 'viewDeliveries' }, schema: { tags, params: WebhookParam } }, async (req) => {
     const p = principal(req);
-    const { rows } = await ctx.store.searchWebhooks({ orgId: p.org.id, sortField: 'NAME', sortOrder: 'ASC', offset: 0, limit: 10_000 });
-    const latest = new Map((await ctx.store.latestAttemptPerWebhook(p.org.id)).map((a) => [a.webhookId, a]));
-    return {
-      webhooks: rows.map((w) => {
-        const a = latest.get(w.id);
-        return { ...webhookResponse(w, p.org), last_delivery: a ? { success: a.success, status_code: a.statusCode, error: a.error, timestamp: new Date(a.startedAt).toISOString() } : null };
-      }),
-    };
+    const w = await webhookOf(ctx, req, (req.params as { webhook_identifier: string }).webhook_identifier);
+    const [latest] = await ctx.store.latestAttemptPerWebhook(p.org.id, [w.id]);
+    return withLastDelivery(w, p.org, latest);
   });
 
   app.get(
@@ -121,9 +141,14 @@ export function deliveryRoutes(app: FastifyInstance, ctx: AppContext) {
     const q = req.query as DlqQuery & { offset?: number; limit?: number };
     const { offset, limit } = page(q.offset, q.limit ?? 50, ['offset', 'limit']);
     const { rows, total } = await ctx.store.searchJobs({ ...(await dlqFilter(ctx, req, q)), offset, limit, order: 'DESC' });
-    const events = new Map((await ctx.store.findEvents(principal(req).org.id, [...new Set(rows.map((j) => j.eventId))])).map((e) => [e.id, e]));
+    const orgId = principal(req).org.id;
+    const events = new Map((await ctx.store.findEvents(orgId, [...new Set(rows.map((j) => j.eventId))])).map((e) => [e.id, e]));
+    // Each row names its webhook (null once deleted): the console named them from its list of
+    // webhooks, which need not hold them all.
+    const names = new Map<string, string | null>();
+    for (const id of new Set(rows.map((j) => j.webhookId))) names.set(id, (await ctx.store.findWebhook(orgId, id))?.name ?? null);
     return {
-      items: rows.map((j) => ({ ...jobView(j, events.get(j.eventId)), last_error: j.detail })),
+      items: rows.map((j) => ({ ...jobView(j, events.get(j.eventId)), webhook_name: names.get(j.webhookId) ?? null, last_error: j.detail })),
       pagination: { offset, limit, total, has_more: offset + rows.length < total },
     };
   });
