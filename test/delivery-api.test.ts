@@ -47,7 +47,7 @@ for (const engine of engines) {
 
     test("the console's webhook list: in pages by name with a total; one webhook by id or name; DLQ rows name their webhook", async (t) => {
       // It answered the first 10,000 with no word of the rest (console fuzzing, 2026-12-07).
-      const made = [];
+      const made: { id: string; name: string }[] = [];
       for (let i = 0; i < 3; i++) made.push((await api.endpoint(t, { status: 500 }, { events: ['ingestion.failed'] })).hook);
       const all = await api.ok('GET', '/api/v1/webhooks?limit=1000');
       const names = all.webhooks.map((w: { name: string }) => w.name);

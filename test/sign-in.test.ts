@@ -116,4 +116,30 @@ describe('sign-in and sessions through the API', () => {
     assert.equal((await me(again)).status, 401);
     assert.equal((await me(inPrimary)).status, 200);
   });
+
+  test('sign-ins racing a password change or an org removal: no token from before the change lives on', async () => {
+    const admin = (path: string, body: unknown) => call(proxied.baseUrl, 'POST', `${API}${path}`, { token: proxied.adminToken, body });
+    const me = (t: string) => call(proxied.baseUrl, 'GET', `${API}/auth/session/user`, { token: t });
+    const org = (await admin('/orgs/create', { name: 'racing' })).body;
+    for (let round = 0; round < 3; round++) {
+      const name = `racer-${round}`;
+      assert.equal((await admin('/users/create', { name, display_name: name, password: 'old-password-1', org_identifiers: ['0', String(org.id)] })).status, 200);
+      // Sign-ins with the old password, one every few ms, around a reset (each spends ~50 ms in scrypt).
+      const signIns: Promise<Awaited<ReturnType<typeof call>>>[] = [];
+      const inOrg: Promise<Awaited<ReturnType<typeof call>>>[] = [];
+      let change: Promise<unknown> | null = null;
+      for (let i = 0; i < 24; i++) {
+        signIns.push(call(proxied.baseUrl, 'POST', `${API}/auth/token/full`, { body: { username: name, password: 'old-password-1', org_id: 0 }, headers: { 'x-forwarded-for': `192.0.2.${i}` } }));
+        inOrg.push(call(proxied.baseUrl, 'POST', `${API}/auth/token/full`, { body: { username: name, password: 'old-password-1', org_id: org.id }, headers: { 'x-forwarded-for': `192.0.2.${100 + i}` } }));
+        if (i === 8) change = Promise.all([admin('/users/reset-password', { user_identifier: name, new_password: 'new-password-1' }), admin(`/orgs/${org.id}/update`, { user_identifiers: [name], operation: 'REMOVE' })]);
+        await new Promise((r) => setTimeout(r, 4));
+      }
+      await change;
+      const got = [...(await Promise.all(signIns)), ...(await Promise.all(inOrg))].filter((r) => r.status === 200);
+      for (const r of got) assert.equal((await me(r.body.token)).status, 401, `round ${round}: a token from before the change lives on`);
+      // Added back to the org: nothing from before comes back.
+      assert.equal((await admin(`/orgs/${org.id}/update`, { user_identifiers: [name], operation: 'ADD' })).status, 204);
+      for (const r of got) assert.equal((await me(r.body.token)).status, 401, `round ${round}: back with the org`);
+    }
+  });
 });

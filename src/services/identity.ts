@@ -124,12 +124,27 @@ async function orgExists(store: Store, orgId: number): Promise<boolean> {
   return (await store.findOrg(String(orgId)))?.id === orgId;
 }
 
+/**
+ * Stores a token for a user checked against `user` as read before (its password, its orgs), then
+ * reads the user again: changed meanwhile (a new password, the org left, the privilege gone), the
+ * token is revoked and the sign-in refused. A password change or an org removal revokes the
+ * tokens after its own write, so with the write before this read one of the two always sees the
+ * other. Without the second read a sign-in that had checked the old password, then spent its
+ * ~50 ms of scrypt, stored a token after the change had revoked the others (concurrency fuzzing,
+ * 2026-12-07: 148 such tokens lived on).
+ */
 async function mint(store: Store, user: UserRow, orgId: number, validitySec: number): Promise<IssuedToken> {
   const token = newToken();
   const now = Date.now();
   const row: TokenRow = { hash: tokenHash(token), userId: user.id, orgId, createdAt: now, expiresAt: now + validitySec * 1000, revokedAt: null };
   await store.insertToken(row);
-  return { token, row, user };
+  const current = await store.findUser(user.id);
+  const stillMay = current !== null && current.passwordHash === user.passwordHash && (current.orgIds.includes(orgId) || current.privileges.includes('ADMINISTRATION'));
+  if (!stillMay) {
+    await store.revokeToken(row.hash, Date.now());
+    throw new IdentityError(401, 'the account changed during sign-in (its password, orgs or privileges); sign in again');
+  }
+  return { token, row, user: current };
 }
 
 /** Whether the user may act in the org: a member of it, or an administrator (of every org that exists). */
