@@ -123,7 +123,7 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.deepEqual((await store.findUser('carol'))?.privileges, ['DEVELOPER']);
     });
 
-    test('users: updated only if unchanged since read (orgs only when asked), deleted with their tokens', async () => {
+    test('users: updated only if unchanged since read (orgs only when asked, changes of orgs count), deleted with their tokens; the last administrator stays one', async () => {
       const now = Date.now();
       const u = { id: crypto.randomUUID(), name: 'dave', displayName: 'Dave', email: null, passwordHash: 'x', privileges: ['DEVELOPER'], orgIds: [0], createdAt: now, modifiedAt: now };
       await store.createUser(u);
@@ -136,12 +136,24 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.equal(await store.updateUser({ ...next, modifiedAt: now + 2 }, now + 1, true), 'updated');
       assert.deepEqual((await store.findUser(u.id))?.orgIds, [101]);
       await assert.rejects(store.updateUser({ ...next, name: 'carol', modifiedAt: now + 3 }, now + 2, false), (e: unknown) => e instanceof ConflictError && e.constraint === 'user_name');
+      // The last user with ADMINISTRATION keeps it and stays; with another, it may go.
+      assert.equal(await store.updateUser({ ...next, privileges: ['DEVELOPER'], modifiedAt: now + 3 }, now + 2, false), 'last_admin');
+      assert.equal(await store.deleteUser(u.id), 'last_admin');
+      assert.deepEqual((await store.findUser(u.id))?.privileges, ['ADMINISTRATION']);
+      const other = { ...u, id: crypto.randomUUID(), name: 'erin', privileges: ['DEVELOPER', 'ADMINISTRATION'] };
+      await store.createUser(other);
       await store.insertToken({ hash: `dave-${u.id}`, userId: u.id, orgId: 101, createdAt: now, expiresAt: now + 60_000, revokedAt: null });
-      assert.equal(await store.deleteUser(u.id), true);
+      assert.equal(await store.deleteUser(u.id), 'deleted');
       assert.equal(await store.findUser(u.id), null);
       assert.equal(await store.findToken(`dave-${u.id}`), null, 'its tokens went with it');
-      assert.equal(await store.deleteUser(u.id), false);
+      assert.equal(await store.deleteUser(u.id), 'missing');
       assert.equal(await store.updateUser({ ...next, modifiedAt: now + 4 }, now + 2, false), 'missing');
+      // A change of its orgs changes the user: an update that read it before finds it changed.
+      const readAt = (await store.findUser(other.id))!.modifiedAt;
+      await store.changeOrgMembers(101, [other.id], 'ADD');
+      assert.equal(await store.updateUser({ ...other, displayName: 'stale', modifiedAt: readAt + 1 }, readAt, true), 'changed');
+      assert.deepEqual((await store.findUser(other.id))?.orgIds, [0, 101], 'the added org stays');
+      await store.deleteUser(other.id);
     });
 
     test("orgs' members: added (twice is once), removed, replaced", async () => {

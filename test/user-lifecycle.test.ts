@@ -99,6 +99,29 @@ for (const engine of engines) {
       assert.equal(await find('second-admin'), undefined);
     });
 
+    test('the last two administrators demoting or deleting each other at once: one stays an administrator', async () => {
+      // Each saw the other still holding the privilege, and both went (concurrency fuzzing).
+      const raw = (token: string, path: string, body: unknown) => fetch(`${svc.baseUrl}/api/rest/2.0${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const admins = async (token: string) => ((await (await raw(token, '/users/search', { privileges: ['ADMINISTRATION'] })).json()) as { name: string }[]).map((u) => u.name);
+      for (let round = 0; round < 6; round++) {
+        const [p, q] = [`twin-p-${round}`, `twin-q-${round}`];
+        for (const name of [p, q]) assert.equal((await raw(svc.adminToken, '/users/create', { name, display_name: name, password: 'twin-password-1', privileges: ['ADMINISTRATION'] })).status, 200);
+        const [tp, tq] = [await tokenOf(p, 'twin-password-1'), await tokenOf(q, 'twin-password-1')];
+        // The two are the last administrators: the suite's own steps down for the round.
+        assert.equal((await raw(tp, `/users/${svc.adminUsername}/update`, { privileges: [] })).status, 204);
+        const act = (token: string, who: string) => (round % 2 ? raw(token, `/users/${who}/delete`, {}) : raw(token, `/users/${who}/update`, { privileges: ['DEVELOPER'] }));
+        const answers = await Promise.all([act(tp, q), act(tq, p)]);
+        const statuses = answers.map((r) => r.status);
+        // One wins; the other is refused as the last administrator, or for no longer being one.
+        assert.equal(statuses.filter((x) => x === 204).length, 1, `round ${round}: ${statuses}`);
+        assert.ok(statuses.every((x) => x === 204 || x === 400 || x === 403), `round ${round}: ${statuses}`);
+        const survivor = statuses[0] === 204 ? tp : tq;
+        assert.equal((await admins(survivor)).length, 1, `round ${round}`);
+        assert.equal((await raw(survivor, `/users/${svc.adminUsername}/update`, { privileges: ['ADMINISTRATION'] })).status, 204);
+        for (const name of [p, q]) if (await find(name)) assert.equal((await raw(svc.adminToken, `/users/${name}/delete`, {})).status, 204);
+      }
+    });
+
     test('changeUserPassword and resetUserPassword: the new password works, the old does not, and every session of the user ends', async () => {
       await users.createUser({ name: 'eli', display_name: 'Eli', password: 'eli-password-1', email: 'eli@example.com' });
       const [t1, t2] = [await tokenOf('eli', 'eli-password-1'), await tokenOf('eli', 'eli-password-1')];

@@ -69,18 +69,28 @@ export async function userNamed(ctx: AppContext, identifier: string): Promise<Us
 }
 
 /**
- * Refuses a change that leaves no user with ADMINISTRATION: nobody could then manage orgs or
- * users, and only the database could give the privilege back.
+ * The store refuses to take ADMINISTRATION from the last user holding it (updateUser, deleteUser):
+ * nobody could then manage orgs or users, and only the database could give the privilege back.
  */
-export async function keepsAnAdministrator(ctx: AppContext, user: UserRow, field: string): Promise<void> {
-  if (!user.privileges.includes('ADMINISTRATION')) return;
-  const others = (await ctx.store.listUsers()).filter((u) => u.id !== user.id && u.privileges.includes('ADMINISTRATION'));
-  if (!others.length) throw badRequest(field, `would leave no user with ADMINISTRATION ("${user.name}" is the last one)`);
-}
+export const lastAdministrator = (field: string, user: UserRow) => badRequest(field, `would leave no user with ADMINISTRATION ("${user.name}" is the last one)`);
 
-/** Writes a user changed from the one read; a write in between is a CONFLICT (send it again). */
-export async function saveUser(ctx: AppContext, read: UserRow, next: UserRow, orgs: boolean): Promise<void> {
-  const result = await ctx.store.updateUser({ ...next, modifiedAt: Math.max(Date.now(), read.modifiedAt + 1) }, read.modifiedAt, orgs);
-  if (result === 'missing') throw notFound('user', read.name, 'user_identifier');
-  if (result === 'changed') throw new ApiError(409, 'CONFLICT', `user_identifier: user "${read.name}" changed while this request was applied; send it again`, 'user_identifier');
+/** Reads of a user a change makes at most while other writes keep changing it (then a CONFLICT). */
+const CHANGE_ATTEMPTS = 5;
+
+/**
+ * Applies `change` to the user and writes it if the user is still as read; when another write
+ * came first (an update, a change of its orgs) the user is read again and `change` applied again.
+ * Answers the user before and after.
+ */
+export async function changeUser(ctx: AppContext, first: UserRow, change: (u: UserRow) => UserRow, orgs: boolean): Promise<{ before: UserRow; after: UserRow }> {
+  let before = first;
+  for (let attempt = 1; ; attempt++) {
+    const after = { ...change(before), modifiedAt: Math.max(Date.now(), before.modifiedAt + 1) };
+    const result = await ctx.store.updateUser(after, before.modifiedAt, orgs);
+    if (result === 'updated') return { before, after };
+    if (result === 'missing') throw notFound('user', first.name, 'user_identifier');
+    if (result === 'last_admin') throw lastAdministrator('privileges', before);
+    if (attempt === CHANGE_ATTEMPTS) throw new ApiError(409, 'CONFLICT', `user_identifier: user "${first.name}" changed ${CHANGE_ATTEMPTS} times while this request was applied; send it again`, 'user_identifier');
+    before = await userNamed(ctx, first.id);
+  }
 }

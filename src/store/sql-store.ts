@@ -150,8 +150,20 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     return Number(r?.n ?? 0);
   }
 
-  async updateUser(u: UserRow, readAt: number, orgs: boolean): Promise<'updated' | 'changed' | 'missing'> {
+  /**
+   * The administrators' ids, their rows locked until the transaction ends (PostgreSQL; SQLite
+   * writes one transaction at a time): two administrators demoting each other at once each saw
+   * the other still holding the privilege, and both did (concurrency fuzzing, 2026-12-07).
+   */
+  private async lockAdministrators(db: Db): Promise<string[]> {
+    const rows = await db.all<Raw>(`SELECT id FROM users WHERE privileges LIKE ?${this.engine === 'postgres' ? ' FOR UPDATE' : ''}`, ['%"ADMINISTRATION"%']);
+    return rows.map((r) => String(r.id));
+  }
+
+  async updateUser(u: UserRow, readAt: number, orgs: boolean): Promise<'updated' | 'changed' | 'missing' | 'last_admin'> {
     return this.db.tx(async (db) => {
+      const admins = await this.lockAdministrators(db);
+      if (admins.length === 1 && admins[0] === u.id && !u.privileges.includes('ADMINISTRATION')) return 'last_admin';
       const { changes } = await db.run(
         'UPDATE users SET name = ?, display_name = ?, email = ?, password_hash = ?, privileges = ?, modified_at = ? WHERE id = ? AND modified_at = ?',
         [u.name, u.displayName, u.email, u.passwordHash, JSON.stringify(u.privileges), u.modifiedAt, u.id, readAt],
@@ -165,9 +177,13 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     });
   }
 
-  async deleteUser(id: string): Promise<boolean> {
-    // Its org memberships and tokens go with it (ON DELETE CASCADE): its sessions end at once.
-    return (await this.db.run('DELETE FROM users WHERE id = ?', [id])).changes > 0;
+  async deleteUser(id: string): Promise<'deleted' | 'missing' | 'last_admin'> {
+    return this.db.tx(async (db) => {
+      const admins = await this.lockAdministrators(db);
+      if (admins.length === 1 && admins[0] === id) return 'last_admin';
+      // Its org memberships and tokens go with it (ON DELETE CASCADE): its sessions end at once.
+      return (await db.run('DELETE FROM users WHERE id = ?', [id])).changes > 0 ? 'deleted' : 'missing';
+    });
   }
 
   async setUserOrgs(userId: string, orgIds: number[]): Promise<void> {
@@ -179,6 +195,13 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
 
   async changeOrgMembers(orgId: number, userIds: string[], operation: 'ADD' | 'REMOVE' | 'REPLACE'): Promise<void> {
     await this.db.tx(async (db) => {
+      // The users whose orgs change are changed: an update of one of them that read its orgs
+      // before this then finds it changed (updateUser), instead of writing back the orgs it read
+      // (an ADD here was lost in 25 of 140 races, concurrency fuzzing 2026-12-07).
+      const now = Date.now();
+      const touch = `UPDATE users SET modified_at = CASE WHEN modified_at < ? THEN ? ELSE modified_at + 1 END WHERE`;
+      if (operation === 'REPLACE') await db.run(`${touch} id IN (SELECT user_id FROM user_orgs WHERE org_id = ?)`, [now, now, orgId]);
+      for (const userId of userIds) await db.run(`${touch} id = ?`, [now, now, userId]);
       if (operation === 'REPLACE') await db.run('DELETE FROM user_orgs WHERE org_id = ?', [orgId]);
       for (const userId of userIds) {
         if (operation === 'REMOVE') await db.run('DELETE FROM user_orgs WHERE user_id = ? AND org_id = ?', [userId, orgId]);

@@ -103,11 +103,12 @@ export interface Store extends QueueStore {
   /**
    * Writes a user's fields (and its orgs when `orgs`) if the row is still the one read
    * (modified_at = readAt; `u.modifiedAt` must differ from it): 'changed' when another write came
-   * first, 'missing' when the user is gone. A name taken is a ConflictError (user_name).
+   * first (changeOrgMembers counts), 'missing' when the user is gone, 'last_admin' when it would
+   * take ADMINISTRATION from the last user holding it. A name taken is a ConflictError (user_name).
    */
-  updateUser(u: UserRow, readAt: number, orgs: boolean): Promise<'updated' | 'changed' | 'missing'>;
-  /** Deletes a user with its org memberships and tokens; false when there was none. */
-  deleteUser(id: string): Promise<boolean>;
+  updateUser(u: UserRow, readAt: number, orgs: boolean): Promise<'updated' | 'changed' | 'missing' | 'last_admin'>;
+  /** Deletes a user with its org memberships and tokens, unless it is the last with ADMINISTRATION. */
+  deleteUser(id: string): Promise<'deleted' | 'missing' | 'last_admin'>;
   /** The org's members: these users added, removed, or made its only members, in one transaction. */
   changeOrgMembers(orgId: number, userIds: string[], operation: 'ADD' | 'REMOVE' | 'REPLACE'): Promise<void>;
 

@@ -7,7 +7,7 @@ import { hashPassword, verifyPassword } from '../../security/passwords.ts';
 import type { UserRow } from '../../store/types.ts';
 import { principal } from '../auth.ts';
 import { badRequest, forbidden } from '../errors.ts';
-import { checkPassword, PASSWORD, saveUser, userNamed } from '../user-rules.ts';
+import { changeUser, checkPassword, PASSWORD, userNamed } from '../user-rules.ts';
 
 const tags = ['Users'];
 
@@ -43,7 +43,8 @@ export function passwordRoutes(app: FastifyInstance, ctx: AppContext) {
   );
 
   async function setPassword(user: UserRow, password: string): Promise<void> {
-    await saveUser(ctx, user, { ...user, passwordHash: await hashPassword(password) }, false);
+    const passwordHash = await hashPassword(password);
+    await changeUser(ctx, user, (u) => ({ ...u, passwordHash }), false);
     await ctx.store.revokeUserTokens(user.id, Date.now());
   }
 }

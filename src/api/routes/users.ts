@@ -12,7 +12,7 @@ import { badRequest, notFound } from '../errors.ts';
 import { page } from '../pagination.ts';
 import { userResponse } from '../presenters.ts';
 import { refuseUnsupported, unsupportedFields } from '../unsupported.ts';
-import { checkDisplayName, checkEmail, checkName, checkPassword, EMAIL_FIELDS, FIXED_ACCOUNT_FIELDS, keepsAnAdministrator, NO_PREFERENCES, orgIdsOf, PASSWORD, PREFERENCE_FIELDS, saveUser, userNamed } from '../user-rules.ts';
+import { changeUser, checkDisplayName, checkEmail, checkName, checkPassword, EMAIL_FIELDS, FIXED_ACCOUNT_FIELDS, lastAdministrator, NO_PREFERENCES, orgIdsOf, PASSWORD, PREFERENCE_FIELDS, userNamed } from '../user-rules.ts';
 import type { UserRow } from '../../store/types.ts';
 
 const tags = ['Users'];
@@ -179,25 +179,24 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
       const { user_identifier } = req.params as { user_identifier: string };
       const body = req.body as { name?: string; display_name?: string; email?: string; org_identifiers?: string[]; operation?: 'ADD' | 'REMOVE' | 'REPLACE'; privileges?: string[] };
       const user = await userNamed(ctx, user_identifier);
-      const next: UserRow = { ...user };
-      if (body.name !== undefined) next.name = checkName(body.name);
-      if (body.display_name !== undefined) next.displayName = checkDisplayName(body.display_name);
-      if (body.email !== undefined) next.email = checkEmail(body.email);
-      if (body.privileges !== undefined) {
-        next.privileges = [...new Set(body.privileges)];
-        if (!next.privileges.includes('ADMINISTRATION')) await keepsAnAdministrator(ctx, user, 'privileges');
-      }
-      if (body.org_identifiers !== undefined) {
-        const named = await orgIdsOf(ctx, body.org_identifiers);
-        const operation = body.operation ?? 'REPLACE';
-        next.orgIds = operation === 'ADD' ? [...new Set([...user.orgIds, ...named])] : operation === 'REMOVE' ? user.orgIds.filter((o) => !named.includes(o)) : [...new Set(named)];
-        // A user in no org could never get a token.
-        if (!next.orgIds.length) throw badRequest('org_identifiers', 'would leave the user in no org');
-      } else if (body.operation !== undefined) {
-        throw badRequest('operation', 'applies to org_identifiers, which is not given');
-      }
-      await saveUser(ctx, user, next, body.org_identifiers !== undefined);
-      for (const orgId of user.orgIds.filter((o) => !next.orgIds.includes(o))) await endSessionsOfLeavers(ctx.store, orgId, [next]);
+      // Checked once; applied to the user as read (again, if another write came first).
+      const name = body.name === undefined ? undefined : checkName(body.name);
+      const displayName = body.display_name === undefined ? undefined : checkDisplayName(body.display_name);
+      const email = body.email === undefined ? undefined : checkEmail(body.email);
+      const named = body.org_identifiers === undefined ? undefined : await orgIdsOf(ctx, body.org_identifiers);
+      if (body.operation !== undefined && named === undefined) throw badRequest('operation', 'applies to org_identifiers, which is not given');
+      const operation = body.operation ?? 'REPLACE';
+      const { before, after } = await changeUser(ctx, user, (u) => {
+        const next: UserRow = { ...u, name: name ?? u.name, displayName: displayName ?? u.displayName, email: email === undefined ? u.email : email };
+        if (body.privileges !== undefined) next.privileges = [...new Set(body.privileges)];
+        if (named !== undefined) {
+          next.orgIds = operation === 'ADD' ? [...new Set([...u.orgIds, ...named])] : operation === 'REMOVE' ? u.orgIds.filter((o) => !named.includes(o)) : [...new Set(named)];
+          // A user in no org could never get a token.
+          if (!next.orgIds.length) throw badRequest('org_identifiers', 'would leave the user in no org');
+        }
+        return next;
+      }, named !== undefined);
+      for (const orgId of before.orgIds.filter((o) => !after.orgIds.includes(o))) await endSessionsOfLeavers(ctx.store, orgId, [after]);
       return reply.status(204).send();
     },
   );
@@ -208,9 +207,10 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
     async (req, reply) => {
       const { user_identifier } = req.params as { user_identifier: string };
       const user = await userNamed(ctx, user_identifier);
-      await keepsAnAdministrator(ctx, user, 'user_identifier');
       // Its tokens and console sessions go with it.
-      if (!(await ctx.store.deleteUser(user.id))) throw notFound('user', user_identifier, 'user_identifier');
+      const result = await ctx.store.deleteUser(user.id);
+      if (result === 'missing') throw notFound('user', user_identifier, 'user_identifier');
+      if (result === 'last_admin') throw lastAdministrator('user_identifier', user);
       return reply.status(204).send();
     },
   );
