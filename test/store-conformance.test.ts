@@ -266,18 +266,21 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.equal(await store.updateWebhook({ ...ok, orgId: 101 }, ok.modifiedAt), 'missing', 'cannot update across orgs');
     });
 
-    test('channel preferences: cluster, org override, reset', async () => {
-      await store.setClusterPreferences([{ eventType: 'LIVEBOARD_SCHEDULE', channels: ['EMAIL'] }]);
-      await store.setClusterPreferences([{ eventType: 'LIVEBOARD_SCHEDULE', channels: ['EMAIL', 'WEBHOOK'] }]);
-      assert.deepEqual(await store.getClusterPreferences(), [{ eventType: 'LIVEBOARD_SCHEDULE', channels: ['EMAIL', 'WEBHOOK'] }]);
-      await store.replaceOrgPreferences(101, [{ eventType: 'LIVEBOARD_SCHEDULE', channels: ['WEBHOOK'] }]);
-      assert.deepEqual(await store.getOrgPreferences(101), [{ eventType: 'LIVEBOARD_SCHEDULE', channels: ['WEBHOOK'] }]);
+    test('channel preferences: cluster, org override, reset, in one transaction', async () => {
+      const LB = 'LIVEBOARD_SCHEDULE';
+      await store.configurePreferences({ cluster: [{ eventType: LB, channels: ['EMAIL'] }], orgs: [] });
+      await store.configurePreferences({ cluster: [{ eventType: LB, channels: ['EMAIL', 'WEBHOOK'] }], orgs: [] });
+      assert.deepEqual(await store.getClusterPreferences(), [{ eventType: LB, channels: ['EMAIL', 'WEBHOOK'] }]);
+      await store.configurePreferences({ cluster: null, orgs: [{ orgId: 101, op: 'REPLACE', prefs: [{ eventType: LB, channels: ['WEBHOOK'] }] }] });
+      assert.deepEqual(await store.getOrgPreferences(101), [{ eventType: LB, channels: ['WEBHOOK'] }]);
       assert.deepEqual(await store.getOrgPreferences(0), []);
-      await store.resetOrgPreferences(101, ['LIVEBOARD_SCHEDULE']);
+      await store.configurePreferences({ cluster: null, orgs: [{ orgId: 101, op: 'RESET', eventTypes: [LB] }] });
       assert.deepEqual(await store.getOrgPreferences(101), []);
-      await store.replaceOrgPreferences(101, [{ eventType: 'LIVEBOARD_SCHEDULE', channels: ['EMAIL'] }]);
-      await store.resetOrgPreferences(101, null);
-      assert.deepEqual(await store.getOrgPreferences(101), []);
+      await store.configurePreferences({ cluster: null, orgs: [{ orgId: 101, op: 'REPLACE', prefs: [{ eventType: LB, channels: ['EMAIL'] }] }, { orgId: 101, op: 'RESET', eventTypes: null }] });
+      assert.deepEqual(await store.getOrgPreferences(101), [], 'in order: the reset after the replace');
+      // All or nothing: a change that fails (an org deleted meanwhile) writes none of its parts.
+      await assert.rejects(store.configurePreferences({ cluster: [{ eventType: LB, channels: ['WEBHOOK'] }], orgs: [{ orgId: 404_404, op: 'REPLACE', prefs: [{ eventType: LB, channels: ['EMAIL'] }] }] }));
+      assert.deepEqual(await store.getClusterPreferences(), [{ eventType: LB, channels: ['EMAIL', 'WEBHOOK'] }], 'the cluster part was not written');
     });
 
     test('deleting an org removes its webhooks', async () => {

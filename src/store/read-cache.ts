@@ -22,7 +22,7 @@ const CACHED = new Set<keyof Store>(['findSession', 'subscribedWebhookIds', 'get
 /** The writes that change what the cached reads answer: each empties the cache. */
 const INVALIDATING = new Set<keyof Store>([
   'createOrg', 'updateOrg', 'deleteOrg', 'createUser', 'updateUser', 'deleteUser', 'setUserOrgs', 'changeOrgMembers', 'revokeToken', 'revokeUserTokens', 'revokeTokensIn',
-  'insertWebhook', 'updateWebhook', 'deleteWebhook', 'setClusterPreferences', 'replaceOrgPreferences', 'resetOrgPreferences',
+  'insertWebhook', 'updateWebhook', 'deleteWebhook', 'configurePreferences',
 ]);
 
 type Method = (...args: unknown[]) => Promise<unknown>;

@@ -3,7 +3,7 @@
 import type { ChannelPreference } from '../domain/channels.ts';
 import type { Db } from './db.ts';
 import { SqlQueueStore } from './sql-queue.ts';
-import type { OrgRow, Store, TokenRow, UserRow, WebhookQuery, WebhookRow } from './types.ts';
+import type { OrgRow, PreferenceChange, Store, TokenRow, UserRow, WebhookQuery, WebhookRow } from './types.ts';
 
 type Raw = Record<string, any>;
 
@@ -363,41 +363,33 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     return toPrefs(await this.db.all('SELECT * FROM cluster_channel_prefs ORDER BY event_type'));
   }
 
-  async setClusterPreferences(prefs: ChannelPreference[]): Promise<void> {
+  async configurePreferences(change: PreferenceChange): Promise<void> {
     await this.db.tx(async (db) => {
-      for (const p of prefs) {
+      for (const p of change.cluster ?? []) {
         await db.run(
           `INSERT INTO cluster_channel_prefs (event_type, channels) VALUES (?, ?)
            ON CONFLICT (event_type) DO UPDATE SET channels = excluded.channels`,
           [p.eventType, JSON.stringify(p.channels)],
         );
       }
+      for (const o of change.orgs) {
+        if (o.op === 'RESET') {
+          if (o.eventTypes === null) await db.run('DELETE FROM org_channel_prefs WHERE org_id = ?', [o.orgId]);
+          else for (const e of o.eventTypes) await db.run('DELETE FROM org_channel_prefs WHERE org_id = ? AND event_type = ?', [o.orgId, e]);
+          continue;
+        }
+        for (const p of o.prefs) {
+          await db.run(
+            `INSERT INTO org_channel_prefs (org_id, event_type, channels) VALUES (?, ?, ?)
+             ON CONFLICT (org_id, event_type) DO UPDATE SET channels = excluded.channels`,
+            [o.orgId, p.eventType, JSON.stringify(p.channels)],
+          );
+        }
+      }
     });
   }
 
   async getOrgPreferences(orgId: number): Promise<ChannelPreference[]> {
     return toPrefs(await this.db.all('SELECT * FROM org_channel_prefs WHERE org_id = ? ORDER BY event_type', [orgId]));
-  }
-
-  async replaceOrgPreferences(orgId: number, prefs: ChannelPreference[]): Promise<void> {
-    await this.db.tx(async (db) => {
-      for (const p of prefs) {
-        await db.run(
-          `INSERT INTO org_channel_prefs (org_id, event_type, channels) VALUES (?, ?, ?)
-           ON CONFLICT (org_id, event_type) DO UPDATE SET channels = excluded.channels`,
-          [orgId, p.eventType, JSON.stringify(p.channels)],
-        );
-      }
-    });
-  }
-
-  async resetOrgPreferences(orgId: number, eventTypes: string[] | null): Promise<void> {
-    if (eventTypes === null) {
-      await this.db.run('DELETE FROM org_channel_prefs WHERE org_id = ?', [orgId]);
-      return;
-    }
-    await this.db.tx(async (db) => {
-      for (const e of eventTypes) await db.run('DELETE FROM org_channel_prefs WHERE org_id = ? AND event_type = ?', [orgId, e]);
-    });
   }
 }

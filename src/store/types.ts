@@ -141,16 +141,24 @@ export interface Store extends QueueStore {
   subscribedWebhookIds(orgId: number, eventType: string): Promise<string[]>;
 
   getClusterPreferences(): Promise<ChannelPreference[]>;
-  /** Sets the given event types' cluster channels, leaving other event types alone. */
-  setClusterPreferences(prefs: ChannelPreference[]): Promise<void>;
   getOrgPreferences(orgId: number): Promise<ChannelPreference[]>;
-  /** Sets the given event types' org channels, leaving other event types alone. */
-  replaceOrgPreferences(orgId: number, prefs: ChannelPreference[]): Promise<void>;
-  /** Removes the org's overrides for these event types, or all of them when null. */
-  resetOrgPreferences(orgId: number, eventTypes: string[] | null): Promise<void>;
+  /**
+   * One configure request's changes in one transaction: written one store call at a time,
+   * configures sent at once ended in mixes no order of them gives (concurrency fuzzing,
+   * 2026-12-07), and preferences decide where Liveboard schedules go.
+   */
+  configurePreferences(change: PreferenceChange): Promise<void>;
 }
 
 // ---- delivery (events, jobs, attempts)
+
+/** Channel preferences to write together: the cluster's, then each org's, in order. */
+export interface PreferenceChange {
+  /** Sets these event types' cluster channels, leaving other event types alone. */
+  cluster: ChannelPreference[] | null;
+  /** REPLACE sets the given event types' org channels; RESET removes the org's overrides for these event types, or all when null. */
+  orgs: ({ orgId: number; op: 'REPLACE'; prefs: ChannelPreference[] } | { orgId: number; op: 'RESET'; eventTypes: string[] | null })[];
+}
 
 export type JobStatus = 'PENDING' | 'RETRY' | 'SUCCESS' | 'FAILED';
 

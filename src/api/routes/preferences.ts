@@ -75,11 +75,10 @@ export function preferenceRoutes(app: FastifyInstance, ctx: AppContext) {
         if (op === 'REPLACE' && o.reset_events?.length) throw badRequest(`${f}.reset_events`, 'is for operation RESET only');
         plans.push({ org, op, prefs: op === 'REPLACE' ? toPrefs(o.preferences!, `${f}.preferences`) : [], reset: o.reset_events?.length ? o.reset_events : null });
       }
-      if (cluster) await ctx.store.setClusterPreferences(cluster);
-      for (const plan of plans) {
-        if (plan.op === 'REPLACE') await ctx.store.replaceOrgPreferences(plan.org.id, plan.prefs);
-        else await ctx.store.resetOrgPreferences(plan.org.id, plan.reset);
-      }
+      await ctx.store.configurePreferences({
+        cluster,
+        orgs: plans.map((x) => (x.op === 'REPLACE' ? { orgId: x.org.id, op: 'REPLACE', prefs: x.prefs } : { orgId: x.org.id, op: 'RESET', eventTypes: x.reset })),
+      });
       return reply.status(204).send();
     },
   );
