@@ -99,6 +99,20 @@ for (const engine of engines) {
       assert.equal(await find('second-admin'), undefined);
     });
 
+    test('an org change may not leave a user in no org; of deletes of one org sent at once, one succeeds', async () => {
+      const org = await orgs.createOrg({ name: `only-${engine}` });
+      await users.createUser({ name: 'gil', display_name: 'Gil', password: 'gil-password-1', email: '', org_identifiers: [String(org.id)] });
+      await rejects(orgs.updateOrg(String(org.id), { user_identifiers: ['gil'], operation: 'REMOVE' }), 400, 'user_identifiers', 'its only org');
+      await rejects(orgs.updateOrg(String(org.id), { user_identifiers: [svc.adminUsername], operation: 'REPLACE' }), 400, 'user_identifiers', 'replaced out of its only org');
+      assert.deepEqual((await find('gil')).orgs?.map((o) => o.id), [org.id], 'unchanged');
+      await users.updateUser('gil', { org_identifiers: ['0'], operation: 'ADD' });
+      await orgs.updateOrg(String(org.id), { user_identifiers: ['gil'], operation: 'REMOVE' });
+      assert.deepEqual((await find('gil')).orgs?.map((o) => o.id), [0]);
+      const answers = await Promise.allSettled(Array.from({ length: 6 }, () => orgs.deleteOrg(String(org.id))));
+      assert.equal(answers.filter((a) => a.status === 'fulfilled').length, 1, JSON.stringify(answers.map((a) => a.status)));
+      for (const a of answers) if (a.status === 'rejected') assert.equal((a.reason as ApiException<any>).body?.error?.code, 'NOT_FOUND');
+    });
+
     test('the last two administrators demoting or deleting each other at once: one stays an administrator', async () => {
       // Each saw the other still holding the privilege, and both went (concurrency fuzzing).
       const raw = (token: string, path: string, body: unknown) => fetch(`${svc.baseUrl}/api/rest/2.0${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

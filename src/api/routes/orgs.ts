@@ -110,8 +110,11 @@ export function orgRoutes(app: FastifyInstance, ctx: AppContext) {
       if (body.user_identifiers) {
         const operation = body.operation ?? 'ADD';
         const before = operation === 'ADD' ? [] : (await ctx.store.listUsers()).filter((u) => u.orgIds.includes(org.id));
-        await ctx.store.changeOrgMembers(org.id, members, operation);
         const left = before.filter((u) => (operation === 'REMOVE' ? members.includes(u.id) : !members.includes(u.id)));
+        // As users/update refuses it: a user in no org could never get a token.
+        const stranded = left.filter((u) => u.orgIds.length === 1);
+        if (stranded.length) throw badRequest('user_identifiers', `would leave ${stranded.map((u) => `"${u.name}"`).join(', ')} in no org; add them to another org first`);
+        await ctx.store.changeOrgMembers(org.id, members, operation);
         await endSessionsOfLeavers(ctx.store, org.id, left);
       }
       return reply.status(204).send();
@@ -126,7 +129,8 @@ export function orgRoutes(app: FastifyInstance, ctx: AppContext) {
       const org = await ctx.store.findOrg(org_identifier);
       if (!org) throw notFound('org', org_identifier, 'org_identifier');
       if (org.id === PRIMARY_ORG_ID) throw new ApiError(400, 'INVALID_FIELD', 'org_identifier: the Primary org cannot be deleted', 'org_identifier');
-      await ctx.store.deleteOrg(org.id);
+      // Of deletes sent at once, one deletes the org and the others find it gone (all answered 204).
+      if (!(await ctx.store.deleteOrg(org.id))) throw notFound('org', org_identifier, 'org_identifier');
       return reply.status(204).send();
     },
   );
