@@ -3,6 +3,8 @@
 // its own identity from the AWS default provider chain (env keys here), assumes the role through
 // STS, uploads with the temporary credentials (s3rver knows no other keys), then notifies.
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -119,6 +121,34 @@ test('credential cache: per (role, external id), renewed five minutes before exp
   assert.equal(sts.granted(ROLE, EXTERNAL_ID) - before, 2);
   await assert.rejects(broker.get({ ...ref, externalId: 'other' }), /failed to assume role .* api error AccessDenied/);
   broker.close();
+});
+
+test('a hung STS call ends by its deadline, and the next asks STS again instead of sharing it', async () => {
+  // An STS that never answers: before, the one call stayed pending and every delivery to the
+  // role shared it, until a restart (attachment fuzzing, 2026-12-07).
+  let requests = 0;
+  const hung = http.createServer((req) => {
+    requests++;
+    req.resume();
+  });
+  await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
+  const broker = new CredentialBroker(
+    { credentialsMode: 'assume-role', webIdentityTokenFile: null, s3Endpoint: s3.url, stsEndpoint: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`, s3ForcePathStyle: true, uploadTimeoutMs: 5000 },
+    Date.now,
+    300,
+  );
+  const ref = { roleArn: ROLE, externalId: EXTERNAL_ID, region: 'us-east-1' };
+  try {
+    await assert.rejects(broker.get(ref), /failed to assume role .*: operation error STS: AssumeRole, no answer within 300 ms/);
+    const first = requests;
+    assert.ok(first >= 1);
+    await assert.rejects(broker.get(ref), /no answer within 300 ms/);
+    assert.ok(requests > first, 'a new STS call');
+  } finally {
+    broker.close();
+    hung.closeAllConnections();
+    hung.close();
+  }
 });
 
 for (const engine of engines) {

@@ -14,6 +14,12 @@ import { CredentialCache } from '../security/credential-cache.ts';
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 /** Lifetime asked of STS (the default maximum session duration of an IAM role). */
 const SESSION_SECONDS = 3600;
+/**
+ * How long one STS call may take, the SDK's own retries included. The client's requestTimeout
+ * only logs in this SDK version: a hung call stayed pending, and every delivery to the role shared
+ * it, failing until the service restarted (attachment fuzzing, 2026-12-07).
+ */
+export const STS_CALL_TIMEOUT_MS = 10_000;
 const SESSION_NAME = 'hookrelay-s3-delivery';
 
 export interface TemporaryCredentials {
@@ -61,6 +67,7 @@ export class CredentialBroker {
   constructor(
     private readonly cfg: StorageConfig,
     now: () => number = Date.now,
+    private readonly callTimeoutMs = STS_CALL_TIMEOUT_MS,
   ) {
     this.cache = new CredentialCache(now);
   }
@@ -114,15 +121,19 @@ export class CredentialBroker {
         const { client, sts } = await this.client(ref.region);
         out = await client.send(
           new sts.AssumeRoleWithWebIdentityCommand({ RoleArn: ref.roleArn, RoleSessionName: SESSION_NAME, WebIdentityToken: token, DurationSeconds: SESSION_SECONDS }),
+          { abortSignal: AbortSignal.timeout(this.callTimeoutMs) },
         );
       } else {
         const { client, sts } = await this.client(ref.region);
         out = await client.send(
           new sts.AssumeRoleCommand({ RoleArn: ref.roleArn, RoleSessionName: SESSION_NAME, ExternalId: ref.externalId ?? undefined, DurationSeconds: SESSION_SECONDS }),
+          { abortSignal: AbortSignal.timeout(this.callTimeoutMs) },
         );
       }
     } catch (err) {
       if (err instanceof StorageError) throw err;
+      const name = (err as { name?: string }).name;
+      if (name === 'AbortError' || name === 'TimeoutError') throw fail(`operation error STS: ${operation}, no answer within ${this.callTimeoutMs} ms`);
       let why = describeAwsError('STS', operation, err);
       if ((err as { name?: string }).name === 'AccessDenied') {
         why += web
