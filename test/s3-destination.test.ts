@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CredentialBroker } from '../src/storage/s3-credentials.ts';
-import { objectKey, sanitiseFileName } from '../src/storage/s3-upload.ts';
+import { distinctKeys, objectKey, sanitiseFileName } from '../src/storage/s3-upload.ts';
 import { engines, type TestService } from './helpers/harness.ts';
 import { startWithApi, stopWithApi, type Api } from './helpers/receiver.ts';
 import { startStsServer, type StsServer } from './helpers/sts-server.ts';
@@ -99,6 +99,9 @@ test('object keys: documented layout, sanitised names', () => {
   assert.equal(sanitiseFileName('../../etc/passwd'), 'passwd');
   assert.equal(sanitiseFileName('..'), 'file');
   assert.equal(sanitiseFileName('Umsätze 2026.csv'), 'Umsa_tze_2026.csv');
+  // Within one event, a key repeated (the same name, or names that sanitise alike) is made distinct.
+  assert.deepEqual(distinctKeys(['p/report.pdf', 'p/report.pdf', 'p/a_b.csv', 'p/report-2.pdf', 'p/a_b.csv', 'p/file']), ['p/report.pdf', 'p/report-3.pdf', 'p/a_b.csv', 'p/report-2.pdf', 'p/a_b-2.csv', 'p/file']);
+  assert.deepEqual(distinctKeys(['x/file', 'x/file', 'x/v1.2/r.tar.gz', 'x/v1.2/r.tar.gz']), ['x/file', 'x/file-2', 'x/v1.2/r.tar.gz', 'x/v1.2/r.tar-2.gz']);
 });
 
 test('credential cache: per (role, external id), renewed five minutes before expiry', async () => {
@@ -196,6 +199,26 @@ for (const engine of engines) {
       const call = sts.calls.filter((c) => c.roleArn === ROLE && c.status === 200).at(-1)!;
       assert.equal(call.action, 'AssumeRole');
       assert.equal(call.signedBy, SERVICE_KEY, 'AssumeRole is signed with the service identity from the default chain');
+    });
+
+    test('files whose names give one key each get their own object', async (t) => {
+      // The later file overwrote the earlier, and the payload pointed twice at it.
+      const { rx } = await api.endpoint(t, { status: 200 }, { storage_destination: destination(BUCKET, ROLE, EXTERNAL_ID) });
+      const files: [string, Buffer, string][] = [['report.pdf', pdf(3000), 'application/pdf'], ['report.pdf', pdf(1000), 'application/pdf'], ['a b.csv', Buffer.from('a,b\n1,2'), 'text/csv'], ['a_b.csv', Buffer.from('c,d'), 'text/csv']];
+      const form = new FormData();
+      form.append('event', JSON.stringify({ type: 'kpi.alert', data: {} }));
+      for (const [name, body, mime] of files) form.append('file', new Blob([new Uint8Array(body)], { type: mime }), name);
+      const res = await fetch(`${api.baseUrl}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${api.token}` }, body: form });
+      assert.equal(res.status, 202, await res.clone().text());
+      const { id } = (await res.json()) as { id: string };
+      const [job] = await api.settled(id, 1, 30_000);
+      assert.equal(job.status, 'SUCCESS', job.detail);
+      const listed = rx.requests[0].json().attachments as { fileName: string; key: string; size: number }[];
+      assert.deepEqual(listed.map((a) => a.key.split('/').pop()), ['report.pdf', 'report-2.pdf', 'a_b.csv', 'a_b-2.csv']);
+      for (const [i, [, body]] of files.entries()) {
+        assert.equal(listed[i].size, body.length);
+        assert.ok((await readObject(listed[i].key)).body.equals(body), `${listed[i].key} holds file ${i}`);
+      }
     });
 
     test('credentials are fetched once for many deliveries', async (t) => {

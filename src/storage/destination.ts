@@ -8,7 +8,7 @@ import type { Outgoing, SendResult } from '../delivery/sender.ts';
 import { LIVEBOARD_SCHEDULE } from '../domain/events.ts';
 import type { ClaimedEvent, EventRow, NewAttachment, WebhookRow } from '../store/types.ts';
 import { CredentialBroker, StorageError } from './s3-credentials.ts';
-import { destinationOf, objectKey, objectUrls, S3Uploader, type S3Destination, type StoredFile } from './s3-upload.ts';
+import { destinationOf, distinctKeys, objectKey, objectUrls, S3Uploader, type S3Destination, type StoredFile } from './s3-upload.ts';
 
 export const STORAGE_STEP = 'STORAGE_FILE_UPLOAD_CHECK';
 
@@ -64,10 +64,11 @@ export async function deliverWithStorage(
   const uploader = storageFor(ctx);
   const signal = AbortSignal.timeout(ctx.config.storage.uploadTimeoutMs);
   const files: StoredFile[] = [];
+  // The same keys on every attempt: a retry overwrites each object with the same bytes.
+  const keys = distinctKeys(attachments.map((a) => objectKey(dest, event.orgId, event.type, event.createdAt, event.id, a.fileName)));
   try {
-    for (const a of attachments) {
-      // The same key on every attempt: a retry overwrites the object with the same bytes.
-      const key = objectKey(dest, event.orgId, event.type, event.createdAt, event.id, a.fileName);
+    for (const [i, a] of attachments.entries()) {
+      const key = keys[i];
       await uploader.put(dest, key, a.data, a.size, a.contentType, signal);
       files.push({ fileName: a.fileName, contentType: a.contentType, size: a.size, storageType: 'AWS_S3', bucket: dest.bucket, region: dest.region, key, ...objectUrls(ctx.config.storage, dest, key) });
     }

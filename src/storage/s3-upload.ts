@@ -58,6 +58,22 @@ export function objectKey(dest: Pick<S3Destination, 'pathPrefix'>, orgId: number
   return `${dest.pathPrefix}${orgId}/${sanitiseFileName(eventType)}/${date}/${sanitiseFileName(eventId)}/${sanitiseFileName(fileName)}`;
 }
 
+/**
+ * An event's object keys made distinct: a repeat gets "-2", "-3", ... before its extension, by the
+ * files' order (the same on every attempt). Two files named report.pdf, or "a b.csv" beside
+ * "a_b.csv", had one key, and the later file overwrote the earlier without a word (attachment
+ * fuzzing, 2026-12-07).
+ */
+export function distinctKeys(keys: string[]): string[] {
+  const taken = new Set<string>();
+  return keys.map((key) => {
+    let k = key;
+    for (let n = 2; taken.has(k) || (k !== key && keys.includes(k)); n++) k = key.replace(/(\.[^./]*)?$/, `-${n}$1`);
+    taken.add(k);
+    return k;
+  });
+}
+
 export function objectUrls(cfg: StorageConfig, dest: Pick<S3Destination, 'bucket' | 'region'>, key: string): { s3Uri: string; url: string } {
   const path = key.split('/').map(encodeURIComponent).join('/');
   let url: string;
