@@ -33,6 +33,11 @@ export interface Config {
   pgQueue: 'log' | 'jobs';
   /** Days the delivery history is kept (src/services/retention.ts); 0 keeps it for ever. */
   retentionDays: number;
+  /**
+   * Attachment bytes held in memory at once, by the deliveries of a worker and, apart, by the
+   * multipart publishes being read (src/delivery/byte-budget.ts).
+   */
+  attachmentMemoryBytes: number;
   delivery: DeliveryConfig;
   storage: StorageConfig;
 }
@@ -105,6 +110,7 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_POLL_INTERVAL_MS: { default: '250', doc: 'Idle worker poll interval' },
   HOOKRELAY_SHUTDOWN_GRACE_MS: { default: '10000', doc: 'On SIGTERM, how long in-flight attempts may finish' },
   HOOKRELAY_MAX_ATTACHMENT_BYTES: { default: '26214400', doc: 'Largest total attachment size per event (413 above)' },
+  HOOKRELAY_ATTACHMENT_MEMORY_MB: { default: '256', doc: 'Attachment data held in memory at once by the deliveries in flight (each counted twice: the files and the request built from them), and apart by the multipart publishes being read; the rest wait their turn' },
   HOOKRELAY_PUBLIC_URL: { default: 'http://localhost:<PORT>', doc: 'Base URL of this service, put into payloads' },
   HOOKRELAY_INSTANCE_ID: { default: 'hookrelay', doc: 'Instance id put into payloads (source.instanceId)' },
   // Read by `npm start` (package.json), not here: a V8 flag must be given before the process starts.
@@ -174,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     sqliteQueue: oneOf(env, 'HOOKRELAY_SQLITE_QUEUE', ['log', 'jobs'] as const, 'log'),
     pgQueue: oneOf(env, 'HOOKRELAY_PG_QUEUE', ['log', 'jobs'] as const, 'log'),
     retentionDays: int(env, 'HOOKRELAY_RETENTION_DAYS', 30, 0, 36_500),
+    attachmentMemoryBytes: int(env, 'HOOKRELAY_ATTACHMENT_MEMORY_MB', 256, 16, 1_048_576) * 1024 * 1024,
     delivery: {
       timeoutMs: int(env, 'HOOKRELAY_DELIVERY_TIMEOUT_MS', 5000, 100, 120_000),
       retryScheduleMs: retrySchedule(env.HOOKRELAY_RETRY_SCHEDULE),

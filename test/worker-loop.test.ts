@@ -128,6 +128,23 @@ describe('delivery loop', () => {
     assert.equal(q.done.get('c')!.status, 'SUCCESS');
   });
 
+  test('a job not sent for want of memory is handed back, not recorded, and sent when claimed again', async () => {
+    let first = true;
+    const q = fakeQueue([job('a', 'w')], async () => {
+      if (first) {
+        first = false;
+        return { ...ok(), statusCode: null, notSent: true };
+      }
+      return ok();
+    });
+    const w = new Worker(q.deps, opts);
+    w.start();
+    await until(() => q.done.has('a'));
+    await w.stop(1000);
+    assert.deepEqual(q.released, ['a'], 'its lease handed back once');
+    assert.equal(q.done.get('a')!.status, 'SUCCESS', 'no failed attempt counted before it');
+  });
+
   test('a failing claim backs off instead of spinning, and the loop recovers', async () => {
     let calls = 0;
     const q = fakeQueue([job('x', 'w')], async () => ok());

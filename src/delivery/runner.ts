@@ -2,7 +2,7 @@
 // (webhook, event, attachments) and what an attempt leaves behind (attempt row, job transition).
 import type { AppContext } from '../context.ts';
 import { openAuth, openSig } from '../domain/webhook-secrets.ts';
-import type { ClaimedEvent, EventRow, JobRow, Store, WebhookRow } from '../store/types.ts';
+import type { ClaimedEvent, EventRow, JobRow, NewAttachment, Store, WebhookRow } from '../store/types.ts';
 import { deliverWithStorage } from '../storage/destination.ts';
 import { VERSION } from '../version.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
@@ -12,6 +12,7 @@ import { CompletionBatcher } from './completion-batcher.ts';
 import { Worker, abortableSleep } from './worker.ts';
 import { newId } from '../domain/ids.ts';
 import { CredentialCache } from '../security/credential-cache.ts';
+import { ByteBudget } from './byte-budget.ts';
 import { onWrite } from '../store/read-cache.ts';
 
 export function retryPolicy(ctx: AppContext): RetryPolicy {
@@ -74,6 +75,7 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
   // The event of each held job, read with its claim or handed over by its publish.
   const eventOf = new Map<string, EventRow | ClaimedEvent>();
   const webhooks = new WebhookCache(ctx, 1000);
+  const memory = new ByteBudget(ctx.config.attachmentMemoryBytes);
   // A webhook deleted or changed through this process is seen by its next delivery, not up to a
   // second later: 96 deliveries arrived more than 0.5 s after a delete had answered (API fuzzing,
   // 2026-12-07). Other processes see it within the cache's second.
@@ -108,9 +110,19 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
         if (!hook) return failedBeforeSending('webhook was deleted');
         const event = held ?? (await store.findEvent(job.orgId, job.eventId));
         if (!event) return failedBeforeSending('event no longer exists');
-        const attachments = event.attachments.length ? await store.getAttachmentData(event.id) : undefined;
         // With an S3 storage destination the files are uploaded first and the request carries their locations.
-        return deliverWithStorage(ctx, hook.row, event, attachments, (out) => sender.send(hook.target, out));
+        const send = (attachments: NewAttachment[] | undefined) => deliverWithStorage(ctx, hook.row, event, attachments, (out) => sender.send(hook.target, out));
+        if (!event.attachments.length) return send(undefined);
+        // Held twice over while sent: the files as read, and the request body (or the S3 client's
+        // buffers) built from them. Waited for while the lease leaves time for the attempt.
+        const bytes = 2 * event.attachments.reduce((n, a) => n + a.size, 0);
+        const waitMs = (job.leaseUntil ?? 0) - Date.now() - 2 * d.timeoutMs;
+        if (!(await memory.acquire(bytes, waitMs))) return { ...failedBeforeSending('no memory for the attachments before the lease ran low'), permanent: false, notSent: true };
+        try {
+          return await send(await store.getAttachmentData(event.id));
+        } finally {
+          memory.release(bytes);
+        }
       },
       async complete(job, owner, r, transition) {
         const kept = await batcher.add({

@@ -37,6 +37,8 @@ export interface SendResult {
   requestHeaders: Record<string, string>;
   /** Set when retrying cannot help (the webhook was deleted): the job fails at once. */
   permanent?: boolean;
+  /** Set when nothing was sent for want of memory (attachments): no attempt is recorded, and the lease is handed back. */
+  notSent?: boolean;
 }
 
 export interface SenderOptions {

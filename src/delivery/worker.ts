@@ -361,6 +361,11 @@ export class Worker implements LocalDispatch {
     // Cut off by shutdown: the lease was handed back and the job will be attempted again, so
     // this (likely aborted) attempt is neither counted nor recorded.
     if (this.abandoned) return;
+    // Not sent (no memory for its attachments before its lease ran low): handed back, not counted.
+    if (result.notSent) {
+      void this.deps.release(this.owner, [job.id]).catch((err) => this.opts.log.error({ err }, 'release failed'));
+      return;
+    }
     try {
       const transition = transitionFor(job, result, this.opts.policy, this.opts.random);
       await this.deps.complete(job, this.owner, result, transition);
