@@ -100,6 +100,9 @@ describe('hostile inputs', () => {
     // The same parts, read: a preamble, the file, and an epilogue are fine.
     const fine = await form('; boundary="b"', `preamble\r\n${eventPart}--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\na,b\r\n--b--\r\nepilogue --b\r\n`);
     assert.equal(fine.status, 202, fine.text);
+    // An event part over the body limit: a 413 naming it (a 400 "Unterminated string" before).
+    const huge = await form('; boundary=b', `--b\r\nContent-Disposition: form-data; name="event"\r\n\r\n{"type":"kpi.computed","data":{"x":"${'y'.repeat(1_100_000)}"}}\r\n--b--\r\n`);
+    assertFieldError(huge, 413, 'event');
     // Two event parts: the first was dropped without a word.
     const twice = new FormData();
     for (const kpi of ['first', 'second']) twice.append('event', JSON.stringify({ type: 'kpi.computed', data: { kpi } }));

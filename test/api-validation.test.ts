@@ -66,6 +66,8 @@ const CREATE_400: [string, Record<string, unknown>, string | RegExp][] = [
   ['role ARN with short account', { storage_destination: S3({ role_arn: 'arn:aws:iam::123:role/HookRelay' }) }, `${S3F}.role_arn`],
   ['role ARN of a user', { storage_destination: S3({ role_arn: 'arn:aws:iam::123456789012:user/bob' }) }, `${S3F}.role_arn`],
   ['region missing', { storage_destination: S3({ region: undefined }) }, `${S3F}.region`],
+  // 511 "é" are 1,022 bytes: every key made from them was over S3's 1,024 and every upload failed.
+  ['path prefix over 512 bytes of UTF-8', { storage_destination: S3({ path_prefix: `${'é'.repeat(300)}/` }) }, `${S3F}.path_prefix`],
   ['unknown event type', { events: ['kpi.alert', 'page.viewed'] }, /^events/],
 ];
 

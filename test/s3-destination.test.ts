@@ -341,3 +341,36 @@ for (const engine of engines) {
     });
   });
 }
+
+describe('S3 storage destination, an S3 that never answers', () => {
+  let svc: TestService;
+  let api: Api;
+  let hung: http.Server;
+
+  before(async () => {
+    hung = http.createServer((req) => req.resume());
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
+    ({ svc, api } = await startWithApi('sqlite', {
+      HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32',
+      HOOKRELAY_S3_ENDPOINT: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`,
+      HOOKRELAY_STS_ENDPOINT: sts.url,
+      HOOKRELAY_AWS_CREDENTIALS_MODE: 'assume-role',
+      HOOKRELAY_S3_UPLOAD_TIMEOUT_MS: '1000',
+      HOOKRELAY_RETRY_SCHEDULE: '0.2',
+    }));
+  });
+  after(async () => {
+    await stopWithApi(svc, api);
+    hung.closeAllConnections();
+    hung.close();
+  });
+
+  test("the attempt's error names the upload deadline that ran out (it said \"Request aborted\")", async (t) => {
+    const { rx } = await api.endpoint(t, { status: 200 }, { storage_destination: destination(BUCKET, ROLE, EXTERNAL_ID) });
+    const id = await publishWithFile(api, 'kpi.alert', {}, pdf(1000), 'report.pdf');
+    const [job] = await api.settled(id, 1, 30_000);
+    assert.equal(job.status, 'FAILED');
+    assert.match(job.detail, /^STORAGE_FILE_UPLOAD_CHECK \(bucket: my-bucket\): the uploads did not finish within HOOKRELAY_S3_UPLOAD_TIMEOUT_MS \(1000 ms\)/);
+    assert.equal(rx.requests.length, 0, 'the receiver is not called without its files');
+  });
+});

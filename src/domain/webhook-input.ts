@@ -183,7 +183,9 @@ export function validateStorageDestination(dest: Record<string, any>): void {
     if (!/^[\w+=,.@:\/-]+$/.test(c.external_id)) throw new FieldError(`${f}.external_id`, 'contains characters STS does not accept');
   }
   if (c.path_prefix !== undefined && c.path_prefix !== null) {
-    if (typeof c.path_prefix !== 'string' || c.path_prefix.length > 512) throw new FieldError(`${f}.path_prefix`, 'must be a string of at most 512 characters');
+    // In bytes: S3 keys hold at most 1,024 bytes of UTF-8, and the rest of a key takes up to ~300
+    // (511 "é" were 1,022 bytes, and every upload failed with KeyTooLong; attachment fuzzing).
+    if (typeof c.path_prefix !== 'string' || Buffer.byteLength(c.path_prefix) > 512) throw new FieldError(`${f}.path_prefix`, 'must be a string of at most 512 bytes in UTF-8');
     if (c.path_prefix.startsWith('/') || c.path_prefix.includes('..')) throw new FieldError(`${f}.path_prefix`, 'must be a relative key prefix without ".."');
   }
 }

@@ -73,7 +73,8 @@ export async function deliverWithStorage(
       files.push({ fileName: a.fileName, contentType: a.contentType, size: a.size, storageType: 'AWS_S3', bucket: dest.bucket, region: dest.region, key, ...objectUrls(ctx.config.storage, dest, key) });
     }
   } catch (err) {
-    const error = stepFailure(dest, reason(err));
+    // The deadline of all the uploads ran out: say which setting it is (the SDK said "Request aborted").
+    const error = stepFailure(dest, signal.aborted ? `the uploads did not finish within HOOKRELAY_S3_UPLOAD_TIMEOUT_MS (${ctx.config.storage.uploadTimeoutMs} ms)` : reason(err));
     ctx.log.info({ webhookId: webhook.id, eventId: event.id, bucket: dest.bucket, error }, 'storage upload failed');
     return { startedAt, durationMs: Date.now() - startedAt, statusCode: null, error, responseBody: null, retryAfter: null, requestHeaders: {} };
   }

@@ -65,6 +65,8 @@ async function readParts(ctx: AppContext, req: FastifyRequest): Promise<{ event:
       if (part.type === 'field') {
         // Any other field was ignored: a file sent without a filename among them.
         if (part.fieldname !== 'event') throw badRequest(part.fieldname || 'body', 'is not a field of a publish: it takes one field "event" and files, each with a filename');
+        // Cut at the body limit by the parser, it failed as JSON ("Unterminated string at 1048576").
+        if (part.valueTruncated) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `event: larger than ${ctx.config.bodyLimitBytes} bytes (HOOKRELAY_BODY_LIMIT_BYTES)`, 'event');
         // Two events in one request: the first was dropped without a word.
         if (event !== undefined) throw badRequest('event', 'is given twice: a multipart publish carries one event (POST /api/v1/events/batch takes many)');
         // A part declared application/json comes parsed (by the same secure-json-parse); it was
