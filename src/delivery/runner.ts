@@ -76,6 +76,9 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
   const eventOf = new Map<string, EventRow | ClaimedEvent>();
   const webhooks = new WebhookCache(ctx, 1000);
   const memory = new ByteBudget(ctx.config.attachmentMemoryBytes);
+  // With an S3 storage destination the files are uploaded first and the request carries their locations.
+  const send = (hook: { row: WebhookRow; target: Target }, event: EventRow | ClaimedEvent, attachments: NewAttachment[] | undefined) =>
+    deliverWithStorage(ctx, hook.row, event, attachments, (out) => sender.send(hook.target, out));
   // A webhook deleted or changed through this process is seen by its next delivery, not up to a
   // second later: 96 deliveries arrived more than 0.5 s after a delete had answered (API fuzzing,
   // 2026-12-07). Other processes see it within the cache's second.
@@ -110,16 +113,14 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
         if (!hook) return failedBeforeSending('webhook was deleted');
         const event = held ?? (await store.findEvent(job.orgId, job.eventId));
         if (!event) return failedBeforeSending('event no longer exists');
-        // With an S3 storage destination the files are uploaded first and the request carries their locations.
-        const send = (attachments: NewAttachment[] | undefined) => deliverWithStorage(ctx, hook.row, event, attachments, (out) => sender.send(hook.target, out));
-        if (!event.attachments.length) return send(undefined);
+        if (!event.attachments.length) return send(hook, event, undefined);
         // Held twice over while sent: the files as read, and the request body (or the S3 client's
         // buffers) built from them. Waited for while the lease leaves time for the attempt.
         const bytes = 2 * event.attachments.reduce((n, a) => n + a.size, 0);
         const waitMs = (job.leaseUntil ?? 0) - Date.now() - 2 * d.timeoutMs;
         if (!(await memory.acquire(bytes, waitMs))) return { ...failedBeforeSending('no memory for the attachments before the lease ran low'), permanent: false, notSent: true };
         try {
-          return await send(await store.getAttachmentData(event.id));
+          return await send(hook, event, await store.getAttachmentData(event.id));
         } finally {
           memory.release(bytes);
         }
