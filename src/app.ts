@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './api/auth.ts';
 import { clientErrorHandler, errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
 import { bodyIsOptional, registerJsonBody } from './api/json-body.ts';
+import { registerNulCheck } from './api/no-nul.ts';
 import { authRoutes } from './api/routes/auth.ts';
 import { SignInThrottle } from './security/sign-in-throttle.ts';
 import { channelJobRoutes } from './api/routes/channel-jobs.ts';
@@ -63,6 +64,7 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
     return optional;
   });
   registerJsonBody(app);
+  registerNulCheck(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `route ${req.method} ${req.url.split('?')[0]} not found` } }));
 

@@ -62,6 +62,11 @@ for (const engine of engines) {
       await rejects(users.updateUser('dana-r', { org_identifiers: [String(a.id)], operation: 'REMOVE' }), 400, 'org_identifiers', 'no org left');
       await rejects(users.updateUser('dana-r', { org_identifiers: ['no-such-org'] }), 400, 'org_identifiers[0]', 'an unknown org');
       await rejects(users.updateUser('dana-r', { name: '  ' }), 400, 'name', 'a blank name');
+      // Control characters and bidirectional overrides (a NUL was a 500 on PostgreSQL).
+      await rejects(users.updateUser('dana-r', { name: 'line\nbreak' }), 400, 'name', 'a newline');
+      await rejects(users.updateUser('dana-r', { display_name: 'invoice\u202efdp.exe' }), 400, 'display_name', 'a bidi override');
+      await rejects(users.updateUser('dana-r', { email: 'a\u0001@b.c' }), 400, 'email', 'a control character');
+      await rejects(orgs.createOrg({ name: 'tab\there' }), 400, 'name', 'an org name with a tab');
       await rejects(users.updateUser('dana-r', { name: svc.adminUsername }), 400, 'name', 'a name taken');
       await rejects(users.updateUser('dana-r', { account_status: 'INACTIVE' }), 400, 'account_status', 'a status HookRelay users cannot have');
       await rejects(users.updateUser('nobody', { display_name: 'x' }), 400, 'user_identifier', 'an unknown user');

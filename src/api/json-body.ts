@@ -12,6 +12,7 @@ import sjson from 'secure-json-parse';
 import { OptionalKind } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors.ts';
+import { refuseNul } from './no-nul.ts';
 
 export const MAX_JSON_DEPTH = 64;
 
@@ -30,6 +31,7 @@ export function parseJsonBody(text: string, field = 'body'): unknown {
     }
     throw new ApiError(400, 'MALFORMED_JSON', `${field}: is not valid JSON (${m})`, field);
   }
+  refuseNul(value, field, text);
   return shallowEnough(value, field);
 }
 

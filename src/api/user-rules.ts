@@ -3,7 +3,7 @@
 // and a write only if the user is unchanged since it was read.
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../context.ts';
-import { notIdShaped, wellFormed } from '../domain/webhook-input.ts';
+import { notIdShaped, plainName, wellFormed } from '../domain/webhook-input.ts';
 import type { UserRow } from '../store/types.ts';
 import { ApiError, badRequest, notFound } from './errors.ts';
 
@@ -29,18 +29,20 @@ export const NO_PREFERENCES = 'HookRelay users have no ThoughtSpot UI preference
 export function checkName(name: string): string {
   if (!name.trim()) throw badRequest('name', 'must be a non-empty string');
   wellFormed(name, 'name');
+  plainName(name, 'name');
   notIdShaped(name, 'name');
   return name.trim();
 }
 
 export function checkDisplayName(name: string): string {
   if (!name.trim()) throw badRequest('display_name', 'must be a non-empty string');
+  plainName(name, 'display_name');
   return name;
 }
 
 export function checkEmail(email: string | undefined): string | null {
   if (email === undefined || email === '') return null;
-  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw badRequest('email', 'must be an email address (name@domain)');
+  if (!/^[^\s@\x00-\x1f\x7f]+@[^\s@\x00-\x1f\x7f]+$/.test(email)) throw badRequest('email', 'must be an email address (name@domain)');
   return email;
 }
 

@@ -56,6 +56,14 @@ export function wellFormed(value: string, field: string): void {
 }
 
 /**
+ * A name shown to people (a user's, its display name, an org's): no control characters and no
+ * bidirectional overrides ("line\nbreak\u202egnp.exe" was taken as a user name; fuzzing).
+ */
+export function plainName(value: string, field: string): void {
+  if (/[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]/.test(value)) throw new FieldError(field, 'must not hold control characters or bidirectional overrides');
+}
+
+/**
  * Webhooks and users are found by id or by name, the id first: a name of an id's form (a UUID)
  * would name whichever record has that id. A webhook named after another's id made updates of
  * that name change the other one; a user named so could never sign in (API fuzzing, 2026-12-07).

@@ -10,6 +10,7 @@ import type { NewAttachment } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { parseJsonBody, shallowEnough } from '../json-body.ts';
+import { refuseNul } from '../no-nul.ts';
 import { boundaryOf, countParts } from '../multipart-parts.ts';
 import { jobView } from '../views.ts';
 import { FieldError } from '../../domain/webhook-input.ts';
@@ -71,7 +72,11 @@ async function readParts(ctx: AppContext, req: FastifyRequest): Promise<{ event:
         if (event !== undefined) throw badRequest('event', 'is given twice: a multipart publish carries one event (POST /api/v1/events/batch takes many)');
         // A part declared application/json comes parsed (by the same secure-json-parse); it was
         // read as the text "[object Object]" and refused.
-        event = (typeof part.value === 'string' ? parseJsonBody(part.value, 'event') : shallowEnough(part.value, 'event')) as Record<string, unknown>;
+        if (typeof part.value === 'string') event = parseJsonBody(part.value, 'event') as Record<string, unknown>;
+        else {
+          refuseNul(part.value, 'event');
+          event = shallowEnough(part.value, 'event') as Record<string, unknown>;
+        }
         continue;
       }
       files.push(await readFile(part, files.length, total, limit));

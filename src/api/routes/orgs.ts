@@ -1,5 +1,5 @@
 // /api/rest/2.0/orgs/*: create, search, update, delete, shaped as the SDK's OrgResponse.
-import { wellFormed } from '../../domain/webhook-input.ts';
+import { plainName, wellFormed } from '../../domain/webhook-input.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
@@ -20,6 +20,7 @@ function checkName(name: unknown, field = 'name'): string {
   if (typeof name !== 'string' || name.trim() === '') throw badRequest(field, 'must be a non-empty string');
   if (name.length > 255) throw badRequest(field, 'must be at most 255 characters');
   wellFormed(name, field);
+  plainName(name, field);
   // A name made of digits would be ambiguous with org ids wherever an identifier is accepted.
   if (/^\d+$/.test(name.trim())) throw badRequest(field, 'must not be only digits (it would read as an org id)');
   return name.trim();
