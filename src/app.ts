@@ -35,6 +35,10 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
     trustProxy: ctx.config.trustProxy,
+    // Without it a client that stops sending mid-body holds its connection, and a multipart
+    // publish its attachment memory, for good: five stalled uploads blocked every multipart
+    // publish (fuzzing, 2026-12-07). Idle time, so a slow upload that keeps sending goes on.
+    connectionTimeout: ctx.config.clientIdleTimeoutMs,
     // A webhook's name (up to 255 characters, percent-encoded up to three times as long) is a
     // path parameter: Fastify's default of 100 answered 414 for a name of 101.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -92,7 +96,7 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   authRoutes(app, ctx, throttle);
   orgRoutes(app, ctx);
   userRoutes(app, ctx);
-  passwordRoutes(app, ctx);
+  passwordRoutes(app, ctx, throttle);
   webhookRoutes(app, ctx);
   preferenceRoutes(app, ctx);
   eventRoutes(app, ctx);

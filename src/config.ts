@@ -24,6 +24,8 @@ export interface Config {
    * sign-in throttle each client's address and the console's cookies their Secure flag.
    */
   trustProxy: boolean | string;
+  /** A client's connection closes after this long without a byte either way (Fastify's connectionTimeout). */
+  clientIdleTimeoutMs: number;
   pgPoolSize: number;
   /** SQLite only: run the connection on its own thread (see src/store/sqlite/threaded.ts). */
   sqliteThread: boolean;
@@ -95,6 +97,7 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_TOKEN_MAX_TTL_SEC: { default: '2592000', doc: 'Longest validity_time_in_sec accepted' },
   HOOKRELAY_LOG_LEVEL: { default: 'info', doc: 'pino log level' },
   HOOKRELAY_BODY_LIMIT_BYTES: { default: '1048576', doc: 'Largest JSON request body (413 above)' },
+  HOOKRELAY_CLIENT_IDLE_TIMEOUT_MS: { default: '60000', doc: 'A client connection that sends or receives nothing for this long is closed (a stalled upload held its attachment memory for good)' },
   HOOKRELAY_TRUST_PROXY: { default: 'false', doc: 'Behind a reverse proxy: `true`, or a comma-separated list of the proxies\' addresses or CIDRs, whose X-Forwarded-For and X-Forwarded-Proto are believed (the failed-sign-in throttle then counts per client, and console cookies are Secure over HTTPS)' },
   HOOKRELAY_PG_POOL_SIZE: { default: '10', doc: 'PostgreSQL connections per process (plus, in a process running a worker, two for claims and one holding its lanes of the event log)' },
   HOOKRELAY_SQLITE_QUEUE: { default: 'log', doc: 'SQLite: the delivery queue as an event log (log: events written once, a jobs row only for retries and replays) or as a jobs row per delivery (jobs)' },
@@ -175,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     bodyLimitBytes: int(env, 'HOOKRELAY_BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     trustProxy: trustProxy(env.HOOKRELAY_TRUST_PROXY),
+    clientIdleTimeoutMs: int(env, 'HOOKRELAY_CLIENT_IDLE_TIMEOUT_MS', 60_000, 1000, 3_600_000),
     pgPoolSize: int(env, 'HOOKRELAY_PG_POOL_SIZE', 10, 1, 500),
     sqliteThread: bool(env, 'HOOKRELAY_SQLITE_THREAD', true),
     sqliteQueue: oneOf(env, 'HOOKRELAY_SQLITE_QUEUE', ['log', 'jobs'] as const, 'log'),

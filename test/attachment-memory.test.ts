@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { engines, type TestService } from './helpers/harness.ts';
 import { startWithApi, stopWithApi, type Api } from './helpers/receiver.ts';
@@ -71,3 +71,39 @@ for (const engine of engines) {
     });
   });
 }
+
+describe('a stalled upload', () => {
+  let svc: TestService;
+  let api: Api;
+  before(async () => {
+    ({ svc, api } = await startWithApi('sqlite', { HOOKRELAY_ATTACHMENT_MEMORY_MB: '16', HOOKRELAY_CLIENT_IDLE_TIMEOUT_MS: '1000' }));
+  });
+  after(async () => {
+    await stopWithApi(svc, api);
+  });
+
+  test('is cut off after the idle timeout, and its memory goes back: the next publish is read at once', async () => {
+    // A Content-Length of 20 MB takes the whole budget; the client sends 1 KB of it, then nothing.
+    // The connection stayed open and every multipart publish waited 30 s, then got a 503 (fuzzing).
+    const { port } = new URL(api.baseUrl);
+    const closed = new Promise<number>((resolve, reject) => {
+      const started = Date.now();
+      const s = net.connect(Number(port), '127.0.0.1', () => {
+        s.write(`POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api.token}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${20 * MB}\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n${'x'.repeat(1024)}`);
+      });
+      s.on('data', () => undefined);
+      s.on('close', () => resolve(Date.now() - started));
+      s.on('error', reject);
+      setTimeout(() => reject(new Error('the stalled connection is still open after 10 s')), 10_000).unref();
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const form = new FormData();
+    form.append('event', JSON.stringify({ type: 'kpi.alert', data: {} }));
+    form.append('file', new Blob([new Uint8Array(1000)], { type: 'text/csv' }), 'small.csv');
+    const started = Date.now();
+    const res = await fetch(`${api.baseUrl}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${api.token}` }, body: form });
+    assert.equal(res.status, 202, await res.text());
+    assert.ok(Date.now() - started < 5000, `the publish waited ${Date.now() - started} ms`);
+    assert.ok((await closed) < 5000);
+  });
+});

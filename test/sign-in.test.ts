@@ -4,7 +4,7 @@
 // leaves an org loses its sessions there (they came back when it was added again).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SignInThrottle } from '../src/security/sign-in-throttle.ts';
+import { clientOf, SignInThrottle } from '../src/security/sign-in-throttle.ts';
 import { call, startService, type TestService } from './helpers/harness.ts';
 
 const API = '/api/rest/2.0';
@@ -35,6 +35,15 @@ test('the throttle: failures per client and username, then per client; a success
   // At most maxKeys keys: the oldest go.
   for (let i = 0; i < 10; i++) t.failed(`many-${i}`, 'x');
   assert.equal((t as unknown as { windows: Map<string, unknown> }).windows.size, 4);
+});
+
+test('clients: an IPv6 address counts by its /64, an IPv4-mapped one as its IPv4 address', () => {
+  assert.equal(clientOf('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(clientOf('2001:0db8:0000:0000:ffff:0:0:2'), '2001:db8:0:0::/64');
+  assert.equal(clientOf('2001:db8:1::1'), '2001:db8:1:0::/64');
+  assert.equal(clientOf('::1'), '0:0:0:0::/64');
+  assert.equal(clientOf('::ffff:203.0.113.9'), '203.0.113.9');
+  assert.equal(clientOf('203.0.113.9'), '203.0.113.9');
 });
 
 describe('sign-in and sessions through the API', () => {
@@ -141,5 +150,31 @@ describe('sign-in and sessions through the API', () => {
       assert.equal((await admin(`/orgs/${org.id}/update`, { user_identifiers: [name], operation: 'ADD' })).status, 204);
       for (const r of got) assert.equal((await me(r.body.token)).status, 401, `round ${round}: back with the org`);
     }
+  });
+
+  test('sign-ins sent at once are counted as they start: of 30 wrong passwords at once, 10 are checked', async () => {
+    // Counted after the password check, all 300 of a burst were checked (fuzzing).
+    assert.equal((await call(svc.baseUrl, 'POST', `${API}/users/create`, { token: svc.adminToken, body: { name: 'burst', display_name: 'B', password: 'burst-password-1' } })).status, 200);
+    const answers = await Promise.all(Array.from({ length: 30 }, () => token(svc, 'burst', 'wrong-password', { 'x-forwarded-for': 'ignored' })));
+    const counts = { 401: 0, 429: 0 } as Record<number, number>;
+    for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
+    assert.deepEqual(counts, { 401: 10, 429: 20 });
+    // A username or password longer than any account's is refused by its size (the throttle
+    // kept each failed username: ~1 MB ones ran the heap out).
+    const long = await token(svc, 'x'.repeat(256), 'p');
+    assert.equal(long.status, 400);
+    assert.equal(long.body.error.field, 'username');
+  });
+
+  test("change-password: another user's is refused before any lookup; guesses of the current password are throttled", async () => {
+    const admin = (path: string, body: unknown) => call(proxied.baseUrl, 'POST', `${API}${path}`, { token: proxied.adminToken, body });
+    assert.equal((await admin('/users/create', { name: 'kit', display_name: 'Kit', password: 'kit-password-1' })).status, 200);
+    const kit = (await call(proxied.baseUrl, 'POST', `${API}/auth/token/full`, { body: { username: 'kit', password: 'kit-password-1' }, headers: { 'x-forwarded-for': '198.18.0.1' } })).body.token;
+    const change = (user: string, current: string) => call(proxied.baseUrl, 'POST', `${API}/users/change-password`, { token: kit, body: { user_identifier: user, current_password: current, new_password: 'kit-password-2' }, headers: { 'x-forwarded-for': '198.18.0.2' } });
+    // The same answer for a user who exists and one who does not.
+    assert.deepEqual([(await change('admin', 'x')).status, (await change('no-such-user', 'x')).status], [403, 403]);
+    for (let i = 0; i < 10; i++) assert.equal((await change('kit', `guess-${i}`)).body.error.field, 'current_password');
+    const blocked = await change('kit', 'kit-password-1');
+    assert.equal(blocked.status, 429, blocked.text);
   });
 });

@@ -1,31 +1,42 @@
-// Signing in (a bearer token from auth/token/full, or the console's session): the password check
-// behind the failed-sign-in throttle (src/security/sign-in-throttle.ts), keyed by the client's
-// address (the proxy's client with HOOKRELAY_TRUST_PROXY) and the username.
+// Password checks behind the failed-sign-in throttle (src/security/sign-in-throttle.ts), keyed by
+// the client's address (the proxy's client with HOOKRELAY_TRUST_PROXY) and the username: signing
+// in (a bearer token from auth/token/full, or the console's session) and the current password of
+// users/change-password, which a stolen token could otherwise guess without limit (fuzzing).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { BadCredentials, issueToken, type IssuedToken } from '../services/identity.ts';
-import type { SignInThrottle } from '../security/sign-in-throttle.ts';
+import { clientOf, type SignInThrottle } from '../security/sign-in-throttle.ts';
 import { ApiError } from './errors.ts';
 
-export async function signIn(
-  ctx: AppContext,
-  throttle: SignInThrottle,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  input: { username: string; password: string; orgId?: number; validitySec: number },
-): Promise<IssuedToken> {
-  const wait = throttle.waitMs(req.ip, input.username);
+/**
+ * Runs `check` (which throws BadCredentials for a wrong password) as one counted attempt of the
+ * client at `username`, or answers 429 with Retry-After when the client must wait.
+ */
+export async function throttled<T>(throttle: SignInThrottle, req: FastifyRequest, reply: FastifyReply, username: string, check: () => Promise<T>): Promise<T> {
+  const client = clientOf(req.ip);
+  const wait = throttle.attempt(client, username);
   if (wait > 0) {
     const seconds = Math.ceil(wait / 1000);
     reply.header('retry-after', String(seconds));
     throw new ApiError(429, 'TOO_MANY_ATTEMPTS', `username: too many failed sign-ins from this client; try again in ${seconds} s`, 'username');
   }
   try {
-    const issued = await issueToken(ctx.store, input);
-    throttle.succeeded(req.ip, input.username);
-    return issued;
+    const out = await check();
+    throttle.succeeded(client, username);
+    return out;
   } catch (err) {
-    if (err instanceof BadCredentials) throttle.failed(req.ip, input.username);
+    // Counted already; any other refusal (the org, the account changed meanwhile) knew the password.
+    if (!(err instanceof BadCredentials)) throttle.succeeded(client, username);
     throw err;
   }
+}
+
+export function signIn(
+  ctx: AppContext,
+  throttle: SignInThrottle,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  input: { username: string; password: string; orgId?: number; validitySec: number },
+): Promise<IssuedToken> {
+  return throttled(throttle, req, reply, input.username, () => issueToken(ctx.store, input));
 }

@@ -25,8 +25,10 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext, throttle: Sign
       schema: {
         tags,
         body: Type.Object({
-          username: Type.String(),
-          password: Type.Optional(Type.String()),
+          // Bounded as users/create bounds them: each failed username is kept by the throttle for
+          // 5 minutes, and ~1 MB ones ran the heap out in ~250 sign-ins (fuzzing, 2026-12-07).
+          username: Type.String({ maxLength: 255 }),
+          password: Type.Optional(Type.String({ maxLength: 1024 })),
           secret_key: Type.Optional(Type.String()),
           validity_time_in_sec: Type.Optional(Type.Integer()),
           org_id: Type.Optional(Type.Integer()),

@@ -8,10 +8,13 @@ import type { UserRow } from '../../store/types.ts';
 import { principal } from '../auth.ts';
 import { badRequest, forbidden } from '../errors.ts';
 import { changeUser, checkPassword, PASSWORD, userNamed } from '../user-rules.ts';
+import { throttled } from '../sign-in.ts';
+import { BadCredentials } from '../../services/identity.ts';
+import type { SignInThrottle } from '../../security/sign-in-throttle.ts';
 
 const tags = ['Users'];
 
-export function passwordRoutes(app: FastifyInstance, ctx: AppContext) {
+export function passwordRoutes(app: FastifyInstance, ctx: AppContext, throttle: SignInThrottle) {
   // A password changed or reset ends every session of the user, the caller's own included: one
   // opened with the old password must not outlive it.
   app.post(
@@ -23,9 +26,19 @@ export function passwordRoutes(app: FastifyInstance, ctx: AppContext) {
     async (req, reply) => {
       const p = principal(req);
       const body = req.body as { user_identifier: string; current_password: string; new_password: string };
+      // Refused before any lookup: a 403 for a user who exists in another org and a 400 for one
+      // who does not told them apart, where users/search shows neither (fuzzing).
+      const self = body.user_identifier === p.user.id || body.user_identifier === p.user.name;
+      if (!self && !allows(p.user.privileges, 'administer')) throw forbidden('user_identifier: changing another user\'s password needs the ADMINISTRATION privilege');
       const user = await userNamed(ctx, body.user_identifier);
-      if (user.id !== p.user.id && !allows(p.user.privileges, 'administer')) throw forbidden('user_identifier: changing another user\'s password needs the ADMINISTRATION privilege');
-      if (!(await verifyPassword(body.current_password, user.passwordHash))) throw badRequest('current_password', 'is not the user\'s password');
+      try {
+        await throttled(throttle, req, reply, user.name, async () => {
+          if (!(await verifyPassword(body.current_password, user.passwordHash))) throw new BadCredentials();
+        });
+      } catch (err) {
+        if (err instanceof BadCredentials) throw badRequest('current_password', 'is not the user\'s password');
+        throw err;
+      }
       await setPassword(user, checkPassword(body.new_password, 'new_password'));
       return reply.status(204).send();
     },

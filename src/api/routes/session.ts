@@ -24,7 +24,7 @@ function setSession(reply: FastifyReply, token: string, secure: boolean, maxAge 
 export function sessionRoutes(app: FastifyInstance, ctx: AppContext, throttle: SignInThrottle) {
   app.post(
     '/api/v1/session',
-    { config: { access: 'public' }, schema: { tags, body: Type.Object({ username: Type.String(), password: Type.String(), org_id: Type.Optional(Type.Integer()) }) } },
+    { config: { access: 'public' }, schema: { tags, body: Type.Object({ username: Type.String({ maxLength: 255 }), password: Type.String({ maxLength: 1024 }), org_id: Type.Optional(Type.Integer()) }) } },
     async (req, reply) => {
       const body = req.body as { username: string; password: string; org_id?: number };
       const issued = await signIn(ctx, throttle, req, reply, { username: body.username, password: body.password, orgId: body.org_id, validitySec: SESSION_SEC });
