@@ -1,6 +1,7 @@
 // The `hookrelay` command: serve, migrate, user create, org create, token.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
+import { NewerSchemaError } from './store/migrations.ts';
 import { isPrivilege } from './domain/privileges.ts';
 import { openContext, startService } from './service.ts';
 import { createOrg, createUser, ensurePrimaryOrg, issueToken } from './services/identity.ts';
@@ -116,7 +117,7 @@ export async function main(argv: string[]): Promise<void> {
         fail(`unknown command "${command}"\n${USAGE}`);
     }
   } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
+    if (err instanceof ConfigError || (err as Error)?.name === NewerSchemaError.name) fail((err as Error).message);
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       fail(`cannot listen on ${process.env.HOST || '0.0.0.0'}:${process.env.PORT || 8080} (${code}): ${code === 'EADDRINUSE' ? 'another process holds that port; set PORT' : 'set HOST and PORT to an address this process may use'}`);

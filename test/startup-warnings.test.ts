@@ -5,6 +5,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import net from 'node:net';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { openStore } from '../src/store/index.ts';
+import { createTestDatabase, engines } from './helpers/databases.ts';
 import { after, before, describe, test } from 'node:test';
 import { BIN, Cluster, ROOT, waitFor, type Proc } from './helpers/processes.ts';
 
@@ -49,4 +53,48 @@ describe('start-up warnings', () => {
       holder.close();
     }
   });
+
+  test('a database a newer release migrated: the start stops with one line naming the migrations unknown here', async () => {
+    // An older release started on it without a word, and events queued by the newer one were
+    // not delivered (upgrade testing, 2026-12-07).
+    const db = new Database(cluster.db.url);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run('999', 'from_the_future', Date.now());
+    db.close();
+    const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', HOOKRELAY_DATABASE_URL: cluster.db.url, HOOKRELAY_DATA_DIR: cluster.db.dir, HOOKRELAY_SECRET_KEY: cluster.key, HOOKRELAY_LOG_LEVEL: 'warn' };
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, timeout: 20_000 }, (err, _out, errText) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr: errText }));
+    });
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /^hookrelay: the database was migrated by a newer HookRelay \(migrations 999 are unknown to this release, which knows up to \d{3}\); run that release or a newer one\n$/);
+  });
 });
+
+for (const engine of engines) {
+  test(`a database a newer release migrated is refused by the store (${engine})`, async () => {
+    const db = await createTestDatabase(engine);
+    try {
+      const first = await openStore(db.url, {});
+      await first.migrate();
+      await first.close();
+      if (engine === 'sqlite') {
+        const raw = new Database(db.url);
+        raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run('999', 'from_the_future', 0);
+        raw.close();
+      } else {
+        const raw = new pg.Client({ connectionString: db.url });
+        await raw.connect();
+        await raw.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ('999', 'from_the_future', 0)");
+        await raw.end();
+      }
+      const again = await openStore(db.url, {});
+      try {
+        await assert.rejects(again.migrate(), (e: unknown) => (e as Error).name === 'NewerSchemaError' && /migrations 999 are unknown/.test((e as Error).message));
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+}
+

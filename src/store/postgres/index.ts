@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Db } from '../db.ts';
 import { storedJobCount } from '../../domain/jobs.ts';
-import { LEDGER_DDL, readMigrations } from '../migrations.ts';
+import { LEDGER_DDL, readMigrations, refuseNewerSchema } from '../migrations.ts';
 import { Coalescer } from '../coalescer.ts';
 import { claimStatement, oneStatement } from '../sql-queue.ts';
 import { SqlStore } from '../sql-store.ts';
@@ -227,8 +227,10 @@ export class PostgresStore extends SqlStore {
       while (!(await client.query('SELECT pg_try_advisory_lock($1) AS ok', [MIGRATION_LOCK])).rows[0].ok) await sleep(MIGRATION_POLL_MS);
       try {
         await client.query(LEDGER_DDL);
-        const done = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
-        for (const m of readMigrations(MIGRATIONS_DIR)) {
+        const done = new Set<string>((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+        const migrations = readMigrations(MIGRATIONS_DIR);
+        refuseNewerSchema(done, migrations);
+        for (const m of migrations) {
           if (done.has(m.version)) continue;
           const record = () => client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
           if (NO_TRANSACTION.test(m.sql)) {

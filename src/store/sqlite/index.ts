@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../db.ts';
-import { LEDGER_DDL, readMigrations } from '../migrations.ts';
+import { LEDGER_DDL, readMigrations, refuseNewerSchema } from '../migrations.ts';
 import { claimStatement } from '../sql-queue.ts';
 import { SqlStore } from '../sql-store.ts';
 import { ConflictError } from '../types.ts';
@@ -293,7 +293,9 @@ export class SqliteStore extends SqlStore {
     // (busy_timeout) and then finds the ledger already up to date.
     const apply = this.conn.transaction(() => {
       const done = new Set((this.conn.prepare('SELECT version FROM schema_migrations').all() as { version: string }[]).map((r) => r.version));
-      for (const m of readMigrations(MIGRATIONS_DIR)) {
+      const migrations = readMigrations(MIGRATIONS_DIR);
+      refuseNewerSchema(done, migrations);
+      for (const m of migrations) {
         if (done.has(m.version)) continue;
         this.conn.exec(m.sql);
         this.conn.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
