@@ -69,9 +69,12 @@ describe('outbound client', () => {
       const r = await sender.send(target({ url: `${base}/stored`, additionalHeaders }), out);
       assert.equal(r.statusCode, null);
       assert.match(r.error ?? '', /^refused: header "/, r.error ?? '');
+      // The same on every try: the job fails at once instead of through the retry schedule.
+      assert.equal(r.permanent, true);
     }
     const bearer = await sender.send(target({ url: `${base}/stored`, authentication: { BEARER_TOKEN: 'tok\r\nx' } }), out);
     assert.match(bearer.error ?? '', /^refused: header "authorization"/);
+    assert.equal(bearer.permanent, true);
     assert.equal(seen.length, before, 'nothing was sent');
   });
 

@@ -163,7 +163,10 @@ export class Sender {
         masked = 'authorization';
       }
       const url = (prepared ?? this.prepare(t)).url;
-      if (url instanceof Error) throw url;
+      // A stored URL or header that cannot be sent fails the same way on every try: the job
+      // fails at once, to be replayed once the webhook is fixed (it went through every retry of
+      // the schedule; upgrade testing, 2026-12-07).
+      if (url instanceof Error) return { ...result(null, describeError(url, this.opts.timeoutMs)), permanent: true };
       let res = await this.http.post(url, headers, body, deadlineAt);
       if (res.statusCode === 401 && auth?.OAUTH2) {
         // The cached token may have been revoked early: fetch a new one, once.
@@ -173,7 +176,9 @@ export class Sender {
       }
       return result(res.statusCode, null, res.body, res.retryAfter);
     } catch (err) {
-      return result(null, describeError(err, this.opts.timeoutMs));
+      const r = result(null, describeError(err, this.opts.timeoutMs));
+      // A credential that cannot be a header value: the same on every try too.
+      return (err as { code?: string })?.code === 'EHOOKRELAY_HEADER' ? { ...r, permanent: true } : r;
     }
   }
 
