@@ -171,8 +171,14 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.deepEqual(await orgsOf(m1), [0, 101], 'already a member');
       await store.changeOrgMembers(101, [m1], 'REMOVE');
       assert.deepEqual(await orgsOf(m1), [0]);
-      await store.changeOrgMembers(101, [m1], 'REPLACE');
-      assert.deepEqual([await orgsOf(m1), await orgsOf(m2), await orgsOf(m3)], [[0, 101], [], []], 'only m1 left in 101');
+      // m2 and m3 have no other org: a change leaving them in none changes nothing and names them.
+      assert.deepEqual((await store.changeOrgMembers(101, [m1], 'REPLACE')).filter((n) => n !== 'carol').sort(), ['m2', 'm3']);
+      assert.deepEqual([await orgsOf(m1), await orgsOf(m2), await orgsOf(m3)], [[0], [101], [101]], 'nothing changed');
+      assert.deepEqual(await store.changeOrgMembers(101, [m3], 'REMOVE'), ['m3']);
+      assert.deepEqual(await orgsOf(m3), [101]);
+      await store.changeOrgMembers(0, [m2, m3, (await store.findUser('carol'))!.id], 'ADD');
+      assert.deepEqual(await store.changeOrgMembers(101, [m1], 'REPLACE'), []);
+      assert.deepEqual([await orgsOf(m1), await orgsOf(m2), await orgsOf(m3)], [[0, 101], [0], [0]], 'only m1 left in 101');
       await assert.rejects(store.changeOrgMembers(404_404, [m1], 'ADD'), (e: unknown) => e instanceof ConflictError && e.constraint === 'missing_reference');
     });
 

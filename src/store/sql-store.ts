@@ -193,8 +193,12 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     });
   }
 
-  async changeOrgMembers(orgId: number, userIds: string[], operation: 'ADD' | 'REMOVE' | 'REPLACE'): Promise<void> {
+  async changeOrgMembers(orgId: number, userIds: string[], operation: 'ADD' | 'REMOVE' | 'REPLACE'): Promise<string[]> {
+    const stranded: string[] = [];
+    const rollBack = new Error('stranded');
     await this.db.tx(async (db) => {
+      const leaving = operation === 'ADD' ? [] : operation === 'REMOVE' ? userIds
+        : (await db.all<Raw>('SELECT user_id FROM user_orgs WHERE org_id = ?', [orgId])).map((r) => String(r.user_id)).filter((id) => !userIds.includes(id));
       // The users whose orgs change are changed: an update of one of them that read its orgs
       // before this then finds it changed (updateUser), instead of writing back the orgs it read
       // (an ADD here was lost in 25 of 140 races, concurrency fuzzing 2026-12-07).
@@ -207,7 +211,18 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
         if (operation === 'REMOVE') await db.run('DELETE FROM user_orgs WHERE user_id = ? AND org_id = ?', [userId, orgId]);
         else await db.run('INSERT INTO user_orgs (user_id, org_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [userId, orgId]);
       }
+      // Checked here, with the users' rows locked by the touch above (PostgreSQL; SQLite writes
+      // one transaction at a time): checked before, a removal racing a users/update that took the
+      // user's other org left it in none (concurrency fuzzing, 2026-12-07).
+      for (const userId of leaving) {
+        const left = await db.get<Raw>('SELECT u.name FROM users u WHERE u.id = ? AND NOT EXISTS (SELECT 1 FROM user_orgs o WHERE o.user_id = u.id)', [userId]);
+        if (left) stranded.push(String(left.name));
+      }
+      if (stranded.length) throw rollBack;
+    }).catch((err) => {
+      if (err !== rollBack) throw err;
     });
+    return stranded;
   }
 
   // ---- tokens

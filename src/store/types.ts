@@ -109,8 +109,11 @@ export interface Store extends QueueStore {
   updateUser(u: UserRow, readAt: number, orgs: boolean): Promise<'updated' | 'changed' | 'missing' | 'last_admin'>;
   /** Deletes a user with its org memberships and tokens, unless it is the last with ADMINISTRATION. */
   deleteUser(id: string): Promise<'deleted' | 'missing' | 'last_admin'>;
-  /** The org's members: these users added, removed, or made its only members, in one transaction. */
-  changeOrgMembers(orgId: number, userIds: string[], operation: 'ADD' | 'REMOVE' | 'REPLACE'): Promise<void>;
+  /**
+   * The org's members: these users added, removed, or made its only members, in one transaction.
+   * Answers the names of the users it would leave in no org, in which case it changes nothing.
+   */
+  changeOrgMembers(orgId: number, userIds: string[], operation: 'ADD' | 'REMOVE' | 'REPLACE'): Promise<string[]>;
 
   insertToken(token: TokenRow): Promise<void>;
   findToken(hash: string): Promise<TokenRow | null>;

@@ -112,10 +112,10 @@ export function orgRoutes(app: FastifyInstance, ctx: AppContext) {
         const operation = body.operation ?? 'ADD';
         const before = operation === 'ADD' ? [] : (await ctx.store.listUsers()).filter((u) => u.orgIds.includes(org.id));
         const left = before.filter((u) => (operation === 'REMOVE' ? members.includes(u.id) : !members.includes(u.id)));
-        // As users/update refuses it: a user in no org could never get a token.
-        const stranded = left.filter((u) => u.orgIds.length === 1);
-        if (stranded.length) throw badRequest('user_identifiers', `would leave ${stranded.map((u) => `"${u.name}"`).join(', ')} in no org; add them to another org first`);
-        await ctx.store.changeOrgMembers(org.id, members, operation);
+        // As users/update refuses it: a user in no org could never get a token (checked by the
+        // store, in the change's transaction).
+        const stranded = await ctx.store.changeOrgMembers(org.id, members, operation);
+        if (stranded.length) throw badRequest('user_identifiers', `would leave ${stranded.map((n) => `"${n}"`).join(', ')} in no org; add them to another org first`);
         await endSessionsOfLeavers(ctx.store, org.id, left);
       }
       return reply.status(204).send();
