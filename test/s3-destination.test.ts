@@ -370,7 +370,7 @@ describe('S3 storage destination, an S3 that never answers', () => {
     const id = await publishWithFile(api, 'kpi.alert', {}, pdf(1000), 'report.pdf');
     const [job] = await api.settled(id, 1, 30_000);
     assert.equal(job.status, 'FAILED');
-    assert.match(job.detail, /^STORAGE_FILE_UPLOAD_CHECK \(bucket: my-bucket\): the uploads did not finish within HOOKRELAY_S3_UPLOAD_TIMEOUT_MS \(1000 ms\)/);
+    assert.match(job.detail, /^STORAGE_FILE_UPLOAD_CHECK \(bucket: my-bucket\): the storage step \(credentials from STS, then the uploads\) did not finish within HOOKRELAY_S3_UPLOAD_TIMEOUT_MS \(1000 ms\)/);
     assert.equal(rx.requests.length, 0, 'the receiver is not called without its files');
   });
 });

@@ -74,7 +74,7 @@ export async function deliverWithStorage(
     }
   } catch (err) {
     // The deadline of all the uploads ran out: say which setting it is (the SDK said "Request aborted").
-    const error = stepFailure(dest, signal.aborted ? `the uploads did not finish within HOOKRELAY_S3_UPLOAD_TIMEOUT_MS (${ctx.config.storage.uploadTimeoutMs} ms)` : reason(err));
+    const error = stepFailure(dest, signal.aborted ? `the storage step (credentials from STS, then the uploads) did not finish within HOOKRELAY_S3_UPLOAD_TIMEOUT_MS (${ctx.config.storage.uploadTimeoutMs} ms)` : reason(err));
     ctx.log.info({ webhookId: webhook.id, eventId: event.id, bucket: dest.bucket, error }, 'storage upload failed');
     return { startedAt, durationMs: Date.now() - startedAt, statusCode: null, error, responseBody: null, retryAfter: null, requestHeaders: {} };
   }
