@@ -116,8 +116,8 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.equal((await store.findUser(u.id))?.name, 'carol');
       await assert.rejects(store.createUser({ ...u, id: crypto.randomUUID() }), (e: unknown) => e instanceof ConflictError && e.constraint === 'user_name');
       // An org deleted meanwhile (a concurrent delete): the write fails as a missing reference, not any error.
-      await assert.rejects(store.setUserOrgs(u.id, [404_404]), (e: unknown) => e instanceof ConflictError && e.constraint === 'missing_reference');
-      await store.setUserOrgs(u.id, [101]);
+      await assert.rejects(store.updateUser({ ...u, orgIds: [404_404], modifiedAt: now + 1 }, now, true), (e: unknown) => e instanceof ConflictError && e.constraint === 'missing_reference');
+      assert.equal(await store.updateUser({ ...u, orgIds: [101], modifiedAt: now + 1 }, now, true), 'updated');
       assert.deepEqual((await store.findUser('carol'))?.orgIds, [101]);
       assert.equal(await store.countUsers(), 1);
       assert.deepEqual((await store.findUser('carol'))?.privileges, ['DEVELOPER']);
@@ -169,8 +169,12 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.deepEqual([await orgsOf(m1), await orgsOf(m2)], [[0, 101], [101]]);
       await store.changeOrgMembers(101, [m1], 'ADD');
       assert.deepEqual(await orgsOf(m1), [0, 101], 'already a member');
+      await store.insertToken({ hash: `m1-in-101-${m1}`, userId: m1, orgId: 101, createdAt: now, expiresAt: now + 60_000, revokedAt: null });
+      await store.insertToken({ hash: `m1-in-0-${m1}`, userId: m1, orgId: 0, createdAt: now, expiresAt: now + 60_000, revokedAt: null });
       await store.changeOrgMembers(101, [m1], 'REMOVE');
       assert.deepEqual(await orgsOf(m1), [0]);
+      assert.ok((await store.findToken(`m1-in-101-${m1}`))?.revokedAt, 'its session in the org it left ended');
+      assert.equal((await store.findToken(`m1-in-0-${m1}`))?.revokedAt, null, 'its session elsewhere stays');
       // m2 and m3 have no other org: a change leaving them in none changes nothing and names them.
       assert.deepEqual((await store.changeOrgMembers(101, [m1], 'REPLACE')).filter((n) => n !== 'carol').sort(), ['m2', 'm3']);
       assert.deepEqual([await orgsOf(m1), await orgsOf(m2), await orgsOf(m3)], [[0], [101], [101]], 'nothing changed');

@@ -160,15 +160,6 @@ export function issueTokenForUser(store: Store, user: UserRow, orgId: number, va
   return mint(store, user, orgId, validitySec);
 }
 
-/**
- * Ends the sessions users held in an org they have left. A token for it is refused while its user
- * is not a member, but worked again once the user was added back (console fuzzing, 2026-12-07).
- * Administrators act in every org, member or not: theirs stay.
- */
-export async function endSessionsOfLeavers(store: Store, orgId: number, users: UserRow[]): Promise<void> {
-  await store.revokeTokensIn(orgId, users.filter((u) => !u.privileges.includes('ADMINISTRATION')).map((u) => u.id), Date.now());
-}
-
 /** The user and org behind a bearer token, or null when it is unknown, expired or revoked. */
 export async function resolveToken(store: Store, token: string): Promise<{ row: TokenRow; user: UserRow; org: OrgRow } | null> {
   const found = await store.findSession(tokenHash(token));

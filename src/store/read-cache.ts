@@ -21,7 +21,7 @@ const CACHED = new Set<keyof Store>(['findSession', 'subscribedWebhookIds', 'get
 
 /** The writes that change what the cached reads answer: each empties the cache. */
 const INVALIDATING = new Set<keyof Store>([
-  'createOrg', 'updateOrg', 'deleteOrg', 'createUser', 'updateUser', 'deleteUser', 'setUserOrgs', 'changeOrgMembers', 'revokeToken', 'revokeUserTokens', 'revokeTokensIn',
+  'createOrg', 'updateOrg', 'deleteOrg', 'createUser', 'updateUser', 'deleteUser', 'changeOrgMembers', 'revokeToken', 'revokeUserTokens',
   'insertWebhook', 'updateWebhook', 'deleteWebhook', 'configurePreferences',
 ]);
 

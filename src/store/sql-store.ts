@@ -170,8 +170,10 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
       );
       if (!changes) return (await db.get('SELECT 1 AS found FROM users WHERE id = ?', [u.id])) ? 'changed' : 'missing';
       if (orgs) {
+        const before = (await db.all<Raw>('SELECT org_id FROM user_orgs WHERE user_id = ?', [u.id])).map((r) => Number(r.org_id));
         await db.run('DELETE FROM user_orgs WHERE user_id = ?', [u.id]);
         for (const orgId of u.orgIds) await db.run('INSERT INTO user_orgs (user_id, org_id) VALUES (?, ?)', [u.id, orgId]);
+        for (const orgId of before.filter((o) => !u.orgIds.includes(o))) await this.endSessionsIn(db, orgId, [u.id]);
       }
       return 'updated';
     });
@@ -183,13 +185,6 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
       if (admins.length === 1 && admins[0] === id) return 'last_admin';
       // Its org memberships and tokens go with it (ON DELETE CASCADE): its sessions end at once.
       return (await db.run('DELETE FROM users WHERE id = ?', [id])).changes > 0 ? 'deleted' : 'missing';
-    });
-  }
-
-  async setUserOrgs(userId: string, orgIds: number[]): Promise<void> {
-    await this.db.tx(async (db) => {
-      await db.run('DELETE FROM user_orgs WHERE user_id = ?', [userId]);
-      for (const orgId of orgIds) await db.run('INSERT INTO user_orgs (user_id, org_id) VALUES (?, ?)', [userId, orgId]);
     });
   }
 
@@ -219,6 +214,7 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
         if (left) stranded.push(String(left.name));
       }
       if (stranded.length) throw rollBack;
+      await this.endSessionsIn(db, orgId, leaving);
     }).catch((err) => {
       if (err !== rollBack) throw err;
     });
@@ -262,13 +258,21 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     return r ? toToken(r) : null;
   }
 
-  async revokeTokensIn(orgId: number, userIds: string[], at: number): Promise<number> {
-    if (!userIds.length) return 0;
-    return this.db.tx(async (db) => {
-      let n = 0;
-      for (const userId of userIds) n += (await db.run('UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND org_id = ? AND revoked_at IS NULL', [at, userId, orgId])).changes;
-      return n;
-    });
+  /**
+   * Ends the sessions users held in an org they have left, in the transaction that took them out:
+   * a token for it is refused while its user is not a member, but worked again once the user was
+   * added back (console fuzzing, 2026-12-07). Administrators act in every org, member or not:
+   * theirs stay (their privileges as this transaction has written them).
+   */
+  private async endSessionsIn(db: Db, orgId: number, userIds: string[]): Promise<void> {
+    const at = Date.now();
+    for (const userId of userIds) {
+      await db.run(
+        `UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND org_id = ? AND revoked_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.privileges LIKE ?)`,
+        [at, userId, orgId, '%"ADMINISTRATION"%'],
+      );
+    }
   }
 
   async revokeToken(hash: string, at: number): Promise<boolean> {

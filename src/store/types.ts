@@ -99,12 +99,12 @@ export interface Store extends QueueStore {
   findUser(identifier: string): Promise<UserRow | null>;
   listUsers(): Promise<UserRow[]>;
   countUsers(): Promise<number>;
-  setUserOrgs(userId: string, orgIds: number[]): Promise<void>;
   /**
    * Writes a user's fields (and its orgs when `orgs`) if the row is still the one read
    * (modified_at = readAt; `u.modifiedAt` must differ from it): 'changed' when another write came
    * first (changeOrgMembers counts), 'missing' when the user is gone, 'last_admin' when it would
    * take ADMINISTRATION from the last user holding it. A name taken is a ConflictError (user_name).
+   * The user's sessions in the orgs it leaves end with the write (unless it is an administrator).
    */
   updateUser(u: UserRow, readAt: number, orgs: boolean): Promise<'updated' | 'changed' | 'missing' | 'last_admin'>;
   /** Deletes a user with its org memberships and tokens, unless it is the last with ADMINISTRATION. */
@@ -112,6 +112,7 @@ export interface Store extends QueueStore {
   /**
    * The org's members: these users added, removed, or made its only members, in one transaction.
    * Answers the names of the users it would leave in no org, in which case it changes nothing.
+   * The sessions of the users who leave, in this org, end with it (unless they are administrators).
    */
   changeOrgMembers(orgId: number, userIds: string[], operation: 'ADD' | 'REMOVE' | 'REPLACE'): Promise<string[]>;
 
@@ -126,8 +127,6 @@ export interface Store extends QueueStore {
    */
   pruneExpiredTokens(now: number, limit: number): Promise<number>;
   revokeUserTokens(userId: string, at: number): Promise<number>;
-  /** Revokes the users' live tokens for one org (they left it); answers how many. */
-  revokeTokensIn(orgId: number, userIds: string[], at: number): Promise<number>;
 
   insertWebhook(webhook: WebhookRow): Promise<void>;
   /** By id or by name, within one org only. */

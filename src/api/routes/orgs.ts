@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { allows } from '../../domain/privileges.ts';
-import { createOrg, endSessionsOfLeavers, PRIMARY_ORG_ID } from '../../services/identity.ts';
+import { createOrg, PRIMARY_ORG_ID } from '../../services/identity.ts';
 import { principal } from '../auth.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { orgResponse } from '../presenters.ts';
@@ -109,14 +109,10 @@ export function orgRoutes(app: FastifyInstance, ctx: AppContext) {
       }
       if (name !== undefined || body.description !== undefined) await ctx.store.updateOrg(org.id, { name, description: body.description });
       if (body.user_identifiers) {
-        const operation = body.operation ?? 'ADD';
-        const before = operation === 'ADD' ? [] : (await ctx.store.listUsers()).filter((u) => u.orgIds.includes(org.id));
-        const left = before.filter((u) => (operation === 'REMOVE' ? members.includes(u.id) : !members.includes(u.id)));
         // As users/update refuses it: a user in no org could never get a token (checked by the
-        // store, in the change's transaction).
-        const stranded = await ctx.store.changeOrgMembers(org.id, members, operation);
+        // store, in the change's transaction, which also ends the leavers' sessions in the org).
+        const stranded = await ctx.store.changeOrgMembers(org.id, members, body.operation ?? 'ADD');
         if (stranded.length) throw badRequest('user_identifiers', `would leave ${stranded.map((n) => `"${n}"`).join(', ')} in no org; add them to another org first`);
-        await endSessionsOfLeavers(ctx.store, org.id, left);
       }
       return reply.status(204).send();
     },

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { allows, PRIVILEGES } from '../../domain/privileges.ts';
-import { createUser, endSessionsOfLeavers } from '../../services/identity.ts';
+import { createUser } from '../../services/identity.ts';
 import { principal } from '../auth.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { page } from '../pagination.ts';
@@ -186,7 +186,8 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
       const named = body.org_identifiers === undefined ? undefined : await orgIdsOf(ctx, body.org_identifiers);
       if (body.operation !== undefined && named === undefined) throw badRequest('operation', 'applies to org_identifiers, which is not given');
       const operation = body.operation ?? 'REPLACE';
-      const { before, after } = await changeUser(ctx, user, (u) => {
+      // The store ends the user's sessions in the orgs it leaves.
+      await changeUser(ctx, user, (u) => {
         const next: UserRow = { ...u, name: name ?? u.name, displayName: displayName ?? u.displayName, email: email === undefined ? u.email : email };
         if (body.privileges !== undefined) next.privileges = [...new Set(body.privileges)];
         if (named !== undefined) {
@@ -196,7 +197,6 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
         }
         return next;
       }, named !== undefined);
-      for (const orgId of before.orgIds.filter((o) => !after.orgIds.includes(o))) await endSessionsOfLeavers(ctx.store, orgId, [after]);
       return reply.status(204).send();
     },
   );
