@@ -5,7 +5,8 @@ import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../context.ts';
 import { notIdShaped, plainName, wellFormed } from '../domain/webhook-input.ts';
 import type { UserRow } from '../store/types.ts';
-import { ApiError, badRequest, notFound } from './errors.ts';
+import { badRequest, notFound } from './errors.ts';
+import { writeIfUnchanged } from './write-if-unchanged.ts';
 
 /** What HookRelay's users are, and can only be, on create and update (they were accepted and ignored). */
 export const FIXED_ACCOUNT_FIELDS = {
@@ -76,23 +77,19 @@ export async function userNamed(ctx: AppContext, identifier: string): Promise<Us
  */
 export const lastAdministrator = (field: string, user: UserRow) => badRequest(field, `would leave no user with ADMINISTRATION ("${user.name}" is the last one)`);
 
-/** Reads of a user a change makes at most while other writes keep changing it (then a CONFLICT). */
-const CHANGE_ATTEMPTS = 5;
-
 /**
- * Applies `change` to the user and writes it if the user is still as read; when another write
- * came first (an update, a change of its orgs) the user is read again and `change` applied again.
- * Answers the user before and after.
+ * Applies `change` to the user (as read: `first`, then again from a fresh read when another write
+ * came first, an update or a change of its orgs) and writes it (writeIfUnchanged).
  */
-export async function changeUser(ctx: AppContext, first: UserRow, change: (u: UserRow) => UserRow, orgs: boolean): Promise<{ before: UserRow; after: UserRow }> {
-  let before = first;
-  for (let attempt = 1; ; attempt++) {
-    const after = { ...change(before), modifiedAt: Math.max(Date.now(), before.modifiedAt + 1) };
-    const result = await ctx.store.updateUser(after, before.modifiedAt, orgs);
-    if (result === 'updated') return { before, after };
-    if (result === 'missing') throw notFound('user', first.name, 'user_identifier');
-    if (result === 'last_admin') throw lastAdministrator('privileges', before);
-    if (attempt === CHANGE_ATTEMPTS) throw new ApiError(409, 'CONFLICT', `user_identifier: user "${first.name}" changed ${CHANGE_ATTEMPTS} times while this request was applied; send it again`, 'user_identifier');
-    before = await userNamed(ctx, first.id);
-  }
+export function changeUser(ctx: AppContext, first: UserRow, change: (u: UserRow) => UserRow, orgs: boolean): Promise<void> {
+  return writeIfUnchanged(
+    { kind: 'user', identifier: first.name, field: 'user_identifier' },
+    () => ctx.store.findUser(first.id),
+    async (before) => {
+      const result = await ctx.store.updateUser({ ...change(before), modifiedAt: Math.max(Date.now(), before.modifiedAt + 1) }, before.modifiedAt, orgs);
+      if (result === 'last_admin') throw lastAdministrator('privileges', before);
+      return result;
+    },
+    first,
+  );
 }

@@ -8,7 +8,8 @@ import { noCredentialHeaders, normaliseStorageDestination, validateWebhook, type
 import { keepMaskedAuth, keepMaskedSig, keepsStoredCredential, MASK, openAuth, openSig, sealAuth, sealSig } from '../../domain/webhook-secrets.ts';
 import type { WebhookRow } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
-import { ApiError, badRequest, notFound } from '../errors.ts';
+import { badRequest } from '../errors.ts';
+import { writeIfUnchanged } from '../write-if-unchanged.ts';
 import { page } from '../pagination.ts';
 import { webhookResponse } from '../presenters.ts';
 
@@ -49,8 +50,6 @@ const SearchBody = Type.Object({
 });
 const DeleteBody = Type.Object({ webhook_identifiers: Type.Array(Type.String(), { minItems: 1 }) });
 const IdParam = Type.Object({ webhook_identifier: Type.String() });
-/** Reads of a webhook an update makes at most while other updates keep changing it (then a CONFLICT: 409, answered as 400 to the SDK, see sdkStatus). */
-const UPDATE_ATTEMPTS = 5;
 
 const OPTIONAL_KEYS = ['description', 'url_params', 'authentication', 'signature_verification', 'storage_destination', 'additional_headers'] as const;
 
@@ -146,12 +145,8 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
     const { webhook_identifier } = req.params as { webhook_identifier: string };
     const body = (req.body ?? {}) as WebhookInput & Record<string, unknown>;
     noCredentialHeaders(body.additional_headers);
-    // Read, apply the body's fields, write if nothing changed the row meanwhile, else again: two
-    // updates of different fields at once both take effect (the second wrote back the row it had
-    // read, undoing the first: a rotated API key came back, API fuzzing 2026-12-07).
-    for (let attempt = 1; ; attempt++) {
-      const current = await ctx.store.findWebhook(p.org.id, webhook_identifier);
-      if (!current) throw notFound('webhook', webhook_identifier, 'webhook_identifier');
+    // Read, apply the body's fields, write if nothing changed the row meanwhile, else again.
+    await writeIfUnchanged({ kind: 'webhook', identifier: webhook_identifier, field: 'webhook_identifier' }, () => ctx.store.findWebhook(p.org.id, webhook_identifier), (current) => {
       const base = rowToInput(ctx, current);
       // Only the fields present in the body change; an explicit null clears an optional field.
       const merged: WebhookInput = { ...base };
@@ -169,11 +164,9 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
         // Later than the row read, even within its millisecond: the next writer's check must see a change.
         modifiedAt: Math.max(Date.now(), current.modifiedAt + 1), modifiedBy: { id: p.user.id, name: p.user.name },
       });
-      const outcome = await ctx.store.updateWebhook(row, current.modifiedAt);
-      if (outcome === 'updated') return reply.status(204).send();
-      if (outcome === 'missing') throw notFound('webhook', webhook_identifier, 'webhook_identifier');
-      if (attempt === UPDATE_ATTEMPTS) throw new ApiError(409, 'CONFLICT', `webhook_identifier: webhook "${webhook_identifier}" changed ${UPDATE_ATTEMPTS} times while this update was applied; send it again`, 'webhook_identifier');
-    }
+      return ctx.store.updateWebhook(row, current.modifiedAt);
+    });
+    return reply.status(204).send();
   });
 
   app.post('/api/rest/2.0/webhooks/delete', { config: { access }, schema: { tags, body: DeleteBody } }, async (req) => {
