@@ -78,16 +78,22 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
   const retention = worker ? new Retention(ctx.store, config.retentionDays, ctx.log) : null;
   retention?.start();
   const app = roles.api ? await buildApp(ctx, sender) : null;
+  const close = async (graceMs: number) => {
+    // Stop taking requests first, then let in-flight deliveries finish (bounded), then close.
+    if (app) await app.close();
+    await retention?.stop();
+    if (worker) await worker.stop(graceMs);
+    // Whatever is still running was abandoned by the worker (its lease handed back): abort it.
+    await sender.destroy();
+    await ctx.store.close();
+  };
   let url: string | null = null;
   try {
     url = app ? (await app.listen({ port: config.port, host: config.host })).replace('0.0.0.0', '127.0.0.1') : null;
   } catch (err) {
     // A port in use (EADDRINUSE) or not allowed: the worker started above hands its jobs back
     // and the store closes before the error goes up (it was an uncaught stack, fuzzing).
-    await retention?.stop();
-    if (worker) await worker.stop(0);
-    await sender.destroy();
-    await ctx.store.close();
+    await close(0);
     throw err;
   }
   return {
@@ -96,14 +102,6 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
     url,
     worker,
     retention,
-    async close() {
-      // Stop taking requests first, then let in-flight deliveries finish (bounded), then close.
-      if (app) await app.close();
-      await retention?.stop();
-      if (worker) await worker.stop(config.delivery.shutdownGraceMs);
-      // Whatever is still running was abandoned by the worker (its lease handed back): abort it.
-      await sender.destroy();
-      await ctx.store.close();
-    },
+    close: () => close(config.delivery.shutdownGraceMs),
   };
 }
