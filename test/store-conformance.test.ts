@@ -128,7 +128,9 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       const u = { id: crypto.randomUUID(), name: 'dave', displayName: 'Dave', email: null, passwordHash: 'x', privileges: ['DEVELOPER'], orgIds: [0], createdAt: now, modifiedAt: now };
       await store.createUser(u);
       const next = { ...u, name: 'dave-2', displayName: 'Dave 2', email: 'd@example.com', passwordHash: 'y', privileges: ['ADMINISTRATION'], orgIds: [101], modifiedAt: now + 1 };
+      await store.insertToken({ hash: `dave-old-${u.id}`, userId: u.id, orgId: 0, createdAt: now, expiresAt: now + 60_000, revokedAt: null });
       assert.equal(await store.updateUser(next, now, false), 'updated');
+      assert.ok((await store.findToken(`dave-old-${u.id}`))?.revokedAt, 'a new password ends the sessions opened with the old one');
       const read = await store.findUser(u.id);
       assert.deepEqual({ ...read, orgIds: read?.orgIds }, { ...next, orgIds: [0] }, 'every field written, the orgs kept');
       assert.equal(await store.updateUser({ ...next, displayName: 'stale', modifiedAt: now + 2 }, now, true), 'changed', 'a write since the read');

@@ -164,6 +164,7 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     return this.db.tx(async (db) => {
       const admins = await this.lockAdministrators(db);
       if (admins.length === 1 && admins[0] === u.id && !u.privileges.includes('ADMINISTRATION')) return 'last_admin';
+      const oldHash = (await db.get<Raw>('SELECT password_hash FROM users WHERE id = ?', [u.id]))?.password_hash;
       const { changes } = await db.run(
         'UPDATE users SET name = ?, display_name = ?, email = ?, password_hash = ?, privileges = ?, modified_at = ? WHERE id = ? AND modified_at = ?',
         [u.name, u.displayName, u.email, u.passwordHash, JSON.stringify(u.privileges), u.modifiedAt, u.id, readAt],
@@ -175,6 +176,8 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
         for (const orgId of u.orgIds) await db.run('INSERT INTO user_orgs (user_id, org_id) VALUES (?, ?)', [u.id, orgId]);
         for (const orgId of before.filter((o) => !u.orgIds.includes(o))) await this.endSessionsIn(db, orgId, [u.id]);
       }
+      // A session opened with the old password must not outlive it, the caller's own included.
+      if (oldHash !== u.passwordHash) await db.run('UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL', [Date.now(), u.id]);
       return 'updated';
     });
   }

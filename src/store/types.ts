@@ -104,7 +104,8 @@ export interface Store extends QueueStore {
    * (modified_at = readAt; `u.modifiedAt` must differ from it): 'changed' when another write came
    * first (changeOrgMembers counts), 'missing' when the user is gone, 'last_admin' when it would
    * take ADMINISTRATION from the last user holding it. A name taken is a ConflictError (user_name).
-   * The user's sessions in the orgs it leaves end with the write (unless it is an administrator).
+   * The user's sessions in the orgs it leaves end with the write (unless it is an administrator),
+   * and all its sessions when its password changes.
    */
   updateUser(u: UserRow, readAt: number, orgs: boolean): Promise<'updated' | 'changed' | 'missing' | 'last_admin'>;
   /** Deletes a user with its org memberships and tokens, unless it is the last with ADMINISTRATION. */

@@ -57,7 +57,7 @@ export function passwordRoutes(app: FastifyInstance, ctx: AppContext, throttle: 
 
   async function setPassword(user: UserRow, password: string): Promise<void> {
     const passwordHash = await hashPassword(password);
+    // The store ends every session of the user with the new password.
     await changeUser(ctx, user, (u) => ({ ...u, passwordHash }), false);
-    await ctx.store.revokeUserTokens(user.id, Date.now());
   }
 }
