@@ -16,6 +16,7 @@ import { deliveryRoutes } from './api/routes/deliveries.ts';
 import { eventRoutes } from './api/routes/events.ts';
 import { sessionRoutes } from './api/routes/session.ts';
 import { healthRoutes } from './api/routes/health.ts';
+import { metricsRoutes } from './api/routes/metrics.ts';
 import { orgRoutes } from './api/routes/orgs.ts';
 import { preferenceRoutes } from './api/routes/preferences.ts';
 import { userRoutes } from './api/routes/users.ts';
@@ -90,7 +91,12 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   await app.register(multipart, { limits: { fileSize: ctx.config.delivery.maxAttachmentBytes + 1, ...MULTIPART_LIMITS, fieldSize: ctx.config.bodyLimitBytes } });
   await app.register(cookie);
   registerAuth(app, ctx);
+  // Every answer counted by its route's pattern (bounded), not its URL; no route: "unmatched".
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.request(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
   healthRoutes(app, ctx);
+  metricsRoutes(app, ctx);
   // One count of failed sign-ins for the token endpoint and the console's sign-in.
   const throttle = new SignInThrottle();
   authRoutes(app, ctx, throttle);

@@ -40,6 +40,11 @@ export interface Config {
    * multipart publishes being read (src/delivery/byte-budget.ts).
    */
   attachmentMemoryBytes: number;
+  /** A static bearer token that may read /metrics (besides administrators' tokens), or null. */
+  metricsToken: string | null;
+  /** A port of its own for /metrics (src/observability/metrics-server.ts), or null: none. */
+  metricsPort: number | null;
+  metricsHost: string;
   delivery: DeliveryConfig;
   storage: StorageConfig;
 }
@@ -99,6 +104,9 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_BODY_LIMIT_BYTES: { default: '1048576', doc: 'Largest JSON request body (413 above)' },
   HOOKRELAY_CLIENT_IDLE_TIMEOUT_MS: { default: '60000', doc: 'A client connection that sends or receives nothing for this long is closed (a stalled upload held its attachment memory for good)' },
   HOOKRELAY_TRUST_PROXY: { default: 'false', doc: 'Behind a reverse proxy: `true`, or a comma-separated list of the proxies\' addresses or CIDRs, whose X-Forwarded-For and X-Forwarded-Proto are believed (the failed-sign-in throttle then counts per client, and console cookies are Secure over HTTPS)' },
+  HOOKRELAY_METRICS_TOKEN: { default: '(none)', doc: 'A bearer token (at least 16 characters) that may read the Prometheus metrics at `/metrics`, for a scraper; administrators\' tokens may read them too' },
+  HOOKRELAY_METRICS_PORT: { default: '(none)', doc: 'Serve `/metrics` on this port too, alone (for `worker` processes, which have no API port); without HOOKRELAY_METRICS_TOKEN it asks for no token there' },
+  HOOKRELAY_METRICS_HOST: { default: '127.0.0.1', doc: 'Interface of HOOKRELAY_METRICS_PORT' },
   HOOKRELAY_PG_POOL_SIZE: { default: '10', doc: 'PostgreSQL connections per process (plus, in a process running a worker, two for claims and one holding its lanes of the event log)' },
   HOOKRELAY_SQLITE_QUEUE: { default: 'log', doc: 'SQLite: the delivery queue as an event log (log: events written once, a jobs row only for retries and replays) or as a jobs row per delivery (jobs)' },
   HOOKRELAY_PG_QUEUE: { default: 'log', doc: 'PostgreSQL: the delivery queue as an event log cut into lanes shared out among the worker processes (log) or as a jobs row per delivery (jobs)' },
@@ -185,6 +193,9 @@ export function loadConfig(env: Env = process.env): Config {
     pgQueue: oneOf(env, 'HOOKRELAY_PG_QUEUE', ['log', 'jobs'] as const, 'log'),
     retentionDays: int(env, 'HOOKRELAY_RETENTION_DAYS', 30, 0, 36_500),
     attachmentMemoryBytes: int(env, 'HOOKRELAY_ATTACHMENT_MEMORY_MB', 256, 16, 1_048_576) * 1024 * 1024,
+    metricsToken: metricsToken(env.HOOKRELAY_METRICS_TOKEN),
+    metricsPort: env.HOOKRELAY_METRICS_PORT ? int(env, 'HOOKRELAY_METRICS_PORT', 0, 0, 65535) : null,
+    metricsHost: env.HOOKRELAY_METRICS_HOST || '127.0.0.1',
     delivery: {
       timeoutMs: int(env, 'HOOKRELAY_DELIVERY_TIMEOUT_MS', 5000, 100, 120_000),
       retryScheduleMs: retrySchedule(env.HOOKRELAY_RETRY_SCHEDULE),
@@ -209,6 +220,13 @@ export function loadConfig(env: Env = process.env): Config {
     },
     storage: storageConfig(env),
   };
+}
+
+function metricsToken(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null;
+  // A header value's characters, and long enough not to be guessed.
+  if (raw.length < 16 || !/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('HOOKRELAY_METRICS_TOKEN must be at least 16 printable characters without spaces');
+  return raw;
 }
 
 function trustProxy(raw: string | undefined): boolean | string {

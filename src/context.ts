@@ -1,6 +1,7 @@
 // What every part of a running HookRelay process shares, built once at start-up.
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { Metrics } from './observability/metrics.ts';
 import type { SecretBox } from './security/secret-box.ts';
 import type { EventRow, JobRow, Store } from './store/types.ts';
 
@@ -9,6 +10,7 @@ export interface AppContext {
   store: Store;
   box: SecretBox;
   log: Logger;
+  metrics: Metrics;
   /**
    * Called after jobs are committed, to wake this process's worker at once; with the webhooks of
    * the jobs when the caller knows them (see Worker.notify).

@@ -11,6 +11,8 @@ import { bootstrapAdmin, ensurePrimaryOrg } from './services/identity.ts';
 import { Retention } from './services/retention.ts';
 import { openStore } from './store/index.ts';
 import { withReadCache } from './store/read-cache.ts';
+import { Metrics } from './observability/metrics.ts';
+import { startMetricsServer } from './observability/metrics-server.ts';
 
 export interface RunningService {
   ctx: AppContext;
@@ -18,6 +20,8 @@ export interface RunningService {
   /** The address actually bound (useful with PORT=0). */
   url: string | null;
   worker: Worker | null;
+  /** The metrics' own listener (HOOKRELAY_METRICS_PORT), or null. */
+  metricsUrl: string | null;
   /** The history's pruning, in a process running a worker (else null). */
   retention: Retention | null;
   close(): Promise<void>;
@@ -46,7 +50,7 @@ export async function openContext(config: Config): Promise<AppContext> {
   const applied = await store.migrate();
   if (applied.length) log.info({ applied, engine: store.engine }, 'migrations applied');
   const box = new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir));
-  return { config, store, box, log };
+  return { config, store, box, log, metrics: new Metrics(store, log) };
 }
 
 export async function startService(config: Config, roles: ServiceRoles = { api: true, worker: true }): Promise<RunningService> {
@@ -69,7 +73,9 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
   if (worker && leaseMs < 2 * timeoutMs) {
     ctx.log.warn({ leaseMs, timeoutMs }, `HOOKRELAY_LEASE_MS (${leaseMs}) is under twice HOOKRELAY_DELIVERY_TIMEOUT_MS (${timeoutMs}): queued jobs will be handed back and claimed again instead of sent; raise the lease`);
   }
+  ctx.metrics.collectProcessMetrics();
   if (worker) {
+    ctx.metrics.watchWorker(worker);
     ctx.onPublished = (webhookIds) => worker.notify(webhookIds);
     worker.start();
   }
@@ -78,9 +84,11 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
   const retention = worker ? new Retention(ctx.store, config.retentionDays, ctx.log) : null;
   retention?.start();
   const app = roles.api ? await buildApp(ctx, sender) : null;
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | null = null;
   const close = async (graceMs: number) => {
     // Stop taking requests first, then let in-flight deliveries finish (bounded), then close.
     if (app) await app.close();
+    await metricsServer?.close();
     await retention?.stop();
     if (worker) await worker.stop(graceMs);
     // Whatever is still running was abandoned by the worker (its lease handed back): abort it.
@@ -90,6 +98,13 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
   let url: string | null = null;
   try {
     url = app ? (await app.listen({ port: config.port, host: config.host })).replace('0.0.0.0', '127.0.0.1') : null;
+    if (config.metricsPort !== null) {
+      metricsServer = await startMetricsServer(ctx, config.metricsPort, config.metricsHost);
+      ctx.log.info({ url: metricsServer.url }, 'metrics listening');
+      if (config.metricsToken === null && !isLoopback(config.metricsHost)) {
+        ctx.log.warn({ host: config.metricsHost }, 'HOOKRELAY_METRICS_PORT listens beyond loopback without HOOKRELAY_METRICS_TOKEN: anyone who reaches it reads the metrics of every org');
+      }
+    }
   } catch (err) {
     // A port in use (EADDRINUSE) or not allowed: the worker started above hands its jobs back
     // and the store closes before the error goes up (it was an uncaught stack, fuzzing).
@@ -100,8 +115,13 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
     ctx,
     app: app as FastifyInstance,
     url,
+    metricsUrl: metricsServer?.url ?? null,
     worker,
     retention,
     close: () => close(config.delivery.shutdownGraceMs),
   };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

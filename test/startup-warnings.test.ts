@@ -37,6 +37,20 @@ describe('start-up warnings', () => {
     assert.ok(!(await startupLog(long)).includes(WARNING), long.logs());
   });
 
+  test('a worker process serves its metrics on their own port; beyond loopback without a token, with a warning', async () => {
+    const open = await cluster.start('worker', 'metrics-open', { HOOKRELAY_METRICS_PORT: '0', HOOKRELAY_METRICS_HOST: '0.0.0.0' });
+    const url = await waitFor(() => open.logs(), 10_000, () => /"url":"(http:[^"]+)","msg":"metrics listening"/.exec(open.logs())?.[1] ?? null);
+    assert.ok(open.logs().includes('listens beyond loopback without HOOKRELAY_METRICS_TOKEN'), open.logs());
+    const page = await fetch(url.replace('0.0.0.0', '127.0.0.1'));
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /^hookrelay_worker_jobs_held 0$/m);
+    await cluster.kill(open);
+    const guarded = await cluster.start('worker', 'metrics-guarded', { HOOKRELAY_METRICS_PORT: '0', HOOKRELAY_METRICS_HOST: '0.0.0.0', HOOKRELAY_METRICS_TOKEN: 'scraper-token-0123456789' });
+    await waitFor(() => guarded.logs(), 10_000, () => (guarded.logs().includes('metrics listening') ? true : null));
+    assert.ok(!guarded.logs().includes('listens beyond loopback'), guarded.logs());
+    await cluster.kill(guarded);
+  });
+
   test('a port in use: the start stops with one line naming it, exit code 2, the worker stopped', async () => {
     const holder = net.createServer();
     await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));

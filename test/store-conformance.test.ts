@@ -466,6 +466,46 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.deepEqual(await store.requeueFailed(101, [job.id], now), [], 'only FAILED jobs are requeued');
     });
 
+    test('queue stats: waiting jobs and log events, the oldest due, dead letters (failed validations and other orgs\' requeues counted right)', async () => {
+      // A database of its own: the figures are of the whole queue.
+      const own = await createTestDatabase(engine, pgOptions);
+      const s = await openStore(own.url, { sqliteThread: thread, sqliteQueue: queue, pgQueue: queue });
+      try {
+        await s.migrate();
+        await s.createOrg(org(0, 'Primary'));
+        await s.createOrg(org(101, 'beta'));
+        const now = Date.now();
+        assert.deepEqual(await s.queueStats(now), { dueJobs: 0, scheduledJobs: 0, oldestDueAt: null, deadLetters: 0 });
+        const item = (orgId: number, ago: number, hook: string) => ({ ...publishItem(orgId, [], { at: now - ago, timeId: true }), fanout: { kind: 'event' as const, webhookIds: [hook] } });
+        const [a, b, c] = [item(101, 60_000, 'w1'), item(0, 30_000, 'w1'), item(101, 20_000, 'w2')];
+        await s.publishEvents([a], 60_000);
+        await s.publishEvents([b, c], 60_000);
+        // In the event log or as jobs rows, as the layout has them.
+        assert.deepEqual(await s.queueStats(now), { dueJobs: 3, scheduledJobs: 0, oldestDueAt: now - 60_000, deadLetters: 0 });
+        const { jobs } = await s.claimWithEvents({ owner: 'w-stats', now, leaseMs: 60_000, limit: 10, excludeWebhookIds: [] });
+        assert.equal(jobs.length, 3);
+        const transition = (j: JobRow) =>
+          j.eventId === b.event.id
+            ? { status: 'SUCCESS' as const, nextAttemptAt: null, detail: null }
+            : j.eventId === a.event.id
+              ? { status: 'FAILED' as const, nextAttemptAt: null, detail: 'HTTP 500' }
+              : { status: 'RETRY' as const, nextAttemptAt: now + 60_000, detail: 'HTTP 500' };
+        await s.completeAttempts(jobs.map((j) => ({ attempt: attemptFor(j, j.eventId === b.event.id, now), owner: 'w-stats', transition: transition(j) })));
+        // A failed channel validation is not a dead letter.
+        const validation = newJob('validation', { ...a.event, id: 'validation-w3' }, 'w3', now);
+        await s.insertJobs([{ ...validation, status: 'FAILED' }]);
+        assert.deepEqual(await s.queueStats(now), { dueJobs: 0, scheduledJobs: 1, oldestDueAt: null, deadLetters: 1 });
+        // Its retry's time come: due since then.
+        assert.deepEqual(await s.queueStats(now + 90_000), { dueJobs: 1, scheduledJobs: 0, oldestDueAt: now + 60_000, deadLetters: 1 });
+        const failed = jobs.find((j) => transition(j).status === 'FAILED')!;
+        assert.deepEqual(await s.requeueFailed(101, [failed.id], now), [failed.id]);
+        assert.deepEqual(await s.queueStats(now), { dueJobs: 1, scheduledJobs: 1, oldestDueAt: now, deadLetters: 0 });
+      } finally {
+        await s.close();
+        await own.drop();
+      }
+    });
+
     test("history: a webhook's attempts page newest first with their count; the newest attempt of each of the org's webhooks", async () => {
       const hist = 202;
       await store.createOrg(org(hist, 'history'));

@@ -126,6 +126,7 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
         }
       },
       async complete(job, owner, r, transition) {
+        ctx.metrics.attempt(job, r, transition);
         const kept = await batcher.add({
           attempt: {
             id: newId(),

@@ -182,6 +182,11 @@ export class Worker implements LocalDispatch {
     return this.inflight.size;
   }
 
+  /** Jobs held: in flight, and leased waiting for their webhook's slot. */
+  get heldJobs(): number {
+    return this.totalHeld;
+  }
+
   /** Jobs at which a webhook is full: a few rounds of its slots, and never more than half the worker. */
   private get share(): number {
     return Math.max(1, Math.min(this.opts.perEndpointConcurrency * QUEUE_DEPTH, Math.floor(this.opts.concurrency / 2)));

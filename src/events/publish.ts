@@ -143,6 +143,7 @@ async function commit(ctx: AppContext, items: PublishItem[]): Promise<{ eventId:
   }
   // Wake the worker only for jobs it was not handed: waking it to claim nothing cost a claim per
   // publish (bench, 2026-11-22).
+  ctx.metrics.published(items.map((i) => i.event.type), results.map((r) => r.created));
   const stored = storedJobCount(items, results);
   if (stored > reserved.length) ctx.onPublished?.(waitingWebhooks(items, results));
   if (reserved.length) {

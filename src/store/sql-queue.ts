@@ -5,7 +5,7 @@ import { eventIdBefore } from '../domain/ids.ts';
 import { eventJobId, jobCount, newJob } from '../domain/jobs.ts';
 import type { Db } from './db.ts';
 import type {
-  AttemptQuery, AttemptRow, ClaimedEvent, ClaimRequest, Completion, EventRow, JobQuery, JobRow, JobStatus, JobTransition, NewAttachment, PruneResult, PublishItem, QueueStore,
+  AttemptQuery, AttemptRow, ClaimedEvent, ClaimRequest, Completion, EventRow, JobQuery, JobRow, JobStatus, JobTransition, NewAttachment, PruneResult, PublishItem, QueueStats, QueueStore,
 } from './types.ts';
 
 type Raw = Record<string, any>;
@@ -70,6 +70,17 @@ export const JOB_COLUMNS = 'id, kind, event_id, event_type, webhook_id, org_id, 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 const JOB_STATUSES: JobStatus[] = ['PENDING', 'RETRY', 'SUCCESS', 'FAILED'];
+
+const WAITING_JOBS = "FROM jobs WHERE status IN ('PENDING', 'RETRY')";
+const ORGS = 'org_id IN (SELECT id FROM orgs)';
+/** See queueStats. A due job's time is its next_attempt_at: the oldest due is the index's first entry. */
+const QUEUE_STATS = `SELECT
+    (SELECT COUNT(*) ${WAITING_JOBS} AND next_attempt_at <= ?) AS due,
+    (SELECT COUNT(*) ${WAITING_JOBS} AND next_attempt_at > ?) AS scheduled,
+    (SELECT MIN(next_attempt_at) ${WAITING_JOBS} AND next_attempt_at <= ?) AS oldest,
+    (SELECT COUNT(*) FROM jobs WHERE ${ORGS} AND status = 'FAILED')
+      - (SELECT COUNT(*) FROM jobs WHERE kind = 'validation' AND status || '' = 'FAILED' AND org_id + 0 IN (SELECT id FROM orgs))
+      + (SELECT COUNT(*) FROM attempts WHERE ${ORGS} AND job_status = 'FAILED') AS dead`;
 
 /** How far apart the clocks of two processes sharing a database may be, at most (see listJobs). */
 const CLOCK_SKEW_MS = 3_600_000;
@@ -722,6 +733,26 @@ export abstract class SqlQueueStore implements QueueStore {
       db.run('DELETE FROM idempotency_keys WHERE (org_id, key) IN (SELECT org_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)', [now, limit]),
     );
     return changes;
+  }
+
+  /**
+   * Each figure is a count over an index or the log's unread rows, never over the history: the
+   * jobs rows waiting (jobs_due, partial on their states), and the dead letters of each org
+   * (jobs_org_status and attempts_job_state, sought by org: `org_id IN` the orgs), less the
+   * failed channel validations (jobs_validation_age, few: retention prunes them; their state and
+   * org as expressions keep the planner off jobs_org_status, a row lookup per dead letter).
+   */
+  async queueStats(now: number): Promise<QueueStats> {
+    const r = await this.db.get<Raw>(QUEUE_STATS, [now, now, now]);
+    const log = await this.logWaiting();
+    const jobsAt = r?.oldest == null ? null : Number(r.oldest);
+    const oldestDueAt = jobsAt === null ? log.oldestAt : log.oldestAt === null ? jobsAt : Math.min(jobsAt, log.oldestAt);
+    return { dueJobs: Number(r?.due ?? 0) + log.jobs, scheduledJobs: Number(r?.scheduled ?? 0), oldestDueAt, deadLetters: Number(r?.dead ?? 0) };
+  }
+
+  /** The event log's jobs not attempted yet, and the oldest one's creation: none here, where every job has a row. */
+  protected async logWaiting(): Promise<{ jobs: number; oldestAt: number | null }> {
+    return { jobs: 0, oldestAt: null };
   }
 
   async countByStatus(): Promise<Record<string, number>> {

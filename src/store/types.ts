@@ -352,4 +352,18 @@ export interface QueueStore {
   /** Deletes up to `limit` idempotency keys expired before `now` (an expired key counts as absent); answers how many. */
   pruneIdempotencyKeys(now: number, limit: number): Promise<number>;
   countByStatus(): Promise<Record<string, number>>;
+  /** The queue's state for the metrics (src/observability/metrics.ts): reads indexes and the log's unread rows only. */
+  queueStats(now: number): Promise<QueueStats>;
+}
+
+/** What is waiting in the delivery queue, for every process of the database (all orgs). */
+export interface QueueStats {
+  /** Jobs due by `now` not yet over (PENDING or RETRY, those in flight included): jobs rows, and the event log's jobs not attempted yet. */
+  dueJobs: number;
+  /** Jobs whose next attempt is after `now`: retries waiting out their delay. */
+  scheduledJobs: number;
+  /** Since when the oldest due job has been due (epoch ms); null when none is. */
+  oldestDueAt: number | null;
+  /** The dead-letter queue: FAILED event and test jobs of existing orgs. */
+  deadLetters: number;
 }
