@@ -124,6 +124,25 @@ for (const engine of engines) {
       assert.ok(!JSON.stringify(a).includes(WHSEC.slice(6)), 'nor does the signing secret');
     });
 
+    test('a receiver that echoes the request: the credential sent is masked in the recorded response body too', async (t) => {
+      // The echo: every header as JSON, the authorization also URL-encoded, as debug endpoints and error pages write them.
+      const echo = (r: Received) => ({ status: 401, body: `${JSON.stringify(r.headers)} auth=${encodeURIComponent(String(r.headers.authorization ?? ''))}` });
+      const cases: [string, Record<string, unknown>, string[]][] = [
+        ['kpi.alert', { API_KEY: { key: 'X-Api-Key', value: 'k-"echo"-123' } }, ['k-"echo"-123', 'k-\\"echo\\"-123']],
+        ['kpi.computed', { BASIC_AUTH: { username: 'relay', password: 'echo-pass' } }, [Buffer.from('relay:echo-pass').toString('base64')]],
+        ['ingestion.completed', { BEARER_TOKEN: 'echo/tok+1' }, ['echo/tok+1', encodeURIComponent('echo/tok+1')]],
+      ];
+      for (const [type, authentication, secrets] of cases) {
+        const { rx, hook } = await api.endpoint(t, echo, { events: [type], authentication });
+        const [job] = await api.settled(await api.publish(type, {}));
+        assert.equal(job.status, 'FAILED');
+        assert.ok(rx.requests.length >= 1);
+        const [a] = await api.attempts(hook.id);
+        assert.match(a.response_body, /\*\*\*\*\*\*/, a.response_body);
+        for (const secret of secrets) assert.ok(!a.response_body.includes(secret) && !JSON.stringify(a).includes(secret), `${type}: ${secret} in ${a.response_body}`);
+      }
+    });
+
     test('url_params are appended to a URL that already has a query', async (t) => {
       const rx = await startReceiver();
       api.receivers.push(rx);

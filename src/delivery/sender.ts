@@ -144,6 +144,9 @@ export class Sender {
       // The headers sent are recorded as they are unless one must be masked: they are not
       // changed after the last request, and a copy per delivery was garbage for nothing.
       const requestHeaders = masked === null ? headers : { ...headers, [masked]: MASK };
+      // A receiver that echoes the request (a debug endpoint, "invalid key: ...") would put the
+      // credential into the recorded body, which webhook users read (security audit, 2026-12-08).
+      if (masked !== null && responseBody) responseBody = maskCredential(responseBody, headers[masked], t.authentication?.BASIC_AUTH?.password);
       return { startedAt, durationMs: Date.now() - startedAt, statusCode, error, responseBody, retryAfter, requestHeaders };
     };
     try {
@@ -186,6 +189,25 @@ export class Sender {
   async destroy(): Promise<void> {
     await this.http.destroy();
   }
+}
+
+/**
+ * `body` with the credential sent replaced by MASK: the header's value, the token after its
+ * scheme ("Bearer x", "Basic x"), a basic password, each also as JSON and URL encoding write it.
+ */
+export function maskCredential(body: string, headerValue: string, password?: unknown): string {
+  const plain = [headerValue, headerValue.replace(/^(bearer|basic)\s+/i, '')];
+  if (typeof password === 'string' && password) plain.push(password);
+  const forms = new Set<string>();
+  for (const p of plain) {
+    if (!p) continue;
+    forms.add(p);
+    forms.add(JSON.stringify(p).slice(1, -1));
+    forms.add(encodeURIComponent(p));
+  }
+  // Longest first: a form inside another is masked with it.
+  for (const f of [...forms].sort((a, b) => b.length - a.length)) if (body.includes(f)) body = body.split(f).join(MASK);
+  return body;
 }
 
 export function describeError(err: unknown, timeoutMs: number): string {
