@@ -65,9 +65,11 @@ export function guardedLookup(allow: AllowRule) {
       const list = addresses as dns.LookupAddress[];
       // Refuse the name outright if any of its addresses is blocked: a name that mixes public and
       // private addresses is the shape of a rebinding attack.
+      // The message names neither the address nor its range: webhook users read it, and it told
+      // them what internal names resolve to without a request ever being sent (security audit,
+      // 2026-12-08). An IP literal's refusal names it: the user wrote it.
       for (const a of list) {
-        const reason = blockReason(a.address, allow);
-        if (reason) return callback(new BlockedAddressError(`${hostname} resolves to ${reason}`), '');
+        if (blockReason(a.address, allow)) return callback(new BlockedAddressError(`${hostname} resolves to an address that outbound delivery may not reach (private, loopback, link-local, metadata or another reserved range; HOOKRELAY_ALLOW_PRIVATE_TARGETS)`), '');
       }
       if (!list.length) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
       if (opts.all) return callback(null, list);
