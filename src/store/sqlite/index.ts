@@ -45,6 +45,28 @@ interface Shared {
   committing: boolean;
 }
 
+
+/**
+ * The database holds password hashes, event payloads and response bodies: readable by its owner
+ * only. A new file is made 0600 before SQLite opens it (its -wal and -shm files take the
+ * database's mode); an existing one is narrowed (it was 0644, readable by every local user:
+ * security audit, 2026-12-08), unless the process may not (a file of another owner).
+ */
+function ownerOnly(file: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  try {
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+  } catch {
+    // Not writable here: SQLite's open says why.
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600);
+    } catch {
+      // Absent (-wal, -shm before the first write) or not ours to change.
+    }
+  }
+}
 /**
  * An executor over the shared connection. The top-level one (gated) waits for running
  * transactions and, for writes, for the WAL to be on disk; its `leases` view skips that wait;
@@ -267,7 +289,7 @@ export class SqliteStore extends SqlStore {
   constructor(file: string) {
     super();
     const memory = file === ':memory:';
-    if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (!memory) ownerOnly(file);
     this.conn = new Database(file);
     this.conn.pragma('journal_mode = WAL');
     this.conn.pragma('foreign_keys = ON');
