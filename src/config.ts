@@ -97,7 +97,7 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_DATABASE_URL: { default: '<data dir>/hookrelay.db', doc: 'SQLite file path or postgres:// URL' },
   HOOKRELAY_SECRET_KEY: { default: 'generated into <data dir>/secret.key', doc: '32-byte key (64 hex chars or base64) encrypting secrets at rest' },
   HOOKRELAY_ADMIN_USERNAME: { default: 'admin', doc: 'Administrator created on first start' },
-  HOOKRELAY_ADMIN_PASSWORD: { default: 'random, printed once', doc: 'Password of that administrator' },
+  HOOKRELAY_ADMIN_PASSWORD: { default: 'random, in <data dir>/initial-admin-password', doc: 'Password of that administrator' },
   HOOKRELAY_TOKEN_TTL_SEC: { default: '3600', doc: 'Bearer token lifetime when the request names none' },
   HOOKRELAY_TOKEN_MAX_TTL_SEC: { default: '2592000', doc: 'Longest validity_time_in_sec accepted' },
   HOOKRELAY_LOG_LEVEL: { default: 'info', doc: 'pino log level' },

@@ -8,6 +8,7 @@ import type { AppContext } from './context.ts';
 import { createLogger } from './log.ts';
 import { loadOrCreateKey, SecretBox } from './security/secret-box.ts';
 import { bootstrapAdmin, ensurePrimaryOrg } from './services/identity.ts';
+import { announceGeneratedPassword } from './services/initial-password.ts';
 import { Retention } from './services/retention.ts';
 import { openStore } from './store/index.ts';
 import { withReadCache } from './store/read-cache.ts';
@@ -58,8 +59,7 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
   await ensurePrimaryOrg(ctx.store);
   const admin = await bootstrapAdmin(ctx.store, config.adminUsername, config.adminPassword);
   if (admin?.generatedPassword) {
-    // Printed once, on the first start only, to stdout rather than the log stream.
-    process.stdout.write(`\nHookRelay administrator created: username "${admin.username}", password "${admin.generatedPassword}"\nStore it now; it will not be shown again.\n\n`);
+    announceGeneratedPassword(config.dataDir, admin.username, admin.generatedPassword, ctx.log);
   } else if (admin) {
     ctx.log.info({ username: admin.username }, 'administrator created');
   }

@@ -4,7 +4,9 @@
 // purpose. A port in use stops the start with a line naming it (it was an uncaught stack).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openStore } from '../src/store/index.ts';
@@ -49,6 +51,23 @@ describe('start-up warnings', () => {
     await waitFor(() => guarded.logs(), 10_000, () => (guarded.logs().includes('metrics listening') ? true : null));
     assert.ok(!guarded.logs().includes('listens beyond loopback'), guarded.logs());
     await cluster.kill(guarded);
+  });
+
+  test('a generated administrator password goes to a file of the service user\'s only, not into the output (no terminal there)', async () => {
+    const fresh = await Cluster.create('sqlite', { HOOKRELAY_LOG_LEVEL: 'info', HOOKRELAY_ADMIN_PASSWORD: '' });
+    try {
+      const proc = await fresh.start('serve', 'generated-password');
+      const file = path.join(fresh.db.dir, 'initial-admin-password');
+      const logs = await waitFor(() => proc.logs(), 10_000, () => (proc.logs().includes(file) ? proc.logs() : null));
+      assert.equal((fs.statSync(file).mode & 0o777).toString(8), '600');
+      const password = fs.readFileSync(file, 'utf8').trim();
+      assert.ok(password.length >= 16);
+      assert.ok(!logs.includes(password), 'the password is not in the output');
+      const signIn = await fetch(`${proc.url}/api/rest/2.0/auth/token/full`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+      assert.equal(signIn.status, 200);
+    } finally {
+      await fresh.destroy();
+    }
   });
 
   test('a port in use: the start stops with one line naming it, exit code 2, the worker stopped', async () => {
