@@ -7,7 +7,7 @@ const closed = parseAllowRule('');
 
 describe('outbound guard rules', () => {
   test('private, loopback, link-local, CGNAT, multicast, unspecified and IPv6 equivalents are refused', () => {
-    for (const ip of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '224.0.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) {
+    for (const ip of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '224.0.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '::7f00:1', '::2', '::100', '::ffff']) {
       assert.match(blockReason(ip, closed) ?? '', /range/, ip);
     }
   });

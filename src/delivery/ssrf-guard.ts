@@ -38,13 +38,21 @@ export function blockReason(address: string, allow: AllowRule): string | null {
   if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
   // IPv4-compatible IPv6 (::a.b.c.d, deprecated since 2006): ipaddr.js calls ::7f00:1 unicast,
   // and a stack that still routes the form reaches 127.0.0.1 (fuzzing, 2026-12-07).
-  // (:: and ::1 stay IPv6: their own ranges, and an allow rule naming ::1 still matches it.)
-  else if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).parts.slice(0, 6).every((p) => p === 0) && (ip as ipaddr.IPv6).parts[6] !== 0) ip = ipaddr.IPv4.parse(ipv4Of(ip as ipaddr.IPv6));
+  // (:: and ::1 stay IPv6: their own ranges, and an allow rule naming ::1 still matches it. ::2
+  // to ::ffff are 0.0.0.2 to 0.0.255.255 that way, "this network": they passed as unicast,
+  // security audit 2026-12-08.)
+  else if (ip.kind() === 'ipv6' && isIpv4Compatible(ip as ipaddr.IPv6)) ip = ipaddr.IPv4.parse(ipv4Of(ip as ipaddr.IPv6));
   for (const [net, bits] of allow.cidrs) {
     if (net.kind() === ip.kind() && ip.match([net, bits] as any)) return null;
   }
   const range = ip.range();
   return range === 'unicast' ? null : `address ${address} is in a ${range} range, which outbound delivery may not reach (HOOKRELAY_ALLOW_PRIVATE_TARGETS)`;
+}
+
+/** ::a.b.c.d (the first 96 bits zero), but for :: and ::1. */
+function isIpv4Compatible(ip: ipaddr.IPv6): boolean {
+  const p = ip.parts;
+  return p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7] > 1);
 }
 
 /** The IPv4 address in an IPv6 address's last 32 bits. */
