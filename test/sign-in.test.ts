@@ -76,6 +76,14 @@ describe('sign-in and sessions through the API', () => {
     for (let i = 0; i < 15; i++) assert.equal((await token(svc, svc.adminUsername, svc.adminPassword)).status, 200);
   });
 
+  test('a user\'s failures count once whether the user is named by id or by name', async () => {
+    const res = await call(svc.baseUrl, 'POST', `${API}/users/create`, { token: svc.adminToken, body: { name: 'hal', display_name: 'Hal', password: 'hal-password-1' } });
+    assert.equal(res.status, 200, res.text);
+    for (let i = 0; i < 10; i++) assert.equal((await token(svc, i % 2 ? 'hal' : res.body.id, 'wrong-password')).status, 401);
+    assert.equal((await token(svc, 'hal', 'hal-password-1')).status, 429);
+    assert.equal((await token(svc, res.body.id, 'hal-password-1')).status, 429);
+  });
+
   test('behind a trusted proxy each client counts apart; an untrusted X-Forwarded-For is ignored', async () => {
     for (let i = 0; i < 10; i++) await token(proxied, proxied.adminUsername, 'wrong-password', { 'x-forwarded-for': '203.0.113.7' });
     assert.equal((await token(proxied, proxied.adminUsername, proxied.adminPassword, { 'x-forwarded-for': '203.0.113.7' })).status, 429);

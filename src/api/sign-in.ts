@@ -1,5 +1,5 @@
 // Password checks behind the failed-sign-in throttle (src/security/sign-in-throttle.ts), keyed by
-// the client's address (the proxy's client with HOOKRELAY_TRUST_PROXY) and the username: signing
+// the client's address (the proxy's client with HOOKRELAY_TRUST_PROXY) and the account: signing
 // in (a bearer token from auth/token/full, or the console's session) and the current password of
 // users/change-password, which a stolen token could otherwise guess without limit (fuzzing).
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,11 +10,12 @@ import { ApiError } from './errors.ts';
 
 /**
  * Runs `check` (which throws BadCredentials for a wrong password) as one counted attempt of the
- * client at `username`, or answers 429 with Retry-After when the client must wait.
+ * client at the account `account` (a user's id, see accountOf), or answers 429 with Retry-After
+ * when the client must wait.
  */
-export async function throttled<T>(throttle: SignInThrottle, req: FastifyRequest, reply: FastifyReply, username: string, check: () => Promise<T>): Promise<T> {
+export async function throttled<T>(throttle: SignInThrottle, req: FastifyRequest, reply: FastifyReply, account: string, check: () => Promise<T>): Promise<T> {
   const client = clientOf(req.ip);
-  const wait = throttle.attempt(client, username);
+  const wait = throttle.attempt(client, account);
   if (wait > 0) {
     const seconds = Math.ceil(wait / 1000);
     reply.header('retry-after', String(seconds));
@@ -22,21 +23,33 @@ export async function throttled<T>(throttle: SignInThrottle, req: FastifyRequest
   }
   try {
     const out = await check();
-    throttle.succeeded(client, username);
+    throttle.succeeded(client, account);
     return out;
   } catch (err) {
     // Counted already; any other refusal (the org, the account changed meanwhile) knew the password.
-    if (!(err instanceof BadCredentials)) throttle.succeeded(client, username);
+    if (!(err instanceof BadCredentials)) throttle.succeeded(client, account);
     throw err;
   }
 }
 
-export function signIn(
+/**
+ * The throttle's key for a username as sent: the user's id when it names one (by id or by name,
+ * one count for both: they were two windows), else the name itself.
+ */
+export async function accountOf(ctx: AppContext, username: string): Promise<string> {
+  const user = await ctx.store.findUser(username);
+  return user ? userAccount(user.id) : `name:${username}`;
+}
+
+/** The throttle's key for a known user. */
+export const userAccount = (userId: string): string => `user:${userId}`;
+
+export async function signIn(
   ctx: AppContext,
   throttle: SignInThrottle,
   req: FastifyRequest,
   reply: FastifyReply,
   input: { username: string; password: string; orgId?: number; validitySec: number },
 ): Promise<IssuedToken> {
-  return throttled(throttle, req, reply, input.username, () => issueToken(ctx.store, input));
+  return throttled(throttle, req, reply, await accountOf(ctx, input.username), () => issueToken(ctx.store, input));
 }

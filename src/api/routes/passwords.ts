@@ -8,7 +8,7 @@ import type { UserRow } from '../../store/types.ts';
 import { principal } from '../auth.ts';
 import { badRequest, forbidden } from '../errors.ts';
 import { changeUser, checkPassword, PASSWORD, userNamed } from '../user-rules.ts';
-import { throttled } from '../sign-in.ts';
+import { throttled, userAccount } from '../sign-in.ts';
 import { BadCredentials } from '../../services/identity.ts';
 import type { SignInThrottle } from '../../security/sign-in-throttle.ts';
 
@@ -32,7 +32,7 @@ export function passwordRoutes(app: FastifyInstance, ctx: AppContext, throttle: 
       if (!self && !allows(p.user.privileges, 'administer')) throw forbidden('user_identifier: changing another user\'s password needs the ADMINISTRATION privilege');
       const user = await userNamed(ctx, body.user_identifier);
       try {
-        await throttled(throttle, req, reply, user.name, async () => {
+        await throttled(throttle, req, reply, userAccount(user.id), async () => {
           if (!(await verifyPassword(body.current_password, user.passwordHash))) throw new BadCredentials();
         });
       } catch (err) {
