@@ -199,6 +199,10 @@ for (const engine of engines) {
       const call = sts.calls.filter((c) => c.roleArn === ROLE && c.status === 200).at(-1)!;
       assert.equal(call.action, 'AssumeRole');
       assert.equal(call.signedBy, SERVICE_KEY, 'AssumeRole is signed with the service identity from the default chain');
+      // The attempt's recorded time is the storage step's (credentials, then the upload) and the request's.
+      const [attempt] = await api.attempts(job.webhook_id);
+      assert.ok(Date.parse(attempt.timestamp) <= call.at, `attempt started ${attempt.timestamp}, STS called ${new Date(call.at).toISOString()}`);
+      assert.ok(Date.parse(attempt.timestamp) + attempt.response_time_ms >= req.at, 'it ends after the request arrived');
     });
 
     test('files whose names give one key each get their own object', async (t) => {

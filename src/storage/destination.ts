@@ -78,7 +78,9 @@ export async function deliverWithStorage(
     ctx.log.info({ webhookId: webhook.id, eventId: event.id, bucket: dest.bucket, error }, 'storage upload failed');
     return { startedAt, durationMs: Date.now() - startedAt, statusCode: null, error, responseBody: null, retryAfter: null, requestHeaders: {} };
   }
-  return send({ eventId: event.id, payload: withLocations(event.type, event.payload.toString(), files) });
+  const r = await send({ eventId: event.id, payload: withLocations(event.type, event.payload.toString(), files) });
+  // The attempt's time is its storage step's and its request's: the history showed the request's alone.
+  return { ...r, startedAt, durationMs: r.startedAt + r.durationMs - startedAt };
 }
 
 /** A one-page PDF, small and valid, so that a viewer opens the validation file. */

@@ -26,6 +26,8 @@ export interface StsCall {
   /** Access key id of the SigV4 Authorization header, null for an unsigned request. */
   signedBy: string | null;
   status: number;
+  /** Date.now() when the call arrived. */
+  at: number;
 }
 
 export interface StsServer {
@@ -60,6 +62,7 @@ export async function startStsServer(opts: {
       const call: StsCall = {
         action, roleArn, externalId: form.get('ExternalId'), webIdentityToken: form.get('WebIdentityToken'),
         roleSessionName: form.get('RoleSessionName'), signedBy: /Credential=([^/]+)\//.exec(auth)?.[1] ?? null, status: 0,
+        at: Date.now(),
       };
       calls.push(call);
       const requestId = crypto.randomUUID();
