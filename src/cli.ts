@@ -1,10 +1,13 @@
 // The `hookrelay` command: serve, migrate, user create, org create, token.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, isPostgresUrl, loadConfig, redactedUrl } from './config.ts';
 import { NewerSchemaError } from './store/migrations.ts';
 import { isPrivilege } from './domain/privileges.ts';
 import { openContext, startService } from './service.ts';
-import { createOrg, createUser, ensurePrimaryOrg, issueToken } from './services/identity.ts';
+import { createOrg, createUser, ensurePrimaryOrg, IdentityError, issueToken } from './services/identity.ts';
+import { ApiError } from './api/errors.ts';
+import { checkName, checkPassword } from './api/user-rules.ts';
+import { ConflictError } from './store/types.ts';
 
 const USAGE = `Usage: hookrelay <command> [options]
 
@@ -33,14 +36,37 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** A positive integer option, at most `max`. */
+function positive(name: string, raw: string, max: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > max) fail(`--${name} must be an integer between 1 and ${max}, got "${raw}"`);
+  return n;
+}
+
+/** serve and worker take no options but these: anything else (a typo, --help) used to start a process all the same. */
+function serveArgs(args: string[], allowed: string[]): void {
+  if (args.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
+  const unknown = args.filter((a) => !allowed.includes(a));
+  if (unknown.length) fail(`unknown option ${unknown.map((a) => `"${a}"`).join(', ')}\n${USAGE}`);
+}
+
 async function serve(roles: { api: boolean; worker: boolean }): Promise<void> {
   const service = await startService(loadConfig(), roles);
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    // A second signal while the first shuts down: the operator wants out now. Jobs in flight
+    // come back when their leases expire.
+    if (stopping) {
+      service.ctx.log.warn({ signal }, 'second signal during shutdown: exiting now');
+      process.exit(1);
+    }
     stopping = true;
     service.ctx.log.info({ signal }, 'shutting down');
     await service.close();
+    service.ctx.log.info('shut down');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -52,8 +78,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     switch (command) {
       case 'serve':
+        serveArgs(argv.slice(1), ['--no-worker']);
         return await serve({ api: true, worker: !argv.includes('--no-worker') });
       case 'worker':
+        serveArgs(argv.slice(1), []);
         return await serve({ api: false, worker: true });
       case 'migrate': {
         const ctx = await openContext(loadConfig());
@@ -68,6 +96,9 @@ export async function main(argv: string[]): Promise<void> {
           options: { name: { type: 'string' }, password: { type: 'string' }, email: { type: 'string' }, privilege: { type: 'string', multiple: true }, org: { type: 'string', multiple: true } },
         });
         if (!values.name || !values.password) fail('user create needs --name and --password');
+        // The API's rules: a user the CLI made could otherwise never sign in (a name over 255 characters).
+        const name = checkName(values.name);
+        checkPassword(values.password, 'password');
         for (const p of values.privilege ?? []) if (!isPrivilege(p)) fail(`unknown privilege "${p}"`);
         await withContext(async (ctx) => {
           const orgIds: number[] = [];
@@ -76,7 +107,7 @@ export async function main(argv: string[]): Promise<void> {
             if (!org) fail(`org "${id}" not found`);
             orgIds.push(org.id);
           }
-          const user = await createUser(ctx.store, { name: values.name!, password: values.password!, email: values.email ?? null, privileges: values.privilege ?? [], orgIds });
+          const user = await createUser(ctx.store, { name, password: values.password!, email: values.email ?? null, privileges: values.privilege ?? [], orgIds });
           process.stdout.write(JSON.stringify({ id: user.id, name: user.name, privileges: user.privileges, org_ids: user.orgIds }) + '\n');
         });
         return;
@@ -97,12 +128,14 @@ export async function main(argv: string[]): Promise<void> {
           options: { username: { type: 'string' }, password: { type: 'string' }, 'org-id': { type: 'string' }, validity: { type: 'string' } },
         });
         if (!values.username || !values.password) fail('token needs --username and --password');
+        const orgId = values['org-id'] !== undefined ? (/^\d+$/.test(values['org-id']) ? Number(values['org-id']) : fail(`--org-id must be an org id (an integer), got "${values['org-id']}"`)) : undefined;
         await withContext(async (ctx) => {
           const issued = await issueToken(ctx.store, {
             username: values.username!,
             password: values.password!,
-            orgId: values['org-id'] !== undefined ? Number(values['org-id']) : undefined,
-            validitySec: values.validity !== undefined ? Number(values.validity) : ctx.config.tokenTtlSec,
+            orgId,
+            // The API's limit (HOOKRELAY_TOKEN_MAX_TTL_SEC): the CLI issued tokens for ~3,000 years.
+            validitySec: values.validity !== undefined ? positive('validity', values.validity, ctx.config.tokenMaxTtlSec) : ctx.config.tokenTtlSec,
           });
           process.stdout.write(issued.token + '\n');
         });
@@ -117,12 +150,39 @@ export async function main(argv: string[]): Promise<void> {
         fail(`unknown command "${command}"\n${USAGE}`);
     }
   } catch (err) {
-    if (err instanceof ConfigError || (err as Error)?.name === NewerSchemaError.name) fail((err as Error).message);
-    const code = (err as { code?: string }).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      fail(`cannot listen on ${process.env.HOST || '0.0.0.0'}:${process.env.PORT || 8080} (${code}): ${code === 'EADDRINUSE' ? 'another process holds that port; set PORT' : 'set HOST and PORT to an address this process may use'}`);
-    }
-    if (err instanceof Error && (err as { status?: number }).status === 401) fail(err.message);
+    const why = failureOf(err);
+    if (why) fail(why);
     throw err;
   }
+}
+
+/** PostgreSQL's connection failures: network codes, and SQLSTATE classes 08 (connection), 28 (authorization), 3D (no such database), 57P03 (starting up). */
+const PG_CONNECT = /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNRESET|08...|28...|3D000|57P03)$/;
+
+/**
+ * One line for a failure the operator can fix (a setting, the database, the address), or null
+ * for a bug, whose stack trace is then printed: these were stack traces that named no setting
+ * (operator audit, 2026-12-08).
+ */
+function failureOf(err: unknown): string | null {
+  const e = err as { name?: string; message?: string; code?: string; syscall?: string; hostname?: string; path?: string };
+  if (err instanceof ConfigError || e?.name === NewerSchemaError.name || err instanceof IdentityError) return e.message!;
+  if (err instanceof ApiError) return e.message!;
+  if (err instanceof ConflictError) return err.constraint === 'org_name' ? 'an org of that name exists already' : err.constraint === 'user_name' ? 'a user of that name exists already' : err.message;
+  if (e?.code?.startsWith('ERR_PARSE_ARGS')) return `${e.message}\n${USAGE}`;
+  const host = process.env.HOST || '0.0.0.0';
+  const at = `${host}:${process.env.PORT || 8080}`;
+  if (e?.syscall === 'listen' && e.code) {
+    return `cannot listen on ${at} (${e.code}): ${e.code === 'EADDRINUSE' ? 'another process holds that port; set PORT' : 'set HOST and PORT to an address this process may use'}`;
+  }
+  if (e?.syscall === 'getaddrinfo' && e.hostname === host) return `cannot listen on ${at}: HOST "${host}" is not an address of this machine`;
+  const db = process.env.HOOKRELAY_DATABASE_URL ?? '';
+  if (isPostgresUrl(db) && (PG_CONNECT.test(e?.code ?? '') || /Invalid URL/.test(e?.message ?? ''))) {
+    return `cannot connect to PostgreSQL at ${redactedUrl(db)} (HOOKRELAY_DATABASE_URL): ${e.message || e.code}`;
+  }
+  if (e?.path && e.code && ['mkdir', 'open', 'access', 'scandir', 'rename', 'unlink'].includes(e.syscall ?? '')) {
+    return `cannot use ${e.path} (${e.code}): check HOOKRELAY_DATA_DIR and HOOKRELAY_DATABASE_URL, and that this user may write there`;
+  }
+  if (e?.code === 'SQLITE_CANTOPEN' || e?.code === 'SQLITE_READONLY' || e?.code === 'SQLITE_NOTADB') return `cannot use the SQLite database ${db || '(HOOKRELAY_DATA_DIR/hookrelay.db)'} (${e.code}): ${e.message}`;
+  return null;
 }

@@ -3,6 +3,7 @@
 // names the variable, instead of surfacing later as a confusing runtime error.
 import net from 'node:net';
 import path from 'node:path';
+import { parseAllowRule } from './delivery/ssrf-guard.ts';
 
 export interface Config {
   port: number;
@@ -168,6 +169,11 @@ export function parseSecretKey(raw: string, name = 'HOOKRELAY_SECRET_KEY'): Buff
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.HOOKRELAY_DATA_DIR || './data');
   const databaseUrl = env.HOOKRELAY_DATABASE_URL || path.join(dataDir, 'hookrelay.db');
+  // A URL of another scheme (a typo of postgres://, mysql://) was taken for a SQLite file's path:
+  // the service started on a new, empty database (operator audit, 2026-12-08).
+  if ((/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl) || /^(file|sqlite):/i.test(databaseUrl)) && !isPostgresUrl(databaseUrl)) {
+    throw new ConfigError(`HOOKRELAY_DATABASE_URL must be a postgres:// (or postgresql://) URL or a SQLite file path, got "${redactedUrl(databaseUrl)}"`);
+  }
   const logLevel = env.HOOKRELAY_LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`HOOKRELAY_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
@@ -199,7 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
     delivery: {
       timeoutMs: int(env, 'HOOKRELAY_DELIVERY_TIMEOUT_MS', 5000, 100, 120_000),
       retryScheduleMs: retrySchedule(env.HOOKRELAY_RETRY_SCHEDULE),
-      allowPrivateTargets: env.HOOKRELAY_ALLOW_PRIVATE_TARGETS ?? '',
+      allowPrivateTargets: allowRule(env.HOOKRELAY_ALLOW_PRIVATE_TARGETS ?? ''),
       // Bench (2026-11-22, one webhook, loopback): 8 in flight per webhook delivered 2,969/s and
       // let a 2 s start-up backlog build at 1,000 events/s; 32 delivered 5,148/s.
       // 256 held jobs: a webhook's share (half the worker, at most 4 rounds of its slots) is 128,
@@ -215,11 +221,34 @@ export function loadConfig(env: Env = process.env): Config {
       maxResponseBodyBytes: 64 * 1024,
       maxAttachmentBytes: int(env, 'HOOKRELAY_MAX_ATTACHMENT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       idempotencyTtlMs: 24 * 3600 * 1000,
-      publicUrl: env.HOOKRELAY_PUBLIC_URL || `http://localhost:${env.PORT || 8080}`,
+      publicUrl: publicUrl(env.HOOKRELAY_PUBLIC_URL) ?? `http://localhost:${env.PORT || 8080}`,
       instanceId: env.HOOKRELAY_INSTANCE_ID || 'hookrelay',
     },
     storage: storageConfig(env),
   };
+}
+
+/** Checked here so that a bad list stops the start before the database is opened (parsed again by the sender). */
+function allowRule(raw: string): string {
+  try {
+    parseAllowRule(raw);
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}: HOOKRELAY_ALLOW_PRIVATE_TARGETS must be true, or a comma-separated list of IP addresses or CIDRs`);
+  }
+  return raw;
+}
+
+/** Put into every payload (source.applicationUrl): an http(s) URL, or receivers got "notaurl". */
+function publicUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`HOOKRELAY_PUBLIC_URL must be an http:// or https:// URL, got "${raw}"`);
+  return raw;
 }
 
 function metricsToken(raw: string | undefined): string | null {
@@ -286,6 +315,11 @@ function retrySchedule(raw: string | undefined): number[] {
     }
     return Math.round(n * 1000);
   });
+}
+
+/** A URL without its password, for messages. */
+export function redactedUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
 }
 
 export function isPostgresUrl(url: string): boolean {

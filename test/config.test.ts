@@ -21,6 +21,18 @@ describe('configuration', () => {
     }
   });
 
+  test('a database URL of another scheme, a bad allow list or public URL stop the start, naming the variable (the URL without its password)', () => {
+    const refused = (env: Record<string, string>, name: string, not?: RegExp) =>
+      assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && e.message.includes(name) && !(not && not.test(e.message)), JSON.stringify(env));
+    for (const url of ['postgress://u:pw@localhost/db', 'mysql://u:pw@localhost/db', 'sqlite:///tmp/x.db', 'file:/tmp/x.db']) refused({ HOOKRELAY_DATABASE_URL: url }, 'HOOKRELAY_DATABASE_URL', /:pw@/);
+    for (const ok of ['postgres://u@h/db', 'postgresql://h/db', '/tmp/hookrelay.db', 'data/h.db']) assert.equal(loadConfig({ HOOKRELAY_DATABASE_URL: ok }).databaseUrl, ok);
+    refused({ HOOKRELAY_ALLOW_PRIVATE_TARGETS: 'banana' }, 'HOOKRELAY_ALLOW_PRIVATE_TARGETS');
+    assert.equal(loadConfig({ HOOKRELAY_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32' }).delivery.allowPrivateTargets, '127.0.0.1/32');
+    refused({ HOOKRELAY_PUBLIC_URL: 'notaurl' }, 'HOOKRELAY_PUBLIC_URL');
+    refused({ HOOKRELAY_PUBLIC_URL: 'ftp://x' }, 'HOOKRELAY_PUBLIC_URL');
+    refused({ HOOKRELAY_METRICS_TOKEN: 'short' }, 'HOOKRELAY_METRICS_TOKEN');
+  });
+
   test('HOOKRELAY_TRUST_PROXY: off by default; true, or a list of addresses and CIDRs', () => {
     assert.equal(loadConfig({}).trustProxy, false);
     assert.equal(loadConfig({ HOOKRELAY_TRUST_PROXY: 'true' }).trustProxy, true);

@@ -29,6 +29,8 @@ export const NO_PREFERENCES = 'HookRelay users have no ThoughtSpot UI preference
 /** A user's name as create and update take it: trimmed, not blank, not an id's form. */
 export function checkName(name: string): string {
   if (!name.trim()) throw badRequest('name', 'must be a non-empty string');
+  // The API's schemas say so too; the CLI's user create has only this (the sign-in caps usernames there).
+  if (name.length > 255) throw badRequest('name', 'must be at most 255 characters');
   wellFormed(name, 'name');
   plainName(name, 'name');
   notIdShaped(name, 'name');
