@@ -86,11 +86,20 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
   const app = roles.api ? await buildApp(ctx, sender) : null;
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | null = null;
   const close = async (graceMs: number) => {
-    // Stop taking requests first, then let in-flight deliveries finish (bounded), then close.
-    if (app) await app.close();
+    // Stop taking requests and claiming jobs at once; requests and deliveries in flight have the
+    // grace period. A request still open then (a stalled upload, a client trickling its body) is
+    // cut: it was not answered, and its client sends it again. One such client held SIGTERM for
+    // as long as it kept sending (operator audit, 2026-12-08).
+    const until = Date.now() + graceMs;
+    const appClosed = app ? app.close() : Promise.resolve();
     await metricsServer?.close();
     await retention?.stop();
     if (worker) await worker.stop(graceMs);
+    if (app && !(await settledBy(appClosed, until))) {
+      ctx.log.warn('grace period over: closing the connections of requests still open');
+      app.server.closeAllConnections();
+      await appClosed;
+    }
     // Whatever is still running was abandoned by the worker (its lease handed back): abort it.
     await sender.destroy();
     await ctx.store.close();
@@ -124,4 +133,15 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** Whether `p` settled by `until` (epoch ms). */
+async function settledBy(p: Promise<unknown>, until: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, until - Date.now()))));
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

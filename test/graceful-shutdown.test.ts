@@ -3,6 +3,7 @@
 // a restart then delivers the rest with nothing lost. A hung endpoint does not hold the exit past
 // the grace period.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { engines, ServiceFixture, sleep, waitFor, within, type Proc, ENDPOINT_CONCURRENCY } from './helpers/processes.ts';
 
@@ -72,6 +73,29 @@ for (const engine of engines) {
       );
       f.svc.child.kill('SIGTERM');
       assert.equal((await exitWithin(f.svc, grace + 5000)).code, 0);
+    });
+
+    test('SIGTERM with a client trickling its request body: the request is cut at the end of the grace period, exit 0', async () => {
+      const grace = 500;
+      await f.restart('serve-trickle', { HOOKRELAY_SHUTDOWN_GRACE_MS: String(grace) });
+      const url = new URL(f.svc.url!);
+      const socket = net.connect(Number(url.port), url.hostname);
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      // A publish whose body never ends: a byte every 100 ms, so the connection is never idle.
+      socket.write(`POST /api/v1/events HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${f.api.token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`);
+      const drip = setInterval(() => socket.write(' '), 100);
+      try {
+        await sleep(300);
+        const termAt = Date.now();
+        f.svc.child.kill('SIGTERM');
+        const exit = await exitWithin(f.svc, 10_000);
+        assert.equal(exit.code, 0, f.svc.logs());
+        assert.ok(exit.at - termAt < grace + 1500, `exit took ${exit.at - termAt} ms with a ${grace} ms grace period`);
+      } finally {
+        clearInterval(drip);
+        socket.destroy();
+      }
+      await f.restart('serve-after-trickle');
     });
 
     test('SIGTERM with an endpoint that hangs: exit within the grace period, the cut-off jobs are delivered after restart', async (t) => {

@@ -33,6 +33,11 @@ export async function startMetricsServer(ctx: AppContext, port: number, host: st
   const bound = typeof addr === 'object' && addr ? addr.port : port;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // A scrape still open at shutdown is cut: the next one goes to another process.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -174,7 +174,7 @@ export class Cluster {
 // ---- API client ---------------------------------------------------------------------------------
 
 export class Api {
-  private constructor(readonly url: string, private readonly token: string) {}
+  private constructor(readonly url: string, readonly token: string) {}
 
   static async login(url: string): Promise<Api> {
     const res = await fetch(`${url}/api/rest/2.0/auth/token/full`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
