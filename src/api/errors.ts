@@ -124,8 +124,36 @@ export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyRe
   if (api) {
     return reply.status(sdkStatus(req, api.status)).send({ error: { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } });
   }
+  const down = storageDown(err);
+  if (down) {
+    req.log.error({ err }, 'the database is unavailable');
+    reply.header('retry-after', '5');
+    return reply.status(503).send({
+      error: { code: 'UNAVAILABLE', message: `the database is unavailable (${down}): send the request again later (a publish with an idempotency key is safe to repeat)`, request_id: req.id },
+    });
+  }
   req.log.error({ err }, 'unhandled error');
   return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the service log', request_id: req.id } });
+}
+
+/** PostgreSQL's SQLSTATEs of an unavailable server: connection (08), resources (53: disk full, too many connections), shut down or starting (57P01-57P03). */
+const PG_DOWN = /^(08...|53...|57P0[123])$/;
+const NET_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+
+/**
+ * Why the database cannot serve the request now (full disk, read-only file, server down), or
+ * null: a 503 with Retry-After, which publishers retry, not the 500 of a bug (operator audit,
+ * 2026-12-08: a full disk and a stopped PostgreSQL answered 500).
+ */
+export function storageDown(err: unknown): string | null {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED)/.test(code)) return code;
+  if (PG_DOWN.test(code) || NET_DOWN.has(code)) return code;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  // pg's own, which carry no code.
+  if (/^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(message)) return message;
+  return null;
 }
 
 /**
