@@ -1,4 +1,5 @@
 // Starting and stopping a HookRelay process: open the store, migrate, bootstrap identity, serve.
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { createSender, createWorker } from './delivery/runner.ts';
@@ -7,6 +8,7 @@ import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createLogger } from './log.ts';
 import { loadOrCreateKey, SecretBox } from './security/secret-box.ts';
+import { checkKey } from './security/key-check.ts';
 import { bootstrapAdmin, ensurePrimaryOrg } from './services/identity.ts';
 import { announceGeneratedPassword } from './services/initial-password.ts';
 import { Retention } from './services/retention.ts';
@@ -51,6 +53,12 @@ export async function openContext(config: Config): Promise<AppContext> {
   const applied = await store.migrate();
   if (applied.length) log.info({ applied, engine: store.engine }, 'migrations applied');
   const box = new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir));
+  try {
+    await checkKey(store, box, config.secretKey ? 'HOOKRELAY_SECRET_KEY' : path.join(config.dataDir, 'secret.key'));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return { config, store, box, log, metrics: new Metrics(store, log) };
 }
 

@@ -6,6 +6,13 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from './helpers/databases.ts';
 import { BIN, ROOT } from './helpers/processes.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { SecretBox } from '../src/security/secret-box.ts';
+import { openStore } from '../src/store/index.ts';
+import { ensurePrimaryOrg } from '../src/services/identity.ts';
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const clean: Record<string, string> = {};
@@ -51,6 +58,37 @@ describe('the hookrelay command', () => {
     assert.doesNotMatch(down.stderr, /pw/);
     refused(await run(['migrate'], { ...env, HOOKRELAY_ALLOW_PRIVATE_TARGETS: 'banana' }), /HOOKRELAY_ALLOW_PRIVATE_TARGETS/);
     refused(await run(['serve'], { ...env, HOST: 'no-such-host.invalid' }), /cannot listen on no-such-host\.invalid:0: HOST "no-such-host\.invalid" is not an address of this machine/);
+  });
+
+  test('a key that did not encrypt the database: refused at start, whether or not it holds secrets yet', async () => {
+    const other = { HOOKRELAY_SECRET_KEY: 'b'.repeat(64) };
+    const fresh = await createTestDatabase('sqlite');
+    try {
+      const base = { HOOKRELAY_DATABASE_URL: fresh.url, HOOKRELAY_DATA_DIR: fresh.dir, HOOKRELAY_SECRET_KEY: 'a'.repeat(64) };
+      assert.equal((await run(['migrate'], base)).code, 0);
+      refused(await run(['migrate'], { ...base, ...other }), /^hookrelay: the secret key \(HOOKRELAY_SECRET_KEY\) is not the key that encrypted this database's secrets/);
+      assert.equal((await run(['migrate'], base)).code, 0, 'the right key still starts');
+    } finally {
+      await fresh.drop();
+    }
+    // The generated key of another data directory, on a database holding a secret (from before the fingerprint: it is removed).
+    assert.equal((await run(['migrate'], env)).code, 0);
+    const store = await openStore(db.url);
+    await store.migrate();
+    await ensurePrimaryOrg(store);
+    await store.insertWebhook({
+      id: 'w-sealed', orgId: 0, name: 'sealed', description: null, url: 'https://example.com/h', urlParams: null, events: ['kpi.alert'], authentication: null,
+      signatureVerification: { type: 'HMAC_SHA256', header: 'X-Sig', algorithm: 'SHA256', secret: new SecretBox(Buffer.from(fs.readFileSync(path.join(db.dir, 'secret.key'), 'utf8').trim(), 'hex')).encrypt('s3cret') },
+      storageDestination: null, additionalHeaders: null, createdAt: 1, modifiedAt: 1, createdBy: null, modifiedBy: null,
+    });
+    await store.close();
+    const file = new Database(db.url);
+    file.exec('DELETE FROM key_check');
+    file.close();
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'hookrelay-otherdir-'));
+    refused(await run(['migrate'], { ...env, HOOKRELAY_DATA_DIR: elsewhere }), new RegExp(`the secret key \\(${elsewhere}/secret.key\\) is not the key`));
+    assert.equal((await run(['migrate'], env)).code, 0);
+    fs.rmSync(elsewhere, { recursive: true, force: true });
   });
 
   test('user, org and token: the API\'s rules, duplicates and bad options as one line', async () => {

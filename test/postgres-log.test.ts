@@ -284,7 +284,7 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     }
     const store = new PgLogStore(old.url, 4);
     try {
-      assert.deepEqual(await store.migrate(), ['007_event_log', '008_drop_events_org_created', '009_attempts_job_state_by_status', '010_history_read_indexes', '011_attempts_by_event', '012_idempotency_keys_expiry', '013_validation_jobs_by_age']);
+      assert.deepEqual(await store.migrate(), ['007_event_log', '008_drop_events_org_created', '009_attempts_job_state_by_status', '010_history_read_indexes', '011_attempts_by_event', '012_idempotency_keys_expiry', '013_validation_jobs_by_age', '014_key_check']);
       const indexes = (await store.pool.query(
         `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def, i.indisvalid AS valid
            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'attempts'::regclass ORDER BY 1`,

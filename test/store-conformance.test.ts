@@ -466,6 +466,27 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.deepEqual(await store.requeueFailed(101, [job.id], now), [], 'only FAILED jobs are requeued');
     });
 
+    test('key fingerprint: the first one stored stays; a webhook holding a sealed secret is found', async () => {
+      const own = await createTestDatabase(engine, pgOptions);
+      const s = await openStore(own.url, { sqliteThread: thread, sqliteQueue: queue, pgQueue: queue });
+      try {
+        await s.migrate();
+        await s.createOrg(org(0, 'Primary'));
+        assert.equal(await s.anyWebhookWithSecrets(), null);
+        await s.insertWebhook({ ...webhook(0, 'plain', ['kpi.alert']), authentication: null });
+        assert.equal(await s.anyWebhookWithSecrets(), null, 'no secret');
+        const [a, b] = await Promise.all([s.keyFingerprint('fp-a'), s.keyFingerprint('fp-b')]);
+        assert.equal(a, b, 'one of racing processes wins');
+        assert.equal(await s.keyFingerprint('fp-c'), a);
+        const sealed = { ...webhook(0, 'sealed', ['kpi.alert']), authentication: null, signatureVerification: { type: 'HMAC_SHA256', header: 'X-Sig', algorithm: 'SHA256', secret: 'v1:x:y:z' } };
+        await s.insertWebhook(sealed);
+        assert.equal((await s.anyWebhookWithSecrets())?.id, sealed.id);
+      } finally {
+        await s.close();
+        await own.drop();
+      }
+    });
+
     test('queue stats: waiting jobs and log events, the oldest due, dead letters (failed validations and other orgs\' requeues counted right)', async () => {
       // A database of its own: the figures are of the whole queue.
       const own = await createTestDatabase(engine, pgOptions);

@@ -109,7 +109,16 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
       async deliver(job: JobRow) {
         const held = eventOf.get(job.id);
         eventOf.delete(job.id);
-        const hook = await webhooks.get(job.orgId, job.webhookId);
+        let hook: Awaited<ReturnType<WebhookCache['get']>>;
+        try {
+          hook = await webhooks.get(job.orgId, job.webhookId);
+        } catch (err) {
+          // Secrets this process cannot open (checked at start, so a stored value damaged since):
+          // a failed attempt saying so, through the retries to the dead-letter queue, instead of
+          // a throw that sent the job back with its lease for ever.
+          if (!/ciphertext|authenticate data/.test((err as Error)?.message ?? '')) throw err;
+          return { ...failedBeforeSending(`the webhook's secrets cannot be decrypted with this process's key: ${(err as Error).message}`), permanent: false };
+        }
         if (!hook) return failedBeforeSending('webhook was deleted');
         const event = held ?? (await store.findEvent(job.orgId, job.eventId));
         if (!event) return failedBeforeSending('event no longer exists');

@@ -17,6 +17,11 @@ export class SecretBox {
     return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join(':');
   }
 
+  /** Names the key without telling anything of it: an HMAC of a constant, kept in the database (key_check). */
+  fingerprint(): string {
+    return 'v1:' + crypto.createHmac('sha256', this.key).update('hookrelay key check').digest('base64url');
+  }
+
   decrypt(sealed: string): string {
     const [version, iv, tag, data] = sealed.split(':');
     if (version !== 'v1' || !iv || !tag || data === undefined) throw new Error('unrecognised ciphertext format');

@@ -85,6 +85,17 @@ export abstract class SqlStore extends SqlQueueStore implements Store {
     await this.db.get('SELECT 1 AS ok');
   }
 
+  async keyFingerprint(fingerprint: string): Promise<string> {
+    await this.db.run('INSERT INTO key_check (id, fingerprint, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING', [fingerprint, Date.now()]);
+    const r = await this.db.get<Raw>('SELECT fingerprint FROM key_check WHERE id = 1');
+    return String(r?.fingerprint);
+  }
+
+  async anyWebhookWithSecrets(): Promise<WebhookRow | null> {
+    const r = await this.db.get<Raw>('SELECT * FROM webhooks WHERE authentication IS NOT NULL OR signature_verification IS NOT NULL LIMIT 1');
+    return r ? toWebhook(r) : null;
+  }
+
   // ---- orgs
   async createOrg(o: OrgRow): Promise<void> {
     await this.db.run(

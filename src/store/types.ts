@@ -85,6 +85,13 @@ export interface Store extends QueueStore {
   /** Applies pending migrations (one process at a time); returns the versions it applied. */
   migrate(): Promise<string[]>;
   ping(): Promise<void>;
+  /**
+   * The fingerprint of the key that encrypts this database's secrets: the one stored, or, when
+   * none is, `fingerprint`, stored now (the first of processes racing wins). See SecretBox.fingerprint.
+   */
+  keyFingerprint(fingerprint: string): Promise<string>;
+  /** A webhook holding a sealed secret (authentication or signature), any, or null: to try a key on. */
+  anyWebhookWithSecrets(): Promise<WebhookRow | null>;
   close(): Promise<void>;
 
   createOrg(org: OrgRow): Promise<void>;
