@@ -466,12 +466,23 @@ for (const { engine, thread, queue, pgOptions } of variants) {
       assert.deepEqual(await store.requeueFailed(101, [job.id], now), [], 'only FAILED jobs are requeued');
     });
 
-    test('key fingerprint: the first one stored stays; a webhook holding a sealed secret is found', async () => {
+    /** A store on a database of its own, migrated, with the Primary and beta orgs: for figures of the whole database. */
+    const withOwnStore = async (use: (s: Store) => Promise<void>) => {
       const own = await createTestDatabase(engine, pgOptions);
       const s = await openStore(own.url, { sqliteThread: thread, sqliteQueue: queue, pgQueue: queue });
       try {
         await s.migrate();
         await s.createOrg(org(0, 'Primary'));
+        await s.createOrg(org(101, 'beta'));
+        await use(s);
+      } finally {
+        await s.close();
+        await own.drop();
+      }
+    };
+
+    test('key fingerprint: the first one stored stays; a webhook holding a sealed secret is found', () =>
+      withOwnStore(async (s) => {
         assert.equal(await s.anyWebhookWithSecrets(), null);
         await s.insertWebhook({ ...webhook(0, 'plain', ['kpi.alert']), authentication: null });
         assert.equal(await s.anyWebhookWithSecrets(), null, 'no secret');
@@ -481,20 +492,10 @@ for (const { engine, thread, queue, pgOptions } of variants) {
         const sealed = { ...webhook(0, 'sealed', ['kpi.alert']), authentication: null, signatureVerification: { type: 'HMAC_SHA256', header: 'X-Sig', algorithm: 'SHA256', secret: 'v1:x:y:z' } };
         await s.insertWebhook(sealed);
         assert.equal((await s.anyWebhookWithSecrets())?.id, sealed.id);
-      } finally {
-        await s.close();
-        await own.drop();
-      }
-    });
+      }));
 
-    test('queue stats: waiting jobs and log events, the oldest due, dead letters (failed validations and other orgs\' requeues counted right)', async () => {
-      // A database of its own: the figures are of the whole queue.
-      const own = await createTestDatabase(engine, pgOptions);
-      const s = await openStore(own.url, { sqliteThread: thread, sqliteQueue: queue, pgQueue: queue });
-      try {
-        await s.migrate();
-        await s.createOrg(org(0, 'Primary'));
-        await s.createOrg(org(101, 'beta'));
+    test('queue stats: waiting jobs and log events, the oldest due, dead letters (failed validations and other orgs\' requeues counted right)', () =>
+      withOwnStore(async (s) => {
         const now = Date.now();
         assert.deepEqual(await s.queueStats(now), { dueJobs: 0, scheduledJobs: 0, oldestDueAt: null, deadLetters: 0 });
         const item = (orgId: number, ago: number, hook: string) => ({ ...publishItem(orgId, [], { at: now - ago, timeId: true }), fanout: { kind: 'event' as const, webhookIds: [hook] } });
@@ -521,11 +522,7 @@ for (const { engine, thread, queue, pgOptions } of variants) {
         const failed = jobs.find((j) => transition(j).status === 'FAILED')!;
         assert.deepEqual(await s.requeueFailed(101, [failed.id], now), [failed.id]);
         assert.deepEqual(await s.queueStats(now), { dueJobs: 1, scheduledJobs: 1, oldestDueAt: now, deadLetters: 0 });
-      } finally {
-        await s.close();
-        await own.drop();
-      }
-    });
+      }));
 
     test("history: a webhook's attempts page newest first with their count; the newest attempt of each of the org's webhooks", async () => {
       const hist = 202;
