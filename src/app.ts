@@ -7,7 +7,7 @@ import AjvModule from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAuth } from './api/auth.ts';
 import { clientErrorHandler, errorHandler, MAX_PARAM_LENGTH, MULTIPART_LIMITS } from './api/errors.ts';
-import { bodyIsOptional, registerJsonBody } from './api/json-body.ts';
+import { bodyIsOptional, closedObjects, registerJsonBody } from './api/json-body.ts';
 import { registerNulCheck } from './api/no-nul.ts';
 import { authRoutes } from './api/routes/auth.ts';
 import { SignInThrottle } from './security/sign-in-throttle.ts';
@@ -52,9 +52,10 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   // became null and removed the signature, `true` became the name "true" (API fuzzing, 2026-12-07).
   const ajvOptions = { useDefaults: true, removeAdditional: true, addUsedSchema: false, allErrors: false } as const;
   const coercing = new Ajv({ ...ajvOptions, coerceTypes: true });
-  const strict = new Ajv({ ...ajvOptions, coerceTypes: false });
+  // Bodies keep their unknown fields for Ajv to refuse (closedObjects): removed, a typo went unnoticed.
+  const strict = new Ajv({ ...ajvOptions, coerceTypes: false, removeAdditional: false });
   app.setValidatorCompiler(({ schema, httpPart }) => {
-    const validate = (httpPart === 'body' ? strict : coercing).compile(schema);
+    const validate = httpPart === 'body' ? strict.compile(closedObjects(schema) as typeof schema) : coercing.compile(schema);
     // A body declared Type.Optional (replay-all's filters, revoke's fields) may be left out:
     // TypeBox marks the schema, which JSON Schema cannot say, so Ajv refused a request without
     // one ("body: must be object"). Fastify passes an absent body as null.

@@ -120,6 +120,23 @@ for (const engine of engines) {
         });
       }
 
+      test('a misspelt field is a 400 naming it, not dropped (a typo of signature_verification made an unsigned webhook)', async () => {
+        const sig = { type: 'HMAC_SHA256', header: 'X-Sig', algorithm: 'SHA256', secret: 'a-signing-secret' };
+        const typo = await post('/webhooks/create', hook({ signature_verfication: sig }));
+        assertFieldError(typo, 400, 'signature_verfication');
+        assert.match(typo.body.error.message, /^signature_verfication: is not a field of this request/);
+        assertFieldError(await post('/webhooks/create', hook({ signature_verification: { ...sig, secrett: 'x' } })), 400, 'signature_verification.secrett');
+        const w = await create({ signature_verification: sig });
+        assertFieldError(await post(`/webhooks/${w.id}/update`, { descripton: 'x' }), 400, 'descripton');
+        const single = await call(svc.baseUrl, 'POST', '/api/v1/events', { token: svc.adminToken, body: { type: 'kpi.alert', data: {}, idempotencyKey: 'k' } });
+        assertFieldError(single, 400, 'idempotencyKey');
+        const batch = await call(svc.baseUrl, 'POST', '/api/v1/events/batch', { token: svc.adminToken, body: { events: [{ type: 'kpi.alert', data: {}, idempotencyKey: 'k' }] } });
+        assertFieldError(batch, 400, 'events[0].idempotencyKey');
+        // Free-form objects stay free: an event's data.
+        const ok = await call(svc.baseUrl, 'POST', '/api/v1/events', { token: svc.adminToken, body: { type: 'kpi.alert', data: { anything: { at: 'all' } } } });
+        assert.equal(ok.status, 202, ok.text);
+      });
+
       test('a credential header (Authorization, Cookie) is refused in additional_headers, where it was shown in plain text; valid storage destination accepted', async () => {
         for (const key of ['Authorization', 'cookie', 'Proxy-Authorization']) {
           const res = await post('/webhooks/create', hook({ additional_headers: [{ key: 'X-Ok', value: 'v' }, { key, value: 'Bearer x' }] }));

@@ -40,8 +40,14 @@ function fieldPath(instancePath: string, missing?: string): string {
 
 /** One of Ajv's errors as a 400 naming its field. */
 function schemaError(v: { instancePath?: string; message?: string; params?: Record<string, any> }): ApiError {
-  const field = fieldPath(v.instancePath ?? '', v.params?.missingProperty);
-  const problem = v.params?.missingProperty ? 'is required' : v.params?.allowedValues ? `must be one of ${v.params.allowedValues.join(', ')}` : v.message;
+  const field = fieldPath(v.instancePath ?? '', v.params?.missingProperty ?? v.params?.additionalProperty);
+  const problem = v.params?.missingProperty
+    ? 'is required'
+    : v.params?.additionalProperty
+      ? 'is not a field of this request (misspelt?)'
+      : v.params?.allowedValues
+        ? `must be one of ${v.params.allowedValues.join(', ')}`
+        : v.message;
   return new ApiError(400, 'INVALID_FIELD', `${field}: ${problem}`, field);
 }
 

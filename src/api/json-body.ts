@@ -53,6 +53,26 @@ function tooDeep(value: unknown, depth: number): boolean {
 }
 
 /** Whether a route's body schema is declared Type.Optional (JSON Schema itself cannot say so). */
+/**
+ * A body schema whose objects with declared properties take no others: a copy, with
+ * `additionalProperties: false` where the schema says nothing (free-form objects, such as an
+ * event's data, say `true`). An unknown field was dropped without a word: a typo of
+ * signature_verification made an unsigned webhook, of idempotency_key a publish without
+ * deduplication (operator audit, 2026-12-08). Now a 400 names it.
+ */
+export function closedObjects(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closedObjects);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === 'properties' || k === 'patternProperties' || k === '$defs' ? mapValues(v as Record<string, unknown>) : closedObjects(v);
+  if (out.type === 'object' && out.properties && out.additionalProperties === undefined && out.patternProperties === undefined) out.additionalProperties = false;
+  return out;
+}
+
+function mapValues(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, closedObjects(v)]));
+}
+
 export function bodyIsOptional(schema: unknown): boolean {
   return typeof schema === 'object' && schema !== null && (schema as Record<symbol, unknown>)[OptionalKind] === 'Optional';
 }

@@ -266,6 +266,32 @@ export function noCredentialHeaders(headers: unknown): void {
  * Validates the effective webhook after applying `input` over `current` (for update), so that
  * cross-field rules (a header may not override the signature header) see the final state.
  */
+/** The fields of each secret-bearing or nested object of a webhook request, by path. */
+const NESTED_FIELDS: [path: string[], fields: string[]][] = [
+  [['authentication', 'API_KEY'], ['key', 'value']],
+  [['authentication', 'BASIC_AUTH'], ['username', 'password']],
+  [['authentication', 'OAUTH2'], ['authorization_url', 'client_id', 'client_secret']],
+  [['signature_verification'], ['type', 'header', 'algorithm', 'secret']],
+  [['storage_destination'], ['storage_type', 'storage_config']],
+  [['storage_destination', 'storage_config'], ['aws_s3_config']],
+  [['storage_destination', 'storage_config', 'aws_s3_config'], ['bucket_name', 'region', 'role_arn', 'external_id', 'path_prefix']],
+];
+
+/**
+ * Refuses a misspelt field in the nested objects of a create or update as sent (the stored
+ * webhook is not checked: what older releases stored stays updatable). A `secrett` was dropped
+ * without a word, and the webhook kept its old or no secret (operator audit, 2026-12-08).
+ */
+export function noUnknownFields(body: Record<string, unknown>): void {
+  for (const [path, fields] of NESTED_FIELDS) {
+    let v: unknown = body;
+    for (const p of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) continue;
+    const unknown = Object.keys(v).find((k) => !fields.includes(k));
+    if (unknown !== undefined) throw new FieldError(`${path.join('.')}.${unknown}`, `is not a field of ${path.join('.')} (misspelt?); its fields are ${fields.join(', ')}`);
+  }
+}
+
 export function validateWebhook(merged: WebhookInput): void {
   const name = requireText(merged.name, 'name', 255);
   noNewlines(name, 'name');

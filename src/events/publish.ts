@@ -11,6 +11,9 @@ import { eventJobId, jobCount, newJob, storedJobCount } from '../domain/jobs.ts'
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 
+/** An event's fields in a publish (org_identifier: the single publish's org, checked by its route). */
+const EVENT_FIELDS = new Set(['type', 'data', 'idempotency_key', 'org_identifier']);
+
 export interface EventInput {
   type: string;
   data: Record<string, any>;
@@ -22,6 +25,8 @@ export function checkEventInput(e: unknown, field = 'event'): EventInput {
   if (!e || typeof e !== 'object' || Array.isArray(e)) throw new FieldError(field, 'must be an object');
   const v = e as Record<string, unknown>;
   const prefix = field === 'event' ? '' : `${field}.`;
+  // A misspelt field was dropped without a word (idempotencyKey: a publish without deduplication).
+  for (const k of Object.keys(v)) if (!EVENT_FIELDS.has(k)) throw new FieldError(`${prefix}${k}`, 'is not a field of an event (misspelt?)');
   if (typeof v.type !== 'string' || !EVENT_TYPES.includes(v.type)) throw new FieldError(`${prefix}type`, `must be one of ${EVENT_TYPES.join(', ')}`);
   if (v.data === undefined || v.data === null || typeof v.data !== 'object' || Array.isArray(v.data)) throw new FieldError(`${prefix}data`, 'must be an object');
   if (v.idempotency_key !== undefined && (typeof v.idempotency_key !== 'string' || v.idempotency_key === '' || v.idempotency_key.length > 255)) {

@@ -4,7 +4,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { EVENT_TYPES } from '../../domain/events.ts';
-import { noCredentialHeaders, normaliseStorageDestination, validateWebhook, type WebhookInput } from '../../domain/webhook-input.ts';
+import { noCredentialHeaders, noUnknownFields, normaliseStorageDestination, validateWebhook, type WebhookInput } from '../../domain/webhook-input.ts';
 import { keepMaskedAuth, keepMaskedSig, keepsStoredCredential, MASK, openAuth, openSig, sealAuth, sealSig } from '../../domain/webhook-secrets.ts';
 import type { WebhookRow } from '../../store/types.ts';
 import { principal, targetOrg } from '../auth.ts';
@@ -109,6 +109,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
   app.post('/api/rest/2.0/webhooks/create', { config: { access }, schema: { tags, body: CreateBody } }, async (req) => {
     const p = principal(req);
     const input = req.body as WebhookInput;
+    noUnknownFields(input as Record<string, unknown>);
     validateWebhook(input);
     noCredentialHeaders(input.additional_headers);
     const now = Date.now();
@@ -144,6 +145,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: AppContext) {
     const p = principal(req);
     const { webhook_identifier } = req.params as { webhook_identifier: string };
     const body = (req.body ?? {}) as WebhookInput & Record<string, unknown>;
+    noUnknownFields(body);
     noCredentialHeaders(body.additional_headers);
     // Read, apply the body's fields, write if nothing changed the row meanwhile, else again.
     await writeIfUnchanged({ kind: 'webhook', identifier: webhook_identifier, field: 'webhook_identifier' }, () => ctx.store.findWebhook(p.org.id, webhook_identifier), (current) => {
