@@ -1,4 +1,5 @@
 // Builds the Fastify application: error shape, authentication, OpenAPI document and the routes.
+import crypto from 'node:crypto';
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -46,6 +47,16 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
     // The router's own errors (a path not percent-decodable) in the API's error shape too.
     frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
     clientErrorHandler,
+    // Request ids unique across processes and restarts (Fastify's count, req-1, req-2, ..., was
+    // not), or the caller's X-Request-Id when it is a plain token; answered in X-Request-Id.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
+    },
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
   });
   // Query strings and path parameters are text: coercion lets them carry numbers. JSON bodies
   // carry their own types and are not coerced: with coercion `"signature_verification": false`

@@ -156,9 +156,16 @@ export function createWorker(ctx: AppContext, sender: Sender): Worker {
           transition,
         });
         if (!kept) ctx.log.warn({ jobId: job.id }, 'lease lost before the attempt was recorded; another worker owns the job');
-        const level = transition.status === 'SUCCESS' ? 'debug' : 'info';
+        // Into the dead-letter queue is what an operator must see; a retry is routine, a success noise.
+        const level = transition.status === 'SUCCESS' ? 'debug' : transition.status === 'FAILED' ? 'warn' : 'info';
         // The record object is built only when the level is on: one per delivery otherwise.
-        if (ctx.log.isLevelEnabled(level)) ctx.log[level]({ jobId: job.id, webhookId: job.webhookId, status: transition.status, http: r.statusCode, ms: r.durationMs, detail: transition.detail }, 'delivery attempt');
+        if (ctx.log.isLevelEnabled(level)) {
+          const next = transition.nextAttemptAt === null ? undefined : new Date(transition.nextAttemptAt).toISOString();
+          ctx.log[level](
+            { jobId: job.id, eventId: job.eventId, eventType: job.eventType, webhookId: job.webhookId, attempt: job.tryCount + 1, status: transition.status, http: r.statusCode, ms: r.durationMs, detail: transition.detail, nextAttemptAt: next },
+            transition.status === 'FAILED' ? 'delivery failed for good: into the dead-letter queue' : 'delivery attempt',
+          );
+        }
       },
       release: (owner, ids) => {
         for (const id of ids) eventOf.delete(id);

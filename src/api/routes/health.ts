@@ -4,8 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 
 export function healthRoutes(app: FastifyInstance, ctx: AppContext) {
-  app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { config: { access: 'public' }, schema: { hide: true } }, async (req, reply) => {
+  // Probes every few seconds: their requests are not logged (two info lines each), their failures are.
+  app.get('/healthz', { config: { access: 'public' }, schema: { hide: true }, logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { access: 'public' }, schema: { hide: true }, logLevel: 'warn' }, async (req, reply) => {
     try {
       await ctx.store.ping();
       return { status: 'ready', database: ctx.store.engine };
