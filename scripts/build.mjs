@@ -8,9 +8,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildIsCurrent, root } from './build-state.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 
 let tsc;
@@ -22,7 +21,18 @@ try {
   process.exit(0);
 }
 
-fs.rmSync(dist, { recursive: true, force: true });
+// npm start builds before every start: a build of the current sources is kept (it was made again
+// each time, and failed where the checkout is not the service user's: operator audit, 2026-12-08).
+if (!process.argv.includes('--force') && buildIsCurrent()) {
+  console.log('build: dist/ is up to date');
+  process.exit(0);
+}
+try {
+  fs.rmSync(dist, { recursive: true, force: true });
+} catch (err) {
+  console.warn(`build: cannot replace ${dist} (${err.code}); hookrelay will run its TypeScript sources through tsx`);
+  process.exit(0);
+}
 const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 if (r.status !== 0) {
   fs.rmSync(dist, { recursive: true, force: true });

@@ -126,6 +126,8 @@ export const OPTIONS: Record<string, { default: string; doc: string }> = {
   HOOKRELAY_PUBLIC_URL: { default: 'http://localhost:<PORT>', doc: 'Base URL of this service, put into payloads' },
   HOOKRELAY_INSTANCE_ID: { default: 'hookrelay', doc: 'Instance id put into payloads (source.instanceId)' },
   // Read by `npm start` (package.json), not here: a V8 flag must be given before the process starts.
+  // Read by bin/hookrelay.mjs, not here.
+  HOOKRELAY_RUN_SOURCES: { default: 'false', doc: '`true`: the hookrelay command runs the TypeScript sources through tsx even when dist/ is a build of them (development)' },
   HOOKRELAY_MAX_HEAP_MB: { default: '256', doc: 'V8 heap limit that npm start passes to node (--max-old-space-size)' },
   HOOKRELAY_AWS_CREDENTIALS_MODE: { default: 'assume-role', doc: 'How S3 storage destinations get credentials: `assume-role` (the service\'s own credentials from the AWS default provider chain, then sts:AssumeRole with role_arn and external_id; AWS-hosted) or `web-identity` (sts:AssumeRoleWithWebIdentity with the OIDC token file, no long-lived keys; e.g. GCP)' },
   HOOKRELAY_WEB_IDENTITY_TOKEN_FILE: { default: '$AWS_WEB_IDENTITY_TOKEN_FILE', doc: 'OIDC token file for `web-identity` mode, re-read for every STS call (required in that mode)' },
