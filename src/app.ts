@@ -64,7 +64,8 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   const ajvOptions = { useDefaults: true, removeAdditional: true, addUsedSchema: false, allErrors: false } as const;
   const coercing = new Ajv({ ...ajvOptions, coerceTypes: true });
   // Bodies keep their unknown fields for Ajv to refuse (closedObjects): removed, a typo went unnoticed.
-  const strict = new Ajv({ ...ajvOptions, coerceTypes: false, removeAdditional: false });
+  // verbose: an error carries its schema, whose fields the message of an unknown one lists.
+  const strict = new Ajv({ ...ajvOptions, coerceTypes: false, removeAdditional: false, verbose: true });
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const validate = httpPart === 'body' ? strict.compile(closedObjects(schema) as typeof schema) : coercing.compile(schema);
     // A body declared Type.Optional (replay-all's filters, revoke's fields) may be left out:

@@ -244,12 +244,17 @@ describe('hostile inputs', () => {
     assert.equal(((await big.json()) as any).error.field, 'headers');
   });
 
-  test('names with a lone surrogate are a 400; a storage destination keeps only its own fields', async () => {
+  test('names with a lone surrogate are a 400; a storage destination takes only its own fields', async () => {
     assertFieldError(await post(`${API}/webhooks/create`, { name: 'a\ud800', url: 'http://127.0.0.1:9/x', events: ['kpi.computed'] }), 400, 'name');
     assertFieldError(await post(`${API}/orgs/create`, { name: 'org\udfff' }), 400, 'name');
     assertFieldError(await post(`${API}/users/create`, { name: 'u\ud800', display_name: 'U', password: 'password-1' }), 400, 'name');
     const s3 = { bucket_name: 'my-bucket', region: 'us-east-1', role_arn: 'arn:aws:iam::123456789012:role/R', path_prefix: 'p/' };
-    const created = await post(`${API}/webhooks/create`, { name: 's3-extra', url: 'http://127.0.0.1:9/x', events: ['kpi.computed'], storage_destination: { storage_type: 'AWS_S3', storage_config: { aws_s3_config: { ...s3, extra: 1 }, other: 2 }, x: 3 } });
+    // Another field at any depth is a 400 naming it (it was stored and answered back, then dropped without a word).
+    const create = (storage_destination: unknown) => post(`${API}/webhooks/create`, { name: 's3-extra', url: 'http://127.0.0.1:9/x', events: ['kpi.computed'], storage_destination });
+    assertFieldError(await create({ storage_type: 'AWS_S3', storage_config: { aws_s3_config: s3 }, x: 3 }), 400, 'storage_destination.x');
+    assertFieldError(await create({ storage_type: 'AWS_S3', storage_config: { aws_s3_config: s3, other: 2 } }), 400, 'storage_destination.storage_config.other');
+    assertFieldError(await create({ storage_type: 'AWS_S3', storage_config: { aws_s3_config: { ...s3, extra: 1 } } }), 400, 'storage_destination.storage_config.aws_s3_config.extra');
+    const created = await create({ storage_type: 'AWS_S3', storage_config: { aws_s3_config: s3 } });
     assert.equal(created.status, 200, created.text);
     const [found] = (await post(`${API}/webhooks/search`, { webhook_identifier: 's3-extra' })).body.webhooks;
     assert.deepEqual(found.storage_destination, { storage_type: 'AWS_S3', storage_config: { aws_s3_config: s3 } });

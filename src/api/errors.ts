@@ -39,12 +39,13 @@ function fieldPath(instancePath: string, missing?: string): string {
 }
 
 /** One of Ajv's errors as a 400 naming its field. */
-function schemaError(v: { instancePath?: string; message?: string; params?: Record<string, any> }): ApiError {
+function schemaError(v: { instancePath?: string; message?: string; params?: Record<string, any>; parentSchema?: { properties?: Record<string, unknown> } }): ApiError {
   const field = fieldPath(v.instancePath ?? '', v.params?.missingProperty ?? v.params?.additionalProperty);
+  const known = Object.keys(v.parentSchema?.properties ?? {});
   const problem = v.params?.missingProperty
     ? 'is required'
     : v.params?.additionalProperty
-      ? 'is not a field of this request (misspelt?)'
+      ? `is not a field ${v.instancePath ? `of ${fieldPath(v.instancePath)}` : 'of this request'} (misspelt?)${known.length ? `; its fields are ${known.join(', ')}` : ''}`
       : v.params?.allowedValues
         ? `must be one of ${v.params.allowedValues.join(', ')}`
         : v.message;
