@@ -1,4 +1,5 @@
 // Starting and stopping a HookRelay process: open the store, migrate, bootstrap identity, serve.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
@@ -50,7 +51,7 @@ export async function openContext(config: Config): Promise<AppContext> {
     },
   });
   const store = withReadCache(opened);
-  const applied = await store.migrate();
+  const applied = await store.migrate({ onWaiting: (message) => log.warn(message) });
   if (applied.length) log.info({ applied, engine: store.engine }, 'migrations applied');
   const box = new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir));
   try {
@@ -80,6 +81,15 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
   // not a refusal: tests of crash recovery run short leases with short timeouts on purpose.
   if (worker && leaseMs < 2 * timeoutMs) {
     ctx.log.warn({ leaseMs, timeoutMs }, `HOOKRELAY_LEASE_MS (${leaseMs}) is under twice HOOKRELAY_DELIVERY_TIMEOUT_MS (${timeoutMs}): queued jobs will be handed back and claimed again instead of sent; raise the lease`);
+  }
+  // An attempt with an S3 step may take both: past the lease, another worker takes the job while
+  // it still runs and the receiver gets it twice (the README says to keep them below it).
+  const { uploadTimeoutMs, credentialsMode, webIdentityTokenFile } = config.storage;
+  if (worker && uploadTimeoutMs + timeoutMs >= leaseMs) {
+    ctx.log.warn({ leaseMs, timeoutMs, uploadTimeoutMs }, `HOOKRELAY_S3_UPLOAD_TIMEOUT_MS (${uploadTimeoutMs}) plus HOOKRELAY_DELIVERY_TIMEOUT_MS (${timeoutMs}) is not below HOOKRELAY_LEASE_MS (${leaseMs}): a delivery with an S3 step may outlive its lease and be sent twice; raise the lease`);
+  }
+  if (credentialsMode === 'web-identity' && webIdentityTokenFile && !fs.existsSync(webIdentityTokenFile)) {
+    ctx.log.warn({ file: webIdentityTokenFile }, 'HOOKRELAY_WEB_IDENTITY_TOKEN_FILE does not exist (yet): S3 storage destinations fail until it does');
   }
   ctx.metrics.collectProcessMetrics();
   if (worker) {

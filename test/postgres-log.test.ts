@@ -226,7 +226,7 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
     }
   });
 
-  test('a process waiting to migrate holds no snapshot, so an index built concurrently by the migrating one is not held up by it', async () => {
+  test('a process waiting to migrate says so and holds no snapshot, so an index built concurrently by the migrating one is not held up by it', async () => {
     const fresh = await createTestDatabase('postgres');
     const first = new PgLogStore(fresh.url, 2);
     const other = new pg.Client({ connectionString: fresh.url });
@@ -237,8 +237,13 @@ describe('PostgreSQL event log', { skip: !engines.includes('postgres') && 'postg
       await first.pool.query("DELETE FROM schema_migrations WHERE version = '010'");
       await other.connect();
       await other.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      const migrated = waiting.migrate();
+      const notices: string[] = [];
+      const migrated = waiting.migrate({ onWaiting: (m) => notices.push(m), noticeEveryMs: 100 });
       await new Promise((r) => setTimeout(r, 300));
+      // The wait is told, with the backend holding the lock.
+      const holder = (await other.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      assert.ok(notices.length >= 1, 'a notice while waiting');
+      assert.match(notices[0], new RegExp(`^waiting \\d+ s for the migrations another process is running \\(PostgreSQL backend pid ${holder}\\)`));
       // What a migration built outside a transaction does while the other waits: PostgreSQL's
       // CREATE INDEX CONCURRENTLY waits for every snapshot older than its own to end.
       await other.query("SET statement_timeout = '20s'");

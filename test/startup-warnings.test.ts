@@ -70,6 +70,20 @@ describe('start-up warnings', () => {
     }
   });
 
+  test('S3 uploads plus the delivery timeout not below the lease, a missing web identity token file: warned of', async () => {
+    const proc = await cluster.start('serve', 'storage-settings', {
+      HOOKRELAY_LEASE_MS: '20000', HOOKRELAY_DELIVERY_TIMEOUT_MS: '5000', HOOKRELAY_S3_UPLOAD_TIMEOUT_MS: '15000',
+      HOOKRELAY_AWS_CREDENTIALS_MODE: 'web-identity', HOOKRELAY_WEB_IDENTITY_TOKEN_FILE: '/nonexistent/token',
+    });
+    const logs = await startupLog(proc);
+    assert.ok(logs.includes('is not below HOOKRELAY_LEASE_MS (20000)'), logs);
+    assert.ok(logs.includes('HOOKRELAY_WEB_IDENTITY_TOKEN_FILE does not exist'), logs);
+    await cluster.kill(proc);
+    const fine = await cluster.start('serve', 'storage-settings-fine', { HOOKRELAY_LEASE_MS: '30000', HOOKRELAY_DELIVERY_TIMEOUT_MS: '5000', HOOKRELAY_S3_UPLOAD_TIMEOUT_MS: '20000' });
+    assert.ok(!(await startupLog(fine)).includes('HOOKRELAY_S3_UPLOAD_TIMEOUT_MS'), fine.logs());
+    await cluster.kill(fine);
+  });
+
   test('a port in use: the start stops with one line naming it, exit code 2, the worker stopped', async () => {
     const holder = net.createServer();
     await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));

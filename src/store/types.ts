@@ -83,7 +83,8 @@ export class ConflictError extends Error {
 export interface Store extends QueueStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Applies pending migrations (one process at a time); returns the versions it applied. */
-  migrate(): Promise<string[]>;
+  /** Applies the pending migrations; `onWaiting` hears, every 10 s, of a wait for another process's migration (PostgreSQL). */
+  migrate(opts?: { onWaiting?: (message: string) => void; noticeEveryMs?: number }): Promise<string[]>;
   ping(): Promise<void>;
   /**
    * The fingerprint of the key that encrypts this database's secrets: the one stored, or, when

@@ -16,6 +16,10 @@ const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '
 export const MIGRATION_LOCK = 7_140_221_001;
 /** How often a process asks again for the migration lock another holds. */
 const MIGRATION_POLL_MS = 100;
+const MIGRATION_WAIT_NOTICE_MS = 10_000;
+/** The backend holding the migration lock (an advisory lock on a bigint: its high and low halves). */
+const HOLDER_OF_MIGRATION_LOCK = `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+  AND ((classid::bigint << 32) | objid::bigint) = $1 LIMIT 1`;
 /** Startup options of every connection: no JIT compilation (see the constructor). */
 const NO_JIT = '-c jit=off';
 
@@ -216,15 +220,28 @@ export class PostgresStore extends SqlStore {
     return ['event_id = ANY(CAST(? AS TEXT[]))', [eventIds]];
   }
 
-  async migrate(): Promise<string[]> {
+  async migrate(opts: { onWaiting?: (message: string) => void; noticeEveryMs?: number } = {}): Promise<string[]> {
     const client = await this.pool.connect();
     const applied: string[] = [];
     try {
+      // A long migration of another process (an index built CONCURRENTLY on a big table) was
+      // waited for without a word, the process not yet listening (operator audit, 2026-12-08).
+      const started = Date.now();
+      let toldAt = started;
+      const waiting = async () => {
+        if (!opts.onWaiting || Date.now() - toldAt < (opts.noticeEveryMs ?? MIGRATION_WAIT_NOTICE_MS)) return;
+        toldAt = Date.now();
+        const holder = await client.query(HOLDER_OF_MIGRATION_LOCK, [MIGRATION_LOCK]).then((r) => r.rows[0]?.pid ?? null, () => null);
+        opts.onWaiting(`waiting ${Math.round((toldAt - started) / 1000)} s for the migrations another process is running${holder ? ` (PostgreSQL backend pid ${holder})` : ''}; this process starts once they are done`);
+      };
       // Polled, not waited for in pg_advisory_lock: a statement waiting there holds a snapshot,
       // and CREATE INDEX CONCURRENTLY (NO_TRANSACTION) waits for every older snapshot to end, so
       // a process migrating would wait for one waiting for its lock: "deadlock detected" after a
       // second (test/postgres-log.test.ts), one of them failing its start.
-      while (!(await client.query('SELECT pg_try_advisory_lock($1) AS ok', [MIGRATION_LOCK])).rows[0].ok) await sleep(MIGRATION_POLL_MS);
+      while (!(await client.query('SELECT pg_try_advisory_lock($1) AS ok', [MIGRATION_LOCK])).rows[0].ok) {
+        await sleep(MIGRATION_POLL_MS);
+        await waiting();
+      }
       try {
         await client.query(LEDGER_DDL);
         const done = new Set<string>((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version));

@@ -88,6 +88,8 @@ export async function openThreadedSqlite(file: string, onFatal?: (err: Error) =>
   const own: Partial<Record<keyof Store, unknown>> = {
     engine: 'sqlite',
     close: () => thread.close(),
+    // Its options are for PostgreSQL (a callback, which cannot cross to the thread).
+    migrate: () => thread.call('migrate', []),
     // Structured clone turns Buffers into Uint8Arrays: file contents come back as Buffers.
     getAttachmentData: async (eventId: string) =>
       ((await thread.call('getAttachmentData', [eventId])) as NewAttachment[]).map((a) => ({ ...a, data: Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength) })),
