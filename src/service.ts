@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { createSender, createWorker } from './delivery/runner.ts';
 import type { Worker } from './delivery/worker.ts';
-import type { Config } from './config.ts';
+import { redactedUrl, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { createLogger } from './log.ts';
 import { loadOrCreateKey, SecretBox } from './security/secret-box.ts';
@@ -16,6 +16,7 @@ import { Retention } from './services/retention.ts';
 import { openStore } from './store/index.ts';
 import { withReadCache } from './store/read-cache.ts';
 import { Metrics } from './observability/metrics.ts';
+import { VERSION } from './version.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
 
 export interface RunningService {
@@ -138,6 +139,14 @@ export async function startService(config: Config, roles: ServiceRoles = { api: 
     await close(0);
     throw err;
   }
+  // One line saying what this process is: what an operator reads first after a deploy.
+  ctx.log.info(
+    {
+      version: VERSION, engine: ctx.store.engine, database: redactedUrl(config.databaseUrl), roles: [roles.api && 'api', roles.worker && 'worker'].filter(Boolean),
+      url, metrics: metricsServer?.url ?? null, secretKey: config.secretKey ? 'HOOKRELAY_SECRET_KEY' : path.join(config.dataDir, 'secret.key'),
+    },
+    'HookRelay started',
+  );
   return {
     ctx,
     app: app as FastifyInstance,

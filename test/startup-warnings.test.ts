@@ -43,6 +43,11 @@ describe('start-up warnings', () => {
     const open = await cluster.start('worker', 'metrics-open', { HOOKRELAY_METRICS_PORT: '0', HOOKRELAY_METRICS_HOST: '0.0.0.0' });
     const url = await waitFor(() => open.logs(), 10_000, () => /"url":"(http:[^"]+)","msg":"metrics listening"/.exec(open.logs())?.[1] ?? null);
     assert.ok(open.logs().includes('listens beyond loopback without HOOKRELAY_METRICS_TOKEN'), open.logs());
+    // What the process is, in one line.
+    const started = await waitFor(() => open.logs(), 10_000, () => open.logs().split('\n').find((l) => l.includes('"msg":"HookRelay started"')) ?? null);
+    const line = JSON.parse(started);
+    assert.deepEqual([line.engine, line.roles, line.url, line.secretKey], ['sqlite', ['worker'], null, 'HOOKRELAY_SECRET_KEY']);
+    assert.match(line.metrics, /^http:\/\/0\.0\.0\.0:\d+\/metrics$/);
     const page = await fetch(url.replace('0.0.0.0', '127.0.0.1'));
     assert.equal(page.status, 200);
     assert.match(await page.text(), /^hookrelay_worker_jobs_held 0$/m);
