@@ -112,6 +112,30 @@ describe('delivery loop', () => {
     assert.ok(slowDone < 20, `${slowDone} slow jobs done first`);
   });
 
+  test('beside slow webhooks filling the worker, a fast one is claimed for as soon as it has room, not after the back-off of empty claims', async () => {
+    // Share 8, reserve 4: the slow ones hold 12 jobs between them, the fast one at most its
+    // concurrency (2) in the reserve, so every other claim excludes all three and finds nothing.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = (w: string) => Array.from({ length: 30 }, (_, i) => job(`${w}${i}`, w));
+    const fast = Array.from({ length: 100 }, (_, i) => job(`fast${i}`, 'fast'));
+    // The fast endpoint answers in 5 ms: its jobs are in flight when the next claim is made.
+    const q = fakeQueue([...slow('slowA'), ...slow('slowB'), ...fast], async (j) => (await (j.webhookId !== 'fast' ? gate : new Promise((r) => setTimeout(r, 5))), ok()));
+    // A back-off step (a poll, 200 ms, at least) was waited out after each round of two fast
+    // jobs: 100 of them took ~50 x 200 ms.
+    const w = new Worker(q.deps, { ...opts, pollIntervalMs: 200 });
+    const started = Date.now();
+    w.start();
+    try {
+      await until(() => [...q.done.keys()].filter((k) => k.startsWith('fast')).length === 100, 10_000);
+      const took = Date.now() - started;
+      assert.ok(took < 2500, `100 fast jobs took ${took} ms`);
+    } finally {
+      release();
+      await w.stop(100);
+    }
+  });
+
   test('failures are scheduled for retry by the policy; a throwing deliver does not stop the loop', async () => {
     const q = fakeQueue([job('a', 'w'), job('b', 'w'), job('c', 'w')], async (j) => {
       if (j.id === 'b') throw new Error('boom');
