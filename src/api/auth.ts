@@ -34,11 +34,14 @@ export function csrfFor(sessionToken: string): string {
   return crypto.createHash('sha256').update(`csrf:${sessionToken}`).digest('base64url');
 }
 
-function bearer(req: FastifyRequest): string | null {
-  const h = req.headers.authorization;
-  if (!h) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+/** The token of an Authorization header's Bearer scheme, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   return m ? m[1] : null;
+}
+
+function bearer(req: FastifyRequest): string | null {
+  return bearerToken(req.headers.authorization);
 }
 
 /**

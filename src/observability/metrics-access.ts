@@ -2,6 +2,7 @@
 // administrator's bearer token. The figures are of every org (the queue, the dead letters), so an
 // org-level privilege is not enough.
 import crypto from 'node:crypto';
+import { bearerToken } from '../api/auth.ts';
 import type { AppContext } from '../context.ts';
 import { allows } from '../domain/privileges.ts';
 import { resolveToken } from '../services/identity.ts';
@@ -21,9 +22,8 @@ function sameToken(given: string, expected: string): boolean {
 
 /** null when `authorization` (the request's header) may read the metrics, else why not. */
 export async function metricsRefusal(ctx: AppContext, authorization: string | undefined): Promise<Refusal | null> {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!m) return { status: 401, code: 'UNAUTHORIZED', message: 'Authorization: a Bearer token is required (HOOKRELAY_METRICS_TOKEN, or an administrator\'s token)' };
-  const token = m[1];
+  const token = bearerToken(authorization);
+  if (!token) return { status: 401, code: 'UNAUTHORIZED', message: 'Authorization: a Bearer token is required (HOOKRELAY_METRICS_TOKEN, or an administrator\'s token)' };
   if (ctx.config.metricsToken !== null && sameToken(token, ctx.config.metricsToken)) return null;
   const resolved = await resolveToken(ctx.store, token);
   if (!resolved) return { status: 401, code: 'UNAUTHORIZED', message: 'Authorization: the token is invalid, expired or revoked' };
