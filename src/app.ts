@@ -87,6 +87,9 @@ export async function buildApp(ctx: AppContext, sender: Sender): Promise<Fastify
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `route ${req.method} ${req.url.split('?')[0]} not found` } }));
 
   await app.register(swagger, {
+    // Routes that need no token say so: the document had every route inherit bearerAuth, the
+    // token endpoint included (operator audit, 2026-12-08).
+    transform: ({ schema, url, route }) => ({ schema: route.config?.access === 'public' ? { ...schema, security: [] } : schema, url }),
     openapi: {
       info: { title: 'HookRelay API', version: VERSION, description: 'Webhook delivery with a ThoughtSpot v2.0-compatible management API' },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
