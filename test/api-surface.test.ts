@@ -1,5 +1,6 @@
-// Request ids: unique across processes and restarts (they were req-1, req-2, ... per process),
-// answered in X-Request-Id, the caller's own taken when it is a plain token.
+// The HTTP surface around the routes: request ids, unique across processes and restarts (they
+// were req-1, req-2, ... per process), answered in X-Request-Id, the caller's own taken when it
+// is a plain token; the OpenAPI document, whose operations that need no token say so.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { call, startService, type TestService } from './helpers/harness.ts';
@@ -25,4 +26,14 @@ test('X-Request-Id: a UUID per request, or the caller\'s plain token; on errors 
   const refused = await call(svc.baseUrl, 'GET', '/api/v1/dlq', { headers: { 'x-request-id': 'trace-43' } });
   assert.equal(refused.status, 401);
   assert.equal(refused.headers.get('x-request-id'), 'trace-43');
+});
+
+test('/openapi.json: public operations need no token (security []), the others the bearer token', async () => {
+  const res = await call(svc.baseUrl, 'GET', '/openapi.json');
+  assert.equal(res.status, 200);
+  const doc = res.body;
+  assert.deepEqual(doc.security, [{ bearerAuth: [] }]);
+  assert.deepEqual(doc.paths['/api/rest/2.0/auth/token/full'].post.security, []);
+  assert.deepEqual(doc.paths['/api/v1/session'].post.security, []);
+  assert.equal(doc.paths['/api/rest/2.0/webhooks/create'].post.security, undefined, 'the document-wide bearer token');
 });
